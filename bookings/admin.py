@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from bookings.models import Pet, Ride, RideEvent
+
+
+@admin.register(Pet)
+class PetAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "owner", "weight_lb", "crate_required", "archived_at"]
+    list_filter = ["type", "crate_required"]
+    search_fields = ["name", "owner__email", "owner__name"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+
+
+class RideEventInline(admin.TabularInline):
+    model = RideEvent
+    extra = 0
+    readonly_fields = ["created_at", "actor", "action", "from_status", "to_status", "note", "photo", "data"]
+    can_delete = False
+
+
+@admin.register(Ride)
+class RideAdmin(admin.ModelAdmin):
+    """Read-mostly: status changes go through the services, never this form."""
+
+    list_display = ["id", "scheduled_at", "status", "customer", "pet", "driver", "price_cents"]
+    list_filter = ["status"]
+    search_fields = ["id", "customer__email", "pet__name", "pickup_address", "dropoff_address"]
+    list_select_related = ["customer", "pet", "driver"]
+    readonly_fields = ["status", "driver", "price_cents", "quote", "accepted_at", "created_at", "updated_at"]
+    raw_id_fields = ["customer", "pet"]
+    inlines = [RideEventInline]

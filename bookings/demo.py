@@ -1,0 +1,154 @@
+"""Demo pets and rides, one in every state, with believable timelines."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from bookings.models import Pet, Ride, RideEvent, RideStatus
+from bookings.services import _plan_fields, ride_plan
+
+HOME = "200 Central Park W, New York, NY 10024"
+VET = "Animal Medical Center, 510 E 62nd St, New York, NY 10065"
+GROOMER = "Brooklyn Dog Spa, 120 Atlantic Ave, Brooklyn, NY 11201"
+DAYCARE = "Park Slope Pup Club, 480 7th Ave, Brooklyn, NY 11215"
+AIRPORT = "JFK Airport Pet Center, Building 77, Jamaica, NY 11430"
+
+# Which moves led to each state, for the timeline.
+HISTORY = {
+    RideStatus.PENDING_PAYMENT: [],
+    RideStatus.CONFIRMED: ["confirm"],
+    RideStatus.ASSIGNED: ["confirm", "assign"],
+    RideStatus.EN_ROUTE: ["confirm", "assign", "accept", "start"],
+    RideStatus.PICKED_UP: ["confirm", "assign", "accept", "start", "pickup"],
+    RideStatus.COMPLETED: ["confirm", "assign", "accept", "start", "pickup", "complete"],
+    RideStatus.CANCELLED: ["confirm", "cancel"],
+    RideStatus.NO_SHOW: ["confirm", "assign", "accept", "start", "no_show"],
+}
+MOVE_TARGET = {
+    "confirm": RideStatus.CONFIRMED,
+    "assign": RideStatus.ASSIGNED,
+    "start": RideStatus.EN_ROUTE,
+    "pickup": RideStatus.PICKED_UP,
+    "complete": RideStatus.COMPLETED,
+    "cancel": RideStatus.CANCELLED,
+    "no_show": RideStatus.NO_SHOW,
+}
+NOTES = {"cancel": "Vet moved the appointment.", "no_show": "Nobody answered the door or the phone."}
+
+
+def _pet(owner, name, **fields) -> Pet:
+    pet, _ = Pet.objects.get_or_create(owner=owner, name=name, defaults=fields)
+    return pet
+
+
+def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
+    booked_at = when - timedelta(days=3)
+    plan = ride_plan(
+        customer=customer,
+        pet=pet,
+        pickup_address=pickup,
+        dropoff_address=dropoff,
+        scheduled_at=when,
+        now=booked_at,
+    )
+    held = status in (
+        RideStatus.ASSIGNED,
+        RideStatus.EN_ROUTE,
+        RideStatus.PICKED_UP,
+        RideStatus.COMPLETED,
+        RideStatus.NO_SHOW,
+    )
+    ride = Ride.objects.create(
+        customer=customer,
+        pet=pet,
+        status=status,
+        notes=notes,
+        driver=driver if held else None,
+        accepted_at=booked_at if held and status != RideStatus.ASSIGNED else None,
+        **_plan_fields(plan),
+    )
+    events = [
+        RideEvent(
+            ride=ride,
+            actor=customer,
+            action="book",
+            to_status=RideStatus.PENDING_PAYMENT,
+            created_at=booked_at,
+        )
+    ]
+    current = RideStatus.PENDING_PAYMENT
+    moment = booked_at
+    for move in HISTORY[status]:
+        moment = min(moment + timedelta(minutes=7), timezone.now())
+        target = MOVE_TARGET.get(move, current)
+        actor = {"cancel": customer, "assign": None, "confirm": None}.get(move, driver)
+        events.append(
+            RideEvent(
+                ride=ride,
+                actor=actor,
+                action=move,
+                from_status=current,
+                to_status=target,
+                note=NOTES.get(move, ""),
+                created_at=moment,
+            )
+        )
+        current = target
+    RideEvent.objects.bulk_create(events)
+    return ride
+
+
+def seed(users) -> None:
+    alice, ben = users["alice@example.com"], users["ben@example.com"]
+    dana, eli, fay = (users[f"{n}.driver@whiskers.example"] for n in ("dana", "eli", "fay"))
+    biscuit = _pet(
+        alice,
+        "Biscuit",
+        type=Pet.Type.DOG,
+        breed="Beagle",
+        age_years=4,
+        weight_lb=Decimal("24"),
+        special_needs="Gets anxious in traffic; a blanket over the crate helps.",
+        crate_required=True,
+    )
+    miso = _pet(
+        alice,
+        "Miso",
+        type=Pet.Type.CAT,
+        breed="Domestic shorthair",
+        age_years=9,
+        weight_lb=Decimal("11.5"),
+        crate_required=True,
+    )
+    pepper = _pet(ben, "Pepper", type=Pet.Type.DOG, breed="Greyhound", age_years=6, weight_lb=Decimal("62"))
+    _pet(
+        ben,
+        "Kiwi",
+        type=Pet.Type.BIRD,
+        breed="Cockatiel",
+        age_years=2,
+        weight_lb=Decimal("0.3"),
+        special_needs="Keep the cage covered and warm.",
+        crate_required=True,
+    )
+
+    if Ride.objects.filter(customer__in=[alice, ben]).exists():
+        return  # rides were seeded before: keep them (and whatever happened to them since)
+    now = timezone.now().replace(second=0, microsecond=0)
+    _ride(alice, biscuit, HOME, VET, now + timedelta(days=2, hours=1), RideStatus.PENDING_PAYMENT)
+    _ride(
+        alice,
+        miso,
+        HOME,
+        VET,
+        now + timedelta(days=1, hours=3),
+        RideStatus.CONFIRMED,
+        notes="Miso hides under the bed; the carrier is by the door.",
+    )
+    _ride(ben, pepper, GROOMER, DAYCARE, now + timedelta(hours=4), RideStatus.ASSIGNED, driver=dana)
+    _ride(alice, biscuit, HOME, DAYCARE, now - timedelta(minutes=10), RideStatus.EN_ROUTE, driver=eli)
+    _ride(ben, pepper, DAYCARE, GROOMER, now - timedelta(minutes=25), RideStatus.PICKED_UP, driver=fay)
+    _ride(alice, miso, VET, HOME, now - timedelta(days=1, hours=2), RideStatus.COMPLETED, driver=dana)
+    _ride(ben, pepper, GROOMER, AIRPORT, now + timedelta(days=3), RideStatus.CANCELLED)
+    _ride(alice, biscuit, HOME, GROOMER, now - timedelta(days=6), RideStatus.NO_SHOW, driver=eli)

@@ -1,0 +1,113 @@
+from django import forms
+
+from bookings.models import Pet, RideStatus
+from bookings.services import ride_plan
+from project.errors import DomainError, add_errors_to_form
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class PickupTimeField(forms.DateTimeField):
+    """A native date-time picker; the value is read in the user's time zone (middleware)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 300}, format=DATETIME_LOCAL)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", [DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        kwargs.setdefault("label", "Pickup date and time")
+        super().__init__(**kwargs)
+
+
+class PetForm(forms.ModelForm):
+    class Meta:
+        model = Pet
+        fields = ["name", "type", "breed", "age_years", "weight_lb", "special_needs", "crate_required"]
+        widgets = {
+            "special_needs": forms.Textarea(attrs={"rows": 3}),
+            "age_years": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 60}),
+            "weight_lb": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "min": "0.1"}),
+        }
+
+
+class PlanFormMixin:
+    """Runs the shared booking rules (`ride_plan`) and puts each problem beside its field."""
+
+    plan = None
+
+    def apply_plan(self, **kwargs):
+        try:
+            self.plan = ride_plan(**kwargs)
+        except DomainError as exc:
+            add_errors_to_form(self, exc)
+
+
+class BookingForm(PlanFormMixin, forms.Form):
+    pet = forms.ModelChoiceField(
+        queryset=Pet.objects.none(),
+        empty_label="Choose a pet",
+        error_messages={"invalid_choice": "Choose one of your pets."},
+    )
+    pickup_address = forms.CharField(
+        max_length=255,
+        label="Pickup address",
+        help_text="Street, city and ZIP code, e.g. 350 5th Ave, New York, NY 10118",
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    dropoff_address = forms.CharField(
+        max_length=255, label="Drop-off address", widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    scheduled_at = PickupTimeField()
+    notes = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Notes for the driver",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["pet"].queryset = Pet.objects.filter(owner=customer).active()
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors or set(self.errors) <= {"notes"}:
+            self.apply_plan(
+                customer=self.customer,
+                pet=data.get("pet"),
+                pickup_address=data.get("pickup_address", ""),
+                dropoff_address=data.get("dropoff_address", ""),
+                scheduled_at=data.get("scheduled_at"),
+            )
+        return data
+
+
+class RescheduleForm(forms.Form):
+    scheduled_at = PickupTimeField(label="New pickup date and time")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        required=False, max_length=500, label="Reason (optional)", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OpsRideFilterForm(forms.Form):
+    STATUS_CHOICES = [
+        ("", "Any status"),
+        ("open", "Open (not ended)"),
+        ("ended", "Ended"),
+        *RideStatus.choices,
+    ]
+
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.SearchInput(attrs={"placeholder": "Customer, pet, driver, address or #id"}),
+    )
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    attention = forms.BooleanField(required=False, label="Needs attention")

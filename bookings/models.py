@@ -1,0 +1,232 @@
+from datetime import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PetQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Pet(models.Model):
+    class Type(models.TextChoices):
+        DOG = "dog", "Dog"
+        CAT = "cat", "Cat"
+        BIRD = "bird", "Bird"
+        RABBIT = "rabbit", "Rabbit"
+        OTHER = "other", "Other"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pets")
+    name = models.CharField(max_length=80)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.DOG)
+    breed = models.CharField(max_length=80, blank=True)
+    age_years = models.PositiveSmallIntegerField(
+        "age (years)", null=True, blank=True, validators=[MaxValueValidator(60)]
+    )
+    weight_lb = models.DecimalField(
+        "weight (lb)",
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(0.1), MaxValueValidator(300)],
+    )
+    special_needs = models.TextField(
+        blank=True, help_text="Medication, anxiety, mobility... anything the driver should know."
+    )
+    crate_required = models.BooleanField("travels in a crate", default=False)
+    # A pet with past rides is archived rather than deleted, so ride history keeps its pet.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "archived_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RideStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    CONFIRMED = "confirmed", "Confirmed"
+    ASSIGNED = "assigned", "Driver assigned"
+    EN_ROUTE = "en_route", "Driver on the way"
+    PICKED_UP = "picked_up", "Picked up"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Groupings the portals filter by.
+UPCOMING_STATUSES = [RideStatus.PENDING_PAYMENT, RideStatus.CONFIRMED, RideStatus.ASSIGNED]
+IN_PROGRESS_STATUSES = [RideStatus.EN_ROUTE, RideStatus.PICKED_UP]
+OPEN_STATUSES = UPCOMING_STATUSES + IN_PROGRESS_STATUSES
+ENDED_STATUSES = [RideStatus.COMPLETED, RideStatus.CANCELLED, RideStatus.NO_SHOW]
+# States in which a driver is holding the ride (and so its time window).
+DRIVER_HELD_STATUSES = [RideStatus.ASSIGNED, RideStatus.EN_ROUTE, RideStatus.PICKED_UP]
+
+
+class RideQuerySet(models.QuerySet):
+    def for_customer(self, user):
+        return self.filter(customer=user)
+
+    def for_driver(self, user):
+        return self.filter(driver=user)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def ended(self):
+        return self.filter(status__in=ENDED_STATUSES)
+
+    def upcoming(self):
+        return self.filter(status__in=OPEN_STATUSES, scheduled_at__gte=timezone.now())
+
+    def with_status(self, status: str):
+        return self.filter(status=status)
+
+    def on_day(self, day_start: datetime, day_end: datetime):
+        return self.filter(scheduled_at__gte=day_start, scheduled_at__lt=day_end)
+
+    def with_list_relations(self):
+        return self.select_related("pet", "customer", "driver")
+
+
+class Ride(models.Model):
+    Status = RideStatus
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rides")
+    pet = models.ForeignKey(Pet, on_delete=models.PROTECT, related_name="rides")
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="driven_rides",
+        limit_choices_to={"role": "driver"},
+    )
+    status = models.CharField(max_length=20, choices=RideStatus.choices, default=RideStatus.PENDING_PAYMENT)
+
+    pickup_address = models.CharField(max_length=255)
+    pickup_lat = models.DecimalField(max_digits=9, decimal_places=6)
+    pickup_lng = models.DecimalField(max_digits=9, decimal_places=6)
+    dropoff_address = models.CharField(max_length=255)
+    dropoff_lat = models.DecimalField(max_digits=9, decimal_places=6)
+    dropoff_lng = models.DecimalField(max_digits=9, decimal_places=6)
+    distance_miles = models.DecimalField(max_digits=7, decimal_places=1)
+
+    scheduled_at = models.DateTimeField(help_text="Pickup time (stored in UTC).")
+    # End of the window the ride occupies its driver: drive time + buffer.
+    ends_at = models.DateTimeField()
+
+    price_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    quote = models.JSONField(default=dict, help_text="The quote's parts, as shown to the customer.")
+    notes = models.TextField(blank=True)
+
+    accepted_at = models.DateTimeField(null=True, blank=True, help_text="When the driver accepted.")
+    # Something operations must look at (dispatch could not place it, a payment failed...).
+    attention = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-scheduled_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"]),
+            models.Index(fields=["customer", "scheduled_at"]),
+            models.Index(fields=["driver", "scheduled_at"]),
+            models.Index(fields=["scheduled_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("scheduled_at")), name="ride_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(driver__isnull=False)
+                | ~Q(status__in=DRIVER_HELD_STATUSES + [RideStatus.COMPLETED]),
+                name="ride_driver_when_driving",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ride #{self.pk} — {self.pet} on {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in IN_PROGRESS_STATUSES
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+    @property
+    def price(self):
+        from decimal import Decimal
+
+        return Decimal(self.price_cents) / 100
+
+
+# How each kind of event reads on a timeline; other apps' events fall back to their action name.
+EVENT_TITLES = {
+    "book": "Booked",
+    "confirm": "Confirmed",
+    "expire": "Expired unpaid",
+    "assign": "Driver assigned",
+    "reassign": "Driver changed",
+    "unassign": "Back to dispatch",
+    "accept": "Driver accepted",
+    "decline": "Driver declined",
+    "start": "Driver on the way",
+    "pickup": "Picked up",
+    "complete": "Delivered",
+    "no_show": "No-show",
+    "cancel": "Cancelled",
+    "reschedule": "Rescheduled",
+    "flag": "Needs attention",
+    "clear_flag": "Resolved",
+}
+
+
+class RideEvent(models.Model):
+    """One line of a ride's timeline and audit trail: every move and notable action."""
+
+    ride = models.ForeignKey(Ride, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the system acted.",
+    )
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=20, choices=RideStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=RideStatus.choices, blank=True)
+    note = models.TextField(blank=True)
+    photo = models.FileField(upload_to="ride-photos/%Y/%m/", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ride", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} on ride #{self.ride_id}"
+
+    @property
+    def title(self) -> str:
+        return EVENT_TITLES.get(self.action) or self.action.replace("_", " ").capitalize()

@@ -1,0 +1,117 @@
+"""The back office (/ops/): the day at a glance and every ride. Admins only."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from bookings import selectors, services
+from bookings.forms import OpsRideFilterForm, ReasonForm
+from bookings.lifecycle import allowed_moves
+from bookings.models import Ride, RideStatus
+from project.accounts.policies import admin_required
+from project.errors import DomainError
+from project.htmx import paginate, query_without_page, render_partial
+
+
+def _local_day_bounds(day) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, start + timedelta(days=1)
+
+
+@admin_required
+@require_GET
+def home(request):
+    today_start, today_end = _local_day_bounds(timezone.localdate())
+    counts = Ride.objects.on_day(today_start, today_end).aggregate(
+        total=Count("id"),
+        **{status.value: Count("id", filter=Q(status=status)) for status in RideStatus},
+    )
+    attention = Ride.objects.with_list_relations().exclude(attention="").order_by("scheduled_at")[:10]
+    next_rides = (
+        Ride.objects.with_list_relations()
+        .open()
+        .filter(scheduled_at__gte=timezone.now(), scheduled_at__lt=today_end)
+        .order_by("scheduled_at")[:10]
+    )
+    return render(
+        request,
+        "ops/home.html",
+        {
+            "total_today": counts.pop("total"),
+            "status_counts": [(status, counts[status.value]) for status in RideStatus],
+            "attention": attention,
+            "next_rides": next_rides,
+            "today": today_start,
+        },
+    )
+
+
+@admin_required
+@require_GET
+def ride_list(request):
+    form = OpsRideFilterForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "status": data["status"],
+            "search": data["q"],
+            "attention": data["attention"],
+            "date_from": data["date_from"] and _local_day_bounds(data["date_from"])[0],
+            "date_to": data["date_to"] and _local_day_bounds(data["date_to"])[1],
+        }
+    page = paginate(request, selectors.ops_rides(**filters), per_page=25)
+    return render_partial(
+        request,
+        "ops/ride_list.html",
+        "ride-table",
+        {
+            "form": form,
+            "page_obj": page,
+            "query_without_page": query_without_page(request),
+        },
+    )
+
+
+@admin_required
+@require_GET
+def ride_detail(request, pk):
+    ride = get_object_or_404(Ride.objects.with_list_relations(), pk=pk)
+    return render(
+        request,
+        "ops/ride_detail.html",
+        {
+            "ride": ride,
+            "events": selectors.ride_timeline(ride),
+            "moves": allowed_moves(ride, request.user),
+            "cancel_form": ReasonForm(),
+        },
+    )
+
+
+@admin_required
+@require_POST
+def ride_cancel(request, pk):
+    ride = get_object_or_404(Ride, pk=pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Ride #{ride.pk} is cancelled. The customer is not charged.")
+    return redirect("ops:ride_detail", pk=ride.pk)
+
+
+@admin_required
+@require_POST
+def ride_clear_flag(request, pk):
+    ride = get_object_or_404(Ride, pk=pk)
+    services.ride_clear_flag(ride=ride, by=request.user)
+    messages.success(request, f"Ride #{ride.pk} no longer needs attention.")
+    return redirect("ops:ride_detail", pk=ride.pk)

@@ -1,0 +1,137 @@
+"""Quotes: the fare for a ride, built from transparent parts.
+
+All amounts are integer cents. The tariff lives in settings.TARIFF; the same
+`quote_ride()` serves the live quote on the booking form, the stored price of a
+booking, a reschedule's new price and the API's `POST /quotes`.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from bookings.models import Pet
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    kind: str  # base | distance | pet | extra | surcharge
+    label: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    distance_miles: Decimal
+    lines: list[QuoteLine] = field(default_factory=list)
+    currency: str = "usd"
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.cents for line in self.lines)
+
+    def cents_of(self, kind: str) -> int:
+        return sum(line.cents for line in self.lines if line.kind == kind)
+
+    def as_json(self) -> dict:
+        """What a ride stores: enough to show the breakdown later, in plain JSON types."""
+        return {
+            "distance_miles": str(self.distance_miles),
+            "currency": self.currency,
+            "total_cents": self.total_cents,
+            "lines": [asdict(line) for line in self.lines],
+        }
+
+
+def _percent_of(cents: int, percent: int) -> int:
+    return int((Decimal(cents) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def pet_lines(pet: Pet, tariff: dict) -> list[QuoteLine]:
+    lines = []
+    if pet.type == Pet.Type.DOG:
+        for max_lb, cents, label in tariff["dog_size"]:
+            if max_lb is None or pet.weight_lb < max_lb:
+                lines.append(QuoteLine("pet", label, cents))
+                break
+    else:
+        lines.append(QuoteLine("pet", pet.get_type_display(), tariff["pet_type"].get(pet.type, 0)))
+    if pet.crate_required:
+        lines.append(QuoteLine("extra", "Crate handling", tariff["crate"]))
+    if pet.special_needs.strip():
+        lines.append(QuoteLine("extra", "Special-needs care", tariff["special_needs"]))
+    return lines
+
+
+def surcharge_lines(subtotal: int, scheduled_at: datetime, now: datetime, tz, tariff: dict):
+    local = timezone.localtime(scheduled_at, tz)
+    lines = []
+    if local.weekday() >= 5:
+        lines.append(
+            QuoteLine(
+                "surcharge",
+                f"Weekend +{tariff['weekend_percent']}%",
+                _percent_of(subtotal, tariff["weekend_percent"]),
+            )
+        )
+    night_from, night_until = tariff["night_hours"]
+    if local.hour >= night_from or local.hour < night_until:
+        lines.append(
+            QuoteLine(
+                "surcharge",
+                f"Night +{tariff['night_percent']}%",
+                _percent_of(subtotal, tariff["night_percent"]),
+            )
+        )
+    if scheduled_at - now < tariff["short_notice_within"]:
+        lines.append(
+            QuoteLine(
+                "surcharge",
+                f"Short notice +{tariff['short_notice_percent']}%",
+                _percent_of(subtotal, tariff["short_notice_percent"]),
+            )
+        )
+    return lines
+
+
+def quote_ride(
+    *, pet: Pet, distance_miles: Decimal, scheduled_at: datetime, tz, now: datetime | None = None
+) -> Quote:
+    tariff = settings.TARIFF
+    now = now or timezone.now()
+    billed_miles = max(distance_miles, Decimal(tariff["min_miles"]))
+    distance_cents = int((billed_miles * tariff["per_mile"]).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    lines = [
+        QuoteLine("base", "Base fare", tariff["base_fare"]),
+        QuoteLine("distance", f"Distance {billed_miles} mi", distance_cents),
+        *pet_lines(pet, tariff),
+    ]
+    subtotal = sum(line.cents for line in lines)
+    lines += surcharge_lines(subtotal, scheduled_at, now, tz, tariff)
+    return Quote(distance_miles=distance_miles, lines=lines, currency=settings.CURRENCY)
+
+
+def estimated_end(scheduled_at: datetime, distance_miles: Decimal) -> datetime:
+    """When the driver is free again: drive time at the average speed, plus the buffer."""
+    drive = timedelta(hours=float(distance_miles) / settings.RIDE_AVERAGE_SPEED_MPH)
+    return scheduled_at + max(drive, timedelta(minutes=5)) + settings.RIDE_BUFFER
+
+
+@dataclass(frozen=True)
+class CancellationTerms:
+    free_until: datetime
+    fee_cents: int
+
+    @property
+    def is_free(self) -> bool:
+        return self.fee_cents == 0
+
+
+def cancellation_terms(*, scheduled_at: datetime, price_cents: int, now: datetime | None = None):
+    """What a customer pays to cancel now: nothing before the cut-off, a share after."""
+    now = now or timezone.now()
+    free_until = scheduled_at - settings.CANCELLATION_FREE_UNTIL
+    fee = 0 if now < free_until else _percent_of(price_cents, settings.CANCELLATION_FEE_PERCENT)
+    return CancellationTerms(free_until=free_until, fee_cents=fee)

@@ -1,0 +1,419 @@
+"""Writes for pets and rides. Every ride move goes through `_apply_move`:
+lock the row, check the move table, change, write a ride event, and announce
+the move after commit. Views and the API call these; nothing else writes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import hooks
+from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
+from bookings.lifecycle import MOVES, actor_for
+from bookings.models import OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
+from bookings.pricing import Quote, estimated_end, quote_ride
+from bookings.signals import ride_moved
+from project.errors import DomainError
+
+# --- Pets ------------------------------------------------------------------
+
+
+def pet_delete(*, pet: Pet) -> str:
+    """Delete a pet; one with ride history is archived instead. Returns "deleted"/"archived"."""
+    with transaction.atomic():
+        if pet.rides.filter(status__in=OPEN_STATUSES).exists():
+            raise DomainError(
+                f"{pet.name} has upcoming rides. Cancel them first, then delete {pet.name}.", code="conflict"
+            )
+        if pet.rides.exists():
+            pet.archived_at = timezone.now()
+            pet.save(update_fields=["archived_at", "updated_at"])
+            return "archived"
+        pet.delete()
+        return "deleted"
+
+
+# --- Planning a ride: the rules every booking and reschedule obey ------------
+
+
+@dataclass(frozen=True)
+class RidePlan:
+    pet: Pet
+    pickup_address: str
+    pickup: Point
+    dropoff_address: str
+    dropoff: Point
+    scheduled_at: datetime
+    distance_miles: Decimal
+    quote: Quote
+
+    @property
+    def ends_at(self) -> datetime:
+        return estimated_end(self.scheduled_at, self.distance_miles)
+
+
+def _normalised(address: str) -> str:
+    return " ".join(address.lower().replace(",", " ").replace(".", " ").split())
+
+
+def pickup_time_errors(scheduled_at: datetime | None, now: datetime) -> list[str]:
+    if scheduled_at is None:
+        return ["Choose a pickup date and time."]
+    if scheduled_at <= now:
+        return ["That time has already passed."]
+    notice = settings.BOOKING_MIN_NOTICE
+    if scheduled_at < now + notice:
+        return [f"Book at least {int(notice.total_seconds() // 60)} minutes ahead so we can find a driver."]
+    if scheduled_at > now + settings.BOOKING_HORIZON:
+        return [f"We take bookings up to {settings.BOOKING_HORIZON.days} days ahead."]
+    return []
+
+
+def ride_plan(
+    *,
+    customer,
+    pet: Pet | None,
+    pickup_address: str,
+    dropoff_address: str,
+    scheduled_at: datetime | None,
+    now: datetime | None = None,
+) -> RidePlan:
+    """Check a requested ride and price it, or raise DomainError with every field's problem."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if pet is None or pet.owner_id != customer.pk or pet.archived_at is not None:
+        errors["pet"] = ["Choose one of your pets."]
+    if time_errors := pickup_time_errors(scheduled_at, now):
+        errors["scheduled_at"] = time_errors
+    points = {}
+    for field, address in (("pickup_address", pickup_address), ("dropoff_address", dropoff_address)):
+        if not (address or "").strip():
+            errors[field] = ["Enter an address."]
+            continue
+        try:
+            points[field] = get_geocoder().geocode(address)
+        except AddressNotFound as exc:
+            errors[field] = [str(exc)]
+    if (pickup_address or "").strip() and _normalised(pickup_address) == _normalised(dropoff_address or ""):
+        errors["dropoff_address"] = ["Drop-off must be a different address from pickup."]
+    if errors:
+        raise DomainError("Please correct the highlighted fields.", errors=errors)
+    distance = road_miles(points["pickup_address"], points["dropoff_address"])
+    quote = quote_ride(
+        pet=pet, distance_miles=distance, scheduled_at=scheduled_at, tz=customer.tzinfo, now=now
+    )
+    return RidePlan(
+        pet=pet,
+        pickup_address=pickup_address.strip(),
+        pickup=points["pickup_address"],
+        dropoff_address=dropoff_address.strip(),
+        dropoff=points["dropoff_address"],
+        scheduled_at=scheduled_at,
+        distance_miles=distance,
+        quote=quote,
+    )
+
+
+def _plan_fields(plan: RidePlan) -> dict:
+    return {
+        "pickup_address": plan.pickup_address,
+        "pickup_lat": plan.pickup.lat,
+        "pickup_lng": plan.pickup.lng,
+        "dropoff_address": plan.dropoff_address,
+        "dropoff_lat": plan.dropoff.lat,
+        "dropoff_lng": plan.dropoff.lng,
+        "distance_miles": plan.distance_miles,
+        "scheduled_at": plan.scheduled_at,
+        "ends_at": plan.ends_at,
+        "price_cents": plan.quote.total_cents,
+        "currency": plan.quote.currency,
+        "quote": plan.quote.as_json(),
+    }
+
+
+# --- Ride moves -------------------------------------------------------------
+
+
+def _announce(ride: Ride, event: RideEvent) -> None:
+    payload = {
+        "ride_id": ride.pk,
+        "move": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor_id": event.actor_id,
+        "event_id": event.pk,
+    }
+    transaction.on_commit(lambda: ride_moved.send(sender=Ride, **payload))
+
+
+def _apply_move(
+    *,
+    ride: Ride,
+    move: str,
+    by,
+    note: str = "",
+    photo=None,
+    data: dict | None = None,
+    changes: dict | Callable[[Ride], dict] | None = None,
+    check: Callable[[Ride], None] | None = None,
+) -> Ride:
+    """Lock the ride, check the move is allowed for `by` now, apply it, record it."""
+    spec = MOVES[move]
+    with transaction.atomic():
+        locked = Ride.objects.select_for_update().get(pk=ride.pk)
+        if actor_for(locked, by) not in spec.actors:
+            raise DomainError(f"You can't {spec.label.lower()} on this ride.", code="not_allowed")
+        if locked.status not in spec.sources:
+            raise DomainError(
+                f"This ride is {locked.get_status_display().lower()}: “{spec.label}” is not possible now.",
+                code="illegal_move",
+            )
+        if check:
+            check(locked)
+        from_status = locked.status
+        locked.status = spec.target_from(from_status)
+        updates = changes(locked) if callable(changes) else (changes or {})
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", "updated_at", *updates])
+        event = RideEvent.objects.create(
+            ride=locked,
+            actor=by,
+            action=move,
+            from_status=from_status,
+            to_status=locked.status,
+            note=note.strip(),
+            photo=photo or "",
+            data=data or {},
+        )
+        _announce(locked, event)
+    return locked
+
+
+def ride_book(*, customer, plan: RidePlan, notes: str = "") -> Ride:
+    """Create a booking. It waits for payment, or is confirmed at once when none is required."""
+    with transaction.atomic():
+        ride = Ride.objects.create(
+            customer=customer,
+            pet=plan.pet,
+            notes=notes.strip(),
+            status=RideStatus.PENDING_PAYMENT,
+            **_plan_fields(plan),
+        )
+        event = RideEvent.objects.create(
+            ride=ride,
+            actor=customer,
+            action="book",
+            to_status=ride.status,
+            data={"price_cents": ride.price_cents},
+        )
+        _announce(ride, event)
+        if not hooks.payment_required():
+            ride = ride_confirm(ride=ride, by=None, note="No payment step is configured.")
+    return ride
+
+
+def ride_confirm(*, ride: Ride, by=None, note: str = "") -> Ride:
+    """Payment is secured (or not needed): the ride is on. Called by the payment step."""
+    return _apply_move(ride=ride, move="confirm", by=by, note=note or "Payment authorised.")
+
+
+def ride_expire(*, ride: Ride) -> Ride:
+    return _apply_move(ride=ride, move="expire", by=None, note="Not paid in time; the slot is released.")
+
+
+def _must_be_driver(user) -> None:
+    if user is None or not user.is_driver or not user.is_active:
+        raise DomainError("Only an active driver can take a ride.", code="invalid")
+
+
+def ride_assign(*, ride: Ride, driver, by, note: str = "") -> Ride:
+    """Give a confirmed ride to a driver. Fleet checks eligibility and overlap before calling."""
+    _must_be_driver(driver)
+    return _apply_move(
+        ride=ride,
+        move="assign",
+        by=by,
+        note=note,
+        changes={"driver": driver, "accepted_at": None, "attention": ""},
+        data={"driver_id": driver.pk, "driver": driver.name},
+    )
+
+
+def ride_reassign(*, ride: Ride, driver, by, reason: str) -> Ride:
+    _must_be_driver(driver)
+
+    def check(locked):
+        if locked.driver_id == driver.pk:
+            raise DomainError(f"{driver.name} already has this ride.", code="conflict")
+
+    return _apply_move(
+        ride=ride,
+        move="reassign",
+        by=by,
+        note=reason,
+        check=check,
+        changes={"driver": driver, "accepted_at": None},
+        data={"driver_id": driver.pk, "driver": driver.name},
+    )
+
+
+def ride_unassign(*, ride: Ride, by, reason: str) -> Ride:
+    return _apply_move(
+        ride=ride, move="unassign", by=by, note=reason, changes={"driver": None, "accepted_at": None}
+    )
+
+
+def ride_accept(*, ride: Ride, by) -> Ride:
+    def check(locked):
+        if locked.accepted_at is not None:
+            raise DomainError("You have already accepted this ride.", code="illegal_move")
+
+    return _apply_move(ride=ride, move="accept", by=by, check=check, changes={"accepted_at": timezone.now()})
+
+
+def ride_decline(*, ride: Ride, by, reason: str = "") -> Ride:
+    def check(locked):
+        if locked.accepted_at is not None:
+            raise DomainError("You accepted this ride; ask operations to reassign it.", code="illegal_move")
+
+    return _apply_move(
+        ride=ride,
+        move="decline",
+        by=by,
+        note=reason,
+        check=check,
+        changes={"driver": None, "accepted_at": None},
+    )
+
+
+def ride_start(*, ride: Ride, by) -> Ride:
+    """The driver sets off to the pickup (starting also accepts the ride)."""
+    return _apply_move(
+        ride=ride,
+        move="start",
+        by=by,
+        changes=lambda locked: {"accepted_at": locked.accepted_at or timezone.now()},
+    )
+
+
+def _photo_required(photo, what: str) -> None:
+    if not photo:
+        raise DomainError(f"Add a {what} photo.", code="invalid", errors={"photo": [f"Add a {what} photo."]})
+
+
+def ride_pickup(*, ride: Ride, by, photo, note: str = "") -> Ride:
+    _photo_required(photo, "pickup")
+    return _apply_move(ride=ride, move="pickup", by=by, photo=photo, note=note)
+
+
+def ride_complete(*, ride: Ride, by, photo=None, note: str = "") -> Ride:
+    """Pet delivered. The driver must show the handover; an admin may close a ride without one."""
+    if by is None or not by.is_admin:
+        _photo_required(photo, "drop-off")
+    return _apply_move(ride=ride, move="complete", by=by, photo=photo, note=note)
+
+
+def _reason_required(reason: str, what: str) -> None:
+    if not (reason or "").strip():
+        raise DomainError(f"Say why {what}.", code="invalid", errors={"reason": [f"Say why {what}."]})
+
+
+def ride_no_show(*, ride: Ride, by, reason: str) -> Ride:
+    _reason_required(reason, "the pet was not handed over")
+    return _apply_move(ride=ride, move="no_show", by=by, note=reason)
+
+
+def ride_cancel(*, ride: Ride, by, reason: str = "") -> Ride:
+    """Cancel before pickup. Billing reads the event's actor to decide on a fee."""
+    return _apply_move(
+        ride=ride,
+        move="cancel",
+        by=by,
+        note=reason,
+        data={"cancelled_by": actor_for(ride, by).value if actor_for(ride, by) else None},
+    )
+
+
+def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
+    """Move a ride to a new time: same rules as booking, before the cut-off, re-quoted.
+
+    A ride that had a driver goes back to dispatch, since the driver was only
+    checked free for the old time.
+    """
+    now = now or timezone.now()
+    plan = ride_plan(
+        customer=ride.customer,
+        pet=ride.pet,
+        pickup_address=ride.pickup_address,
+        dropoff_address=ride.dropoff_address,
+        scheduled_at=scheduled_at,
+        now=now,
+    )
+
+    def check(locked):
+        if locked.scheduled_at - now < settings.RESCHEDULE_CUTOFF:
+            hours = int(settings.RESCHEDULE_CUTOFF.total_seconds() // 3600)
+            raise DomainError(
+                f"Rides can be moved up to {hours} hours before pickup. Please cancel instead, or call us.",
+                code="illegal_move",
+            )
+        if locked.scheduled_at == scheduled_at:
+            raise DomainError(
+                "That is the time the ride already has.",
+                code="invalid",
+                errors={"scheduled_at": ["Choose a different time."]},
+            )
+
+    def changes(locked):
+        fields = {
+            "scheduled_at": plan.scheduled_at,
+            "ends_at": plan.ends_at,
+            "price_cents": plan.quote.total_cents,
+            "quote": plan.quote.as_json(),
+        }
+        if locked.status == RideStatus.ASSIGNED:
+            fields.update(status=RideStatus.CONFIRMED, driver=None, accepted_at=None)
+        return fields
+
+    def local(moment):
+        return timezone.localtime(moment, ride.customer.tzinfo).strftime("%a %-d %b, %-I:%M %p")
+
+    note = f"Pickup moved from {local(ride.scheduled_at)} to {local(scheduled_at)}."
+    return _apply_move(
+        ride=ride,
+        move="reschedule",
+        by=by,
+        note=note,
+        check=check,
+        changes=changes,
+        data={
+            "old_scheduled_at": ride.scheduled_at.isoformat(),
+            "new_scheduled_at": scheduled_at.isoformat(),
+            "old_price_cents": ride.price_cents,
+            "new_price_cents": plan.quote.total_cents,
+        },
+    )
+
+
+def ride_flag(*, ride: Ride, reason: str, by=None) -> None:
+    """Ask operations to look at a ride (e.g. dispatch found no driver, a payment failed)."""
+    with transaction.atomic():
+        updated = Ride.objects.filter(pk=ride.pk).update(attention=reason[:255], updated_at=timezone.now())
+        if updated:
+            RideEvent.objects.create(ride_id=ride.pk, actor=by, action="flag", note=reason)
+
+
+def ride_clear_flag(*, ride: Ride, by) -> None:
+    with transaction.atomic():
+        if (
+            Ride.objects.filter(pk=ride.pk)
+            .exclude(attention="")
+            .update(attention="", updated_at=timezone.now())
+        ):
+            RideEvent.objects.create(ride_id=ride.pk, actor=by, action="clear_flag", note="Resolved.")

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from bookings import views
+
+app_name = "bookings"
+urlpatterns = [
+    path("", views.ride_list, name="ride_list"),
+    path("rides/new/", views.ride_new, name="ride_new"),
+    path("rides/quote/", views.ride_quote, name="ride_quote"),
+    path("rides/<int:pk>/", views.ride_detail, name="ride_detail"),
+    path("rides/<int:pk>/reschedule/", views.ride_reschedule, name="ride_reschedule"),
+    path("rides/<int:pk>/reschedule/quote/", views.ride_reschedule_quote, name="ride_reschedule_quote"),
+    path("rides/<int:pk>/cancel/", views.ride_cancel, name="ride_cancel"),
+    path("pets/", views.pet_list, name="pet_list"),
+    path("pets/new/", views.pet_create, name="pet_create"),
+    path("pets/<int:pk>/edit/", views.pet_edit, name="pet_edit"),
+    path("pets/<int:pk>/delete/", views.pet_delete, name="pet_delete"),
+]

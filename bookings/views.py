@@ -1,0 +1,196 @@
+"""The customer's portal (/app/): pets, booking with a live quote, my rides."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bookings import hooks, selectors, services
+from bookings.forms import BookingForm, PetForm, ReasonForm, RescheduleForm
+from bookings.lifecycle import allowed_moves
+from bookings.pricing import cancellation_terms
+from project.accounts.policies import customer_required
+from project.errors import DomainError, add_errors_to_form
+from project.htmx import paginate, query_without_page, render_partial
+
+# --- Pets ------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def pet_list(request):
+    pets = selectors.pets_of(request.user)
+    return render(request, "bookings/pet_list.html", {"pets": pets})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def pet_create(request):
+    form = PetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        pet = form.save(commit=False)
+        pet.owner = request.user
+        pet.save()
+        messages.success(request, f"{pet.name} is added. You can book a ride for {pet.name} now.")
+        return redirect("bookings:pet_list")
+    return render(request, "bookings/pet_form.html", {"form": form})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def pet_edit(request, pk):
+    pet = selectors.pet_of(request.user, pk)
+    form = PetForm(request.POST or None, instance=pet)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{pet.name}'s profile is saved.")
+        return redirect("bookings:pet_list")
+    return render(request, "bookings/pet_form.html", {"form": form, "pet": pet})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def pet_delete(request, pk):
+    pet = selectors.pet_of(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.pet_delete(pet=pet)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("bookings:pet_list")
+        messages.success(request, f"{pet.name} is removed from your pets.")
+        return redirect("bookings:pet_list")
+    return render(request, "bookings/pet_confirm_delete.html", {"pet": pet})
+
+
+# --- Booking -----------------------------------------------------------------
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def ride_new(request):
+    initial = {"pet": request.GET.get("pet")} if request.GET.get("pet") else None
+    form = BookingForm(request.POST or None, customer=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        ride = services.ride_book(customer=request.user, plan=form.plan, notes=form.cleaned_data["notes"])
+        if payment_url := hooks.payment_page_url(ride):
+            return redirect(payment_url)
+        messages.success(request, f"Ride booked for {ride.pet.name}.")
+        return redirect("bookings:ride_detail", pk=ride.pk)
+    if not form.fields["pet"].queryset.exists():
+        messages.info(request, "Add your pet first, then book their ride.")
+        return redirect("bookings:pet_create")
+    return render(
+        request,
+        "bookings/ride_form.html",
+        {"form": form, "quote": form.plan and form.plan.quote, "payment_required": hooks.payment_required()},
+    )
+
+
+@customer_required
+@require_POST
+def ride_quote(request):
+    """Live quote fragment: the booking form posts here as fields change."""
+    form = BookingForm(request.POST, customer=request.user)
+    form.is_valid()
+    return render(
+        request, "bookings/ride_form.html#quote", {"form": form, "quote": form.plan and form.plan.quote}
+    )
+
+
+# --- My rides --------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def ride_list(request):
+    status_filter = request.GET.get("status", "upcoming")
+    if status_filter not in selectors.CUSTOMER_RIDE_FILTERS:
+        status_filter = "upcoming"
+    page = paginate(request, selectors.customer_rides(request.user, status_filter), per_page=10)
+    return render_partial(
+        request,
+        "bookings/ride_list.html",
+        "ride-list",
+        {
+            "page_obj": page,
+            "status_filter": status_filter,
+            "filters": selectors.CUSTOMER_RIDE_FILTERS,
+            "query_without_page": query_without_page(request),
+        },
+    )
+
+
+def _ride_context(request, ride):
+    return {"ride": ride, "events": selectors.ride_timeline(ride), "moves": allowed_moves(ride, request.user)}
+
+
+@customer_required
+@require_GET
+def ride_detail(request, pk):
+    ride = selectors.customer_ride(request.user, pk)
+    return render(request, "bookings/ride_detail.html", _ride_context(request, ride))
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def ride_reschedule(request, pk):
+    ride = selectors.customer_ride(request.user, pk)
+    form = RescheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ride = services.ride_reschedule(
+                ride=ride, by=request.user, scheduled_at=form.cleaned_data["scheduled_at"]
+            )
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+        else:
+            messages.success(request, f"Ride moved. The new price is ${ride.price:.2f}.")
+            return redirect("bookings:ride_detail", pk=ride.pk)
+    return render(request, "bookings/ride_reschedule.html", {"ride": ride, "form": form})
+
+
+@customer_required
+@require_POST
+def ride_reschedule_quote(request, pk):
+    """Live price for the new time, before the customer commits to it."""
+    ride = selectors.customer_ride(request.user, pk)
+    form = RescheduleForm(request.POST)
+    quote = None
+    if form.is_valid():
+        try:
+            quote = services.ride_plan(
+                customer=request.user,
+                pet=ride.pet,
+                pickup_address=ride.pickup_address,
+                dropoff_address=ride.dropoff_address,
+                scheduled_at=form.cleaned_data["scheduled_at"],
+            ).quote
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+    return render(request, "bookings/ride_form.html#quote", {"form": form, "quote": quote})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def ride_cancel(request, pk):
+    ride = selectors.customer_ride(request.user, pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Your ride is cancelled.")
+        return redirect("bookings:ride_detail", pk=ride.pk)
+    terms = cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents)
+    return render(
+        request,
+        "bookings/ride_cancel.html",
+        {
+            "ride": ride,
+            "form": form,
+            "terms": terms,
+            "can_cancel": "cancel" in allowed_moves(ride, request.user),
+        },
+    )

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from project.accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["email", "name", "phone"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["name", "phone", "time_zone", "role"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "created_at"]}),
+    ]
+    readonly_fields = ["created_at", "last_login"]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})
+    ]

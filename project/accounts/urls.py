@@ -1,0 +1,8 @@
+from django.urls import path
+
+from project.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+]

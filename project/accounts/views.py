@@ -1,0 +1,26 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from project.accounts.context_processors import portal_home_url
+from project.accounts.forms import ProfileForm
+from project.accounts.policies import login_required, public
+
+
+@public
+def home(request):
+    """Signed-in users land on their own portal; everyone else sees the landing page."""
+    if request.user.is_authenticated:
+        return redirect(portal_home_url(request.user))
+    return render(request, "home.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})

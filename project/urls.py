@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from project.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("project.accounts.urls")),
+    path("app/", include("bookings.urls")),
+    path("drive/", include("fleet.urls")),
+    path("ops/", include("bookings.ops_urls")),
+    path("django-admin/", admin.site.urls),
+]

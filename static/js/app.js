@@ -1,0 +1,18 @@
+// Small progressive enhancements; every page works without this file.
+document.addEventListener("submit", (event) => {
+  // Plain (non-HTMX) form posts: disable the button and show it is working,
+  // so a second tap cannot submit twice.
+  const form = event.target;
+  if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return;
+  const button = event.submitter;
+  if (button && !button.hasAttribute("data-no-busy")) {
+    window.setTimeout(() => {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      if (!button.querySelector(".spinner-border")) {
+        button.insertAdjacentHTML("afterbegin",
+          '<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>');
+      }
+    }, 0);
+  }
+});

@@ -1,0 +1,167 @@
+"""Every move from every state by every kind of actor: allowed ones work, the rest
+raise DomainError and change nothing."""
+
+from datetime import timedelta
+
+import pytest
+
+from bookings import services
+from bookings.lifecycle import MOVES, Actor, allowed_moves
+from bookings.models import DRIVER_HELD_STATUSES, RideEvent, RideStatus
+from project.errors import DomainError
+from tests.conftest import DriverFactory, make_ride
+
+pytestmark = pytest.mark.django_db
+
+
+def run_move(move, ride, by, photo, new_driver):
+    call = {
+        "confirm": lambda: services.ride_confirm(ride=ride, by=by),
+        "expire": lambda: services._apply_move(ride=ride, move="expire", by=by),
+        "assign": lambda: services.ride_assign(ride=ride, driver=new_driver, by=by),
+        "reassign": lambda: services.ride_reassign(ride=ride, driver=new_driver, by=by, reason="Swap"),
+        "unassign": lambda: services.ride_unassign(ride=ride, by=by, reason="Car trouble"),
+        "accept": lambda: services.ride_accept(ride=ride, by=by),
+        "decline": lambda: services.ride_decline(ride=ride, by=by, reason="Too far"),
+        "start": lambda: services.ride_start(ride=ride, by=by),
+        "pickup": lambda: services.ride_pickup(ride=ride, by=by, photo=photo),
+        "complete": lambda: services.ride_complete(ride=ride, by=by, photo=photo),
+        "no_show": lambda: services.ride_no_show(ride=ride, by=by, reason="Nobody home"),
+        "cancel": lambda: services.ride_cancel(ride=ride, by=by, reason="Plans changed"),
+        "reschedule": lambda: services.ride_reschedule(
+            ride=ride, by=by, scheduled_at=ride.scheduled_at + timedelta(days=1)
+        ),
+    }
+    return call[move]()
+
+
+CASES = [(move, status, actor) for move in MOVES for status in RideStatus for actor in Actor]
+
+
+@pytest.mark.parametrize(("move", "status", "actor"), CASES, ids=[f"{m}-{s}-{a}" for m, s, a in CASES])
+def test_move_table_is_enforced(move, status, actor, customer, admin_user, photo):
+    assigned_driver = DriverFactory()
+    has_driver = status in DRIVER_HELD_STATUSES or status in (RideStatus.COMPLETED, RideStatus.NO_SHOW)
+    ride = make_ride(customer=customer, status=status, driver=assigned_driver if has_driver else None)
+    by = {
+        Actor.CUSTOMER: customer,
+        Actor.DRIVER: assigned_driver,
+        Actor.ADMIN: admin_user,
+        Actor.SYSTEM: None,
+    }[actor]
+    spec = MOVES[move]
+    allowed = (
+        status in spec.sources and actor in spec.actors and not (actor == Actor.DRIVER and not has_driver)
+    )
+    events_before = RideEvent.objects.count()
+
+    if allowed:
+        moved = run_move(move, ride, by, photo, DriverFactory())
+        assert RideEvent.objects.filter(ride=ride, action=move).count() == 1
+        if move == "reschedule" and status == RideStatus.ASSIGNED:
+            assert moved.status == RideStatus.CONFIRMED and moved.driver is None
+        else:
+            assert moved.status == spec.target_from(status)
+    else:
+        with pytest.raises(DomainError) as excinfo:
+            run_move(move, ride, by, photo, DriverFactory())
+        assert excinfo.value.code in {"not_allowed", "illegal_move"}
+        ride.refresh_from_db()
+        assert ride.status == status
+        assert RideEvent.objects.count() == events_before
+
+
+def test_unrelated_customer_and_driver_cannot_touch_a_ride(ride, other_customer, other_driver):
+    for user in (other_customer, other_driver):
+        with pytest.raises(DomainError, match="can't"):
+            services.ride_cancel(ride=ride, by=user)
+        assert allowed_moves(ride, user) == []
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CONFIRMED
+
+
+def test_inactive_admin_cannot_act(ride, admin_user):
+    admin_user.is_active = False
+    admin_user.save()
+    with pytest.raises(DomainError):
+        services.ride_cancel(ride=ride, by=admin_user)
+
+
+def test_customer_buttons_follow_the_table(customer):
+    confirmed = make_ride(customer=customer, status=RideStatus.CONFIRMED)
+    completed = make_ride(customer=customer, status=RideStatus.COMPLETED, driver=DriverFactory())
+    assert allowed_moves(confirmed, customer) == ["cancel", "reschedule"]
+    assert allowed_moves(completed, customer) == []
+
+
+def test_accepting_twice_is_refused(customer, driver):
+    ride = make_ride(customer=customer, status=RideStatus.ASSIGNED, driver=driver)
+    services.ride_accept(ride=ride, by=driver)
+    with pytest.raises(DomainError, match="already accepted"):
+        services.ride_accept(ride=ride, by=driver)
+
+
+def test_decline_after_accept_is_refused(customer, driver):
+    ride = make_ride(customer=customer, status=RideStatus.ASSIGNED, driver=driver)
+    services.ride_accept(ride=ride, by=driver)
+    with pytest.raises(DomainError, match="accepted"):
+        services.ride_decline(ride=ride, by=driver)
+
+
+def test_pickup_needs_a_photo_and_no_show_a_reason(customer, driver):
+    ride = make_ride(customer=customer, status=RideStatus.EN_ROUTE, driver=driver)
+    with pytest.raises(DomainError) as excinfo:
+        services.ride_pickup(ride=ride, by=driver, photo=None)
+    assert "photo" in excinfo.value.errors
+    with pytest.raises(DomainError) as excinfo:
+        services.ride_no_show(ride=ride, by=driver, reason="  ")
+    assert "reason" in excinfo.value.errors
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.EN_ROUTE
+
+
+def test_admin_may_complete_without_photo(customer, driver, admin_user):
+    ride = make_ride(customer=customer, status=RideStatus.PICKED_UP, driver=driver)
+    assert services.ride_complete(ride=ride, by=admin_user).status == RideStatus.COMPLETED
+
+
+def test_assign_requires_an_active_driver(ride, admin_user, other_customer):
+    with pytest.raises(DomainError, match="active driver"):
+        services.ride_assign(ride=ride, driver=other_customer, by=admin_user)
+
+
+def test_moves_announce_after_commit(ride, admin_user, django_capture_on_commit_callbacks):
+    from bookings.signals import ride_moved
+
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    ride_moved.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.ride_cancel(ride=ride, by=admin_user, reason="Storm")
+        assert received == []  # nothing is announced before the transaction commits
+        for callback in callbacks:
+            callback()
+    finally:
+        ride_moved.disconnect(receiver)
+    assert received == [
+        {
+            "signal": ride_moved,
+            "ride_id": ride.pk,
+            "move": "cancel",
+            "from_status": "confirmed",
+            "to_status": "cancelled",
+            "actor_id": admin_user.pk,
+            "event_id": received[0]["event_id"],
+        }
+    ]
+
+
+def test_cancel_records_who_cancelled(ride, customer):
+    services.ride_cancel(ride=ride, by=customer, reason="Vet moved it")
+    event = ride.events.get(action="cancel")
+    assert event.data == {"cancelled_by": "customer"}
+    assert event.note == "Vet moved it"
