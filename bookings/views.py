@@ -121,7 +121,12 @@ def ride_list(request):
 
 
 def _ride_context(request, ride):
-    return {"ride": ride, "events": selectors.ride_timeline(ride), "moves": allowed_moves(ride, request.user)}
+    return {
+        "ride": ride,
+        "events": selectors.ride_timeline(ride),
+        "moves": allowed_moves(ride, request.user),
+        "panels": hooks.ride_panels("customer", request, ride),
+    }
 
 
 @customer_required

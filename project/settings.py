@@ -154,7 +154,7 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_ADAPTER = "project.accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["name*", "email*", "phone", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]  # name, phone: our SignupForm
 ACCOUNT_FORMS = {"signup": "project.accounts.forms.SignupForm"}
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_UNIQUE_EMAIL = True

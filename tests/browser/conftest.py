@@ -1,0 +1,84 @@
+"""Playwright in Debian's Chromium against Django's live server.
+
+Journeys run at a phone's size (375x812) unless a test asks otherwise, and save
+screenshots under test-artifacts/ for people to look at.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+PHONE = {"width": 375, "height": 812}
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM:
+                if os.environ.get("REQUIRE_BROWSER") == "1":
+                    item.add_marker(
+                        pytest.mark.xfail(reason="Chromium is not installed", run=False, strict=True)
+                    )
+                else:
+                    item.add_marker(
+                        pytest.mark.skip(reason="Chromium not installed (apt-get install chromium)")
+                    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": PHONE, "locale": "en-US", "timezone_id": "America/New_York"}
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "name") saves test-artifacts/<test>/<n>-name.png and returns its path."""
+    folder = ARTIFACTS / request.node.name.replace("[", "-").replace("]", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = {"n": 0}
+
+    def take(page, name: str, full_page: bool = True) -> Path:
+        counter["n"] += 1
+        path = folder / f"{counter['n']:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def login(live_server):
+    """login(page, user) signs in through the real login form."""
+    from tests.conftest import TEST_PASSWORD
+
+    def do(page, user, password=TEST_PASSWORD):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign In").click()
+        page.wait_for_load_state()
+
+    return do
