@@ -30,7 +30,8 @@ class PetForm(forms.ModelForm):
 
 
 class PlanFormMixin:
-    """Runs the shared booking rules (`ride_plan`) and puts each problem beside its field."""
+    """Runs the shared booking rules (`ride_plan`) and puts each problem beside its field
+    (unless the field already has an error of its own, such as "required")."""
 
     plan = None
 
@@ -38,7 +39,8 @@ class PlanFormMixin:
         try:
             self.plan = ride_plan(**kwargs)
         except DomainError as exc:
-            add_errors_to_form(self, exc)
+            fresh = {field: messages for field, messages in exc.errors.items() if field not in self.errors}
+            add_errors_to_form(self, DomainError(exc.message, errors=fresh))
 
 
 class BookingForm(PlanFormMixin, forms.Form):
@@ -71,7 +73,7 @@ class BookingForm(PlanFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not self.errors or set(self.errors) <= {"notes"}:
+        if "notes" not in self.errors:
             self.apply_plan(
                 customer=self.customer,
                 pet=data.get("pet"),

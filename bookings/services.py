@@ -214,7 +214,7 @@ def ride_book(*, customer, plan: RidePlan, notes: str = "") -> Ride:
         )
         _announce(ride, event)
         if not hooks.payment_required():
-            ride = ride_confirm(ride=ride, by=None, note="No payment step is configured.")
+            ride = ride_confirm(ride=ride, by=None, note="Your booking is confirmed.")
     return ride
 
 

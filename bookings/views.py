@@ -25,7 +25,7 @@ def pet_list(request):
 @customer_required
 @require_http_methods(["GET", "POST"])
 def pet_create(request):
-    form = PetForm(request.POST or None)
+    form = PetForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         pet = form.save(commit=False)
         pet.owner = request.user
@@ -39,7 +39,7 @@ def pet_create(request):
 @require_http_methods(["GET", "POST"])
 def pet_edit(request, pk):
     pet = selectors.pet_of(request.user, pk)
-    form = PetForm(request.POST or None, instance=pet)
+    form = PetForm(request.POST if request.method == "POST" else None, instance=pet)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"{pet.name}'s profile is saved.")
@@ -69,7 +69,9 @@ def pet_delete(request, pk):
 @require_http_methods(["GET", "POST"])
 def ride_new(request):
     initial = {"pet": request.GET.get("pet")} if request.GET.get("pet") else None
-    form = BookingForm(request.POST or None, customer=request.user, initial=initial)
+    form = BookingForm(
+        request.POST if request.method == "POST" else None, customer=request.user, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         ride = services.ride_book(customer=request.user, plan=form.plan, notes=form.cleaned_data["notes"])
         if payment_url := hooks.payment_page_url(ride):
@@ -140,7 +142,7 @@ def ride_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def ride_reschedule(request, pk):
     ride = selectors.customer_ride(request.user, pk)
-    form = RescheduleForm(request.POST or None)
+    form = RescheduleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             ride = services.ride_reschedule(
@@ -179,7 +181,7 @@ def ride_reschedule_quote(request, pk):
 @require_http_methods(["GET", "POST"])
 def ride_cancel(request, pk):
     ride = selectors.customer_ride(request.user, pk)
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])

@@ -114,6 +114,15 @@ def make_ride(
 # --- Fixtures -------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps rate-limit counters in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def customer(db):
     return CustomerFactory(name="Alice Moreno")
@@ -181,3 +190,14 @@ def driver_client(client, driver):
 @pytest.fixture
 def admin_client(client, admin_user):
     return _client_for(client, admin_user)
+
+
+@pytest.fixture
+def no_payment_step():
+    """Bookings are confirmed at once, as when no payment provider is registered."""
+    from bookings import hooks
+
+    saved = hooks._payment_page
+    hooks.register_payment_page(None)
+    yield
+    hooks.register_payment_page(saved)

@@ -15,3 +15,10 @@ def money(cents, currency="usd"):
     amount = Decimal(int(cents)) / 100
     sign = "−" if amount < 0 else ""
     return f"{sign}{CURRENCY_SYMBOLS.get(str(currency).lower(), '')}{abs(amount):,.2f}"
+
+
+@register.filter
+def tz_name(zone: str) -> str:
+    """ "America/New_York" -> "New York (America)"."""
+    region, _, place = str(zone).rpartition("/")
+    return f"{place.replace('_', ' ')} ({region.replace('_', ' ')})" if region else place.replace("_", " ")

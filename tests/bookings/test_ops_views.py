@@ -1,0 +1,122 @@
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.models import RideStatus
+from bookings.services import ride_flag
+from tests.conftest import CustomerFactory, DriverFactory, PetFactory, make_ride
+
+pytestmark = pytest.mark.django_db
+
+OPS_URLS = ["ops:home", "ops:ride_list"]
+
+
+@pytest.mark.parametrize("name", OPS_URLS)
+@pytest.mark.parametrize("role_fixture", ["customer", "driver"])
+def test_ops_is_for_admins_only(client, name, role_fixture, request):
+    client.force_login(request.getfixturevalue(role_fixture))
+    assert client.get(reverse(name)).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_ops_ride_actions_are_for_admins_only(customer_client, ride):
+    for name in ("ops:ride_detail", "ops:ride_cancel", "ops:ride_clear_flag"):
+        url = reverse(name, args=[ride.pk])
+        assert customer_client.post(url).status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.METHOD_NOT_ALLOWED)
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CONFIRMED
+
+
+def test_ops_anonymous_goes_to_login(client):
+    assert client.get(reverse("ops:home")).url.startswith(reverse("account_login"))
+
+
+def rides_listed(admin_client, **params):
+    response = admin_client.get(reverse("ops:ride_list"), params)
+    assert response.status_code == HTTPStatus.OK
+    return {ride.pk for ride in response.context["page_obj"]}
+
+
+def test_ops_ride_table_filters_and_searches(admin_client):
+    alice = CustomerFactory(name="Alice Moreno")
+    bob = CustomerFactory(name="Bob Stone")
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    next_week = timezone.localtime() + timedelta(days=7)
+    a = make_ride(pet=PetFactory(owner=alice, name="Biscuit"), scheduled_at=tomorrow)
+    b = make_ride(
+        pet=PetFactory(owner=bob, name="Pepper"),
+        scheduled_at=next_week,
+        status=RideStatus.COMPLETED,
+        driver=DriverFactory(name="Dana Diaz"),
+    )
+    c = make_ride(pet=PetFactory(owner=bob, name="Kiwi"), scheduled_at=next_week, status=RideStatus.CANCELLED)
+    ride_flag(ride=c, reason="Refund requested")
+
+    assert rides_listed(admin_client) == {a.pk, b.pk, c.pk}
+    assert rides_listed(admin_client, status="completed") == {b.pk}
+    assert rides_listed(admin_client, status="open") == {a.pk}
+    assert rides_listed(admin_client, status="ended") == {b.pk, c.pk}
+    assert rides_listed(admin_client, q="alice") == {a.pk}
+    assert rides_listed(admin_client, q="pepper") == {b.pk}
+    assert rides_listed(admin_client, q="dana") == {b.pk}
+    assert rides_listed(admin_client, q=f"#{c.pk}") == {c.pk}
+    assert rides_listed(admin_client, attention="on") == {c.pk}
+    day = tomorrow.date().isoformat()
+    assert rides_listed(admin_client, date_from=day, date_to=day) == {a.pk}
+    assert rides_listed(admin_client, date_from=next_week.date().isoformat()) == {b.pk, c.pk}
+
+
+def test_ops_ride_table_ignores_bad_filters(admin_client, ride):
+    response = admin_client.get(reverse("ops:ride_list"), {"status": "nonsense", "date_from": "yesterday"})
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["form"].errors
+
+
+def test_ops_ride_table_htmx_fragment(admin_client, ride):
+    response = admin_client.get(reverse("ops:ride_list"), headers={"HX-Request": "true"})
+    assert response.content.decode().lstrip().startswith('<div id="ride-table">')
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_ops_ride_table_query_count_is_flat(admin_client, count, django_assert_max_num_queries):
+    driver = DriverFactory()
+    for n in range(count):
+        make_ride(
+            status=RideStatus.ASSIGNED,
+            driver=driver,
+            scheduled_at=timezone.now() + timedelta(days=2, hours=3 * n),
+        )
+    with django_assert_max_num_queries(4):
+        admin_client.get(reverse("ops:ride_list"))
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_ops_home_query_count_is_flat(admin_client, count, django_assert_max_num_queries):
+    for n in range(count):
+        ride = make_ride(scheduled_at=timezone.now() + timedelta(minutes=150 + n))
+        ride_flag(ride=ride, reason="check")
+    with django_assert_max_num_queries(5):
+        assert admin_client.get(reverse("ops:home")).status_code == HTTPStatus.OK
+
+
+def test_ops_ride_detail_and_cancel_never_charges(admin_client, ride):
+    page = admin_client.get(reverse("ops:ride_detail", args=[ride.pk])).content.decode()
+    assert "never charges the customer" in page
+    admin_client.post(reverse("ops:ride_cancel", args=[ride.pk]), {"reason": "Storm warning"})
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CANCELLED
+    event = ride.events.get(action="cancel")
+    assert (event.note, event.data["cancelled_by"]) == ("Storm warning", "admin")
+
+
+def test_ops_clear_flag(admin_client, ride):
+    ride_flag(ride=ride, reason="Card declined")
+    admin_client.post(reverse("ops:ride_clear_flag", args=[ride.pk]))
+    ride.refresh_from_db()
+    assert ride.attention == ""
+
+
+def test_ops_ride_detail_404_for_unknown_ride(admin_client):
+    assert admin_client.get(reverse("ops:ride_detail", args=[999999])).status_code == HTTPStatus.NOT_FOUND
