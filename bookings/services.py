@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookings import hooks
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
-from bookings.lifecycle import MOVES, actor_for
+from bookings.lifecycle import MOVES, Actor, actor_for
 from bookings.models import OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.pricing import Quote, estimated_end, quote_ride
 from bookings.signals import ride_moved
@@ -399,6 +399,20 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
             "new_price_cents": plan.quote.total_cents,
         },
     )
+
+
+def ride_update_notes(*, ride: Ride, by, notes: str) -> Ride:
+    """The customer's notes for the driver, editable while the ride is still ahead."""
+    with transaction.atomic():
+        locked = Ride.objects.select_for_update().get(pk=ride.pk)
+        if actor_for(locked, by) not in (Actor.CUSTOMER, Actor.ADMIN):
+            raise DomainError("You can't change this ride's notes.", code="not_allowed")
+        if locked.status not in OPEN_STATUSES or locked.status in (RideStatus.PICKED_UP,):
+            raise DomainError("Notes can only change before pickup.", code="illegal_move")
+        locked.notes = notes.strip()
+        locked.save(update_fields=["notes", "updated_at"])
+        RideEvent.objects.create(ride=locked, actor=by, action="notes", note="Notes for the driver updated.")
+    return locked
 
 
 def ride_flag(*, ride: Ride, reason: str, by=None) -> None:

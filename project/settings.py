@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "template_partials",
     "phonenumber_field",
     "django_q",
+    "ninja",  # serves the API docs (Swagger UI) from our static files, not a CDN
     "project.accounts",
     "bookings",
     "fleet",
@@ -255,3 +256,12 @@ ROAD_FACTOR = 1.3  # straight-line distance to a typical road distance
 
 # Functions that fill the demo database, in dependency order (`manage.py seed_demo`).
 DEMO_SEEDERS = ["bookings.demo.seed"]
+
+# --- JSON API (/api/v1/) ------------------------------------------------------
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
+JWT_ACCESS_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10))
+JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=14))
+# Interactive API docs: open in development, admins only otherwise.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
+API_RATE_LIMITS = {"login": "10/m", "register": "5/m", "refresh": "30/m"}
+NINJA_PAGINATION_PER_PAGE = 20

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from project.accounts import views as account_views
+from project.api import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -10,5 +11,6 @@ urlpatterns = [
     path("app/", include("bookings.urls")),
     path("drive/", include("fleet.urls")),
     path("ops/", include("bookings.ops_urls")),
+    path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -9,7 +9,7 @@ THIRD_PARTY_PREFIXES = ("allauth.",)
 def iter_patterns(patterns, prefix=""):
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":  # Django's admin checks staff status itself
+            if entry.namespace in ("admin", "api"):  # Django's admin checks staff itself; API below
                 continue
             yield from iter_patterns(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
@@ -31,3 +31,20 @@ def test_every_view_has_an_access_policy():
             missing.append(f"{route} -> {module}.{getattr(view, '__name__', view)}")
     assert checked > 10
     assert missing == [], "Views without an access policy decorator:\n" + "\n".join(missing)
+
+
+# API operations anyone may call (they authenticate by what they carry, or not at all).
+PUBLIC_API_OPERATIONS = {"post /api/v1/register", "post /api/v1/login", "post /api/v1/token/refresh"}
+
+
+def test_every_api_operation_requires_a_token_unless_public():
+    from project.api import api
+
+    schema = api.get_openapi_schema()
+    unguarded = {
+        f"{method} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if not operation.get("security")
+    }
+    assert unguarded == PUBLIC_API_OPERATIONS

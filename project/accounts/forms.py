@@ -48,3 +48,43 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["name", "phone", "time_zone"]
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})}
+
+
+class ApiProfileForm(ProfileForm):
+    """The profile as the API edits it: the portal's fields plus a validated email change."""
+
+    class Meta(ProfileForm.Meta):
+        fields = ["name", "email", "phone", "time_zone"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another account uses this email address.")
+        return email
+
+
+class ApiRegisterForm(forms.Form):
+    """Customer registration through the API: the same rules as the signup page."""
+
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    phone = PhoneNumberField(required=False)
+    password = forms.CharField(min_length=1, strip=False)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email address already exists.")
+        return email
+
+    def clean(self):
+        from django.contrib.auth import password_validation
+
+        data = super().clean()
+        if data.get("password") and data.get("email"):
+            candidate = User(email=data["email"], name=data.get("name", ""))
+            try:
+                password_validation.validate_password(data["password"], candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data

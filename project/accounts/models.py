@@ -99,3 +99,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class RefreshToken(models.Model):
+    """A JSON API refresh token we issued: rotation, revocation and reuse detection.
+
+    Each login starts a family; every refresh revokes the token it used and issues
+    its successor in the same family. Presenting a revoked token again means it
+    leaked, so the whole family is revoked.
+    """
+
+    jti = models.UUIDField(unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+    )
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti} for user {self.user_id}"

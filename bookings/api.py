@@ -1,0 +1,280 @@
+"""API for customers: pets, quotes and bookings. Parsing and serialisation only:
+the rules are the portal's (PetForm, ride_plan, the ride services)."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import Field
+
+from bookings import hooks, selectors, services
+from bookings.forms import PetForm
+from bookings.lifecycle import allowed_moves
+from bookings.models import Pet, Ride, RideStatus
+from bookings.pricing import cancellation_terms
+from project.api_support import AUTH_ERRORS, ErrorOut, customer_auth, invalid
+
+router = Router(tags=["customers"], auth=customer_auth)
+
+NOT_FOUND = {404: ErrorOut}
+BAD_INPUT = {400: ErrorOut, 422: ErrorOut}
+
+
+# --- Schemas -------------------------------------------------------------------
+
+
+class PetIn(Schema):
+    name: str = Field(max_length=80)
+    type: Pet.Type = Pet.Type.DOG
+    breed: str = Field("", max_length=80)
+    age_years: int | None = Field(None, ge=0, le=60)
+    weight_lb: Decimal = Field(max_digits=5, decimal_places=1, gt=0)
+    special_needs: str = Field("", max_length=2000)
+    crate_required: bool = False
+
+
+class PetOut(Schema):
+    id: int
+    name: str
+    type: str
+    breed: str
+    age_years: int | None
+    weight_lb: Decimal
+    special_needs: str
+    crate_required: bool
+
+
+class RideRequestIn(Schema):
+    pet_id: int
+    pickup_address: str = Field(max_length=255)
+    dropoff_address: str = Field(max_length=255)
+    scheduled_at: datetime = Field(description="ISO 8601; without an offset it is read in your time zone")
+
+
+class BookingIn(RideRequestIn):
+    notes: str = Field("", max_length=2000)
+
+
+class BookingUpdateIn(Schema):
+    scheduled_at: datetime | None = Field(None, description="Reschedule to this time (re-quoted)")
+    notes: str | None = Field(None, max_length=2000)
+
+
+class QuoteLineOut(Schema):
+    kind: str
+    label: str
+    cents: int
+
+
+class QuoteOut(Schema):
+    currency: str
+    total_cents: int
+    distance_miles: Decimal
+    lines: list[QuoteLineOut]
+
+
+class PetRefOut(Schema):
+    id: int
+    name: str
+    type: str
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+
+class EventOut(Schema):
+    at: datetime
+    action: str
+    title: str
+    from_status: str
+    to_status: str
+    note: str
+
+    @staticmethod
+    def resolve_at(event) -> datetime:
+        return event.created_at
+
+
+class BookingOut(Schema):
+    id: int
+    status: str
+    status_label: str
+    pet: PetRefOut
+    driver: PersonOut | None
+    pickup_address: str
+    dropoff_address: str
+    distance_miles: Decimal
+    scheduled_at: datetime
+    ends_at: datetime
+    price_cents: int
+    currency: str
+    quote: QuoteOut
+    notes: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_status_label(ride) -> str:
+        return ride.get_status_display()
+
+
+class BookingDetailOut(BookingOut):
+    allowed_actions: list[str]
+    timeline: list[EventOut]
+    payment_url: str | None = Field(None, description="Where to pay, while the booking awaits payment")
+
+
+class CancelOut(Schema):
+    id: int
+    status: str
+    fee_cents: int
+    currency: str
+
+
+class BookingFilters(Schema):
+    status: str | None = Field(None, description="A ride status, or upcoming / completed / cancelled")
+    date_from: date | None = Field(None, description="Pickup on or after this day (your time zone)")
+    date_to: date | None = Field(None, description="Pickup on or before this day (your time zone)")
+
+
+# --- Helpers -------------------------------------------------------------------
+
+
+def _aware(moment: datetime, user) -> datetime:
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, user.tzinfo)
+
+
+def _plan(request, payload: RideRequestIn):
+    pet = Pet.objects.filter(pk=payload.pet_id).first()
+    return services.ride_plan(
+        customer=request.auth,
+        pet=pet,
+        pickup_address=payload.pickup_address,
+        dropoff_address=payload.dropoff_address,
+        scheduled_at=_aware(payload.scheduled_at, request.auth),
+    )
+
+
+def _detail(request, ride: Ride) -> Ride:
+    """The ride with what BookingDetailOut adds: the caller's actions, the timeline, where to pay."""
+    ride.allowed_actions = allowed_moves(ride, request.auth)
+    ride.timeline = list(selectors.ride_timeline(ride))
+    ride.payment_url = hooks.payment_page_url(ride) if ride.status == RideStatus.PENDING_PAYMENT else None
+    return ride
+
+
+def _my_ride(request, ride_id: int) -> Ride:
+    return selectors.customer_ride(request.auth, ride_id)
+
+
+def _save_pet(form: PetForm, owner) -> Pet:
+    if not form.is_valid():
+        raise invalid(form)
+    pet = form.save(commit=False)
+    pet.owner = owner
+    pet.save()
+    return pet
+
+
+# --- Pets ----------------------------------------------------------------------
+
+
+@router.get("/pets", response={200: list[PetOut], **AUTH_ERRORS})
+def pet_list(request):
+    return selectors.pets_of(request.auth)
+
+
+@router.post("/pets", response={201: PetOut, **BAD_INPUT, **AUTH_ERRORS})
+def pet_create(request, payload: PetIn):
+    return Status(201, _save_pet(PetForm(payload.dict()), request.auth))
+
+
+@router.get("/pets/{pet_id}", response={200: PetOut, **NOT_FOUND, **AUTH_ERRORS})
+def pet_detail(request, pet_id: int):
+    return selectors.pet_of(request.auth, pet_id)
+
+
+@router.put("/pets/{pet_id}", response={200: PetOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS})
+def pet_update(request, pet_id: int, payload: PetIn):
+    pet = selectors.pet_of(request.auth, pet_id)
+    return _save_pet(PetForm(payload.dict(), instance=pet), request.auth)
+
+
+@router.delete("/pets/{pet_id}", response={204: None, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
+def pet_delete(request, pet_id: int):
+    """Delete a pet (archived if it has past rides; refused while it has upcoming ones)."""
+    services.pet_delete(pet=selectors.pet_of(request.auth, pet_id))
+    return Status(204, None)
+
+
+# --- Quotes and bookings -------------------------------------------------------------
+
+
+@router.post("/quotes", response={200: QuoteOut, **BAD_INPUT, **AUTH_ERRORS})
+def quote(request, payload: RideRequestIn):
+    """The price the booking form shows, part by part. Nothing is saved."""
+    return _plan(request, payload).quote.as_json()
+
+
+@router.post("/bookings", response={201: BookingDetailOut, **BAD_INPUT, **AUTH_ERRORS})
+def booking_create(request, payload: BookingIn):
+    """Book a ride. If `status` is `pending_payment`, pay with `POST /payments` next."""
+    ride = services.ride_book(customer=request.auth, plan=_plan(request, payload), notes=payload.notes)
+    return Status(201, _detail(request, ride))
+
+
+@router.get("/bookings", response={200: list[BookingOut], **AUTH_ERRORS, 422: ErrorOut})
+@paginate(PageNumberPagination, page_size=20)
+def booking_list(request, filters: Query[BookingFilters]):
+    rides = (
+        Ride.objects.for_customer(request.auth).select_related("pet", "driver").order_by("scheduled_at", "id")
+    )
+    if filters.status in selectors.CUSTOMER_RIDE_FILTERS:
+        statuses = selectors.CUSTOMER_RIDE_FILTERS[filters.status][1]
+        rides = rides.filter(status__in=statuses) if statuses else rides
+    elif filters.status:
+        rides = rides.filter(status=filters.status)
+    tz = request.auth.tzinfo
+    if filters.date_from:
+        rides = rides.filter(scheduled_at__gte=datetime.combine(filters.date_from, time.min, tz))
+    if filters.date_to:
+        rides = rides.filter(
+            scheduled_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tz)
+        )
+    return rides
+
+
+@router.get("/bookings/{ride_id}", response={200: BookingDetailOut, **NOT_FOUND, **AUTH_ERRORS})
+def booking_detail(request, ride_id: int):
+    return _detail(request, _my_ride(request, ride_id))
+
+
+@router.put(
+    "/bookings/{ride_id}",
+    response={200: BookingDetailOut, 409: ErrorOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS},
+)
+def booking_update(request, ride_id: int, payload: BookingUpdateIn):
+    """Reschedule (same rules as booking, before the cut-off, re-quoted) and/or edit the notes."""
+    ride = _my_ride(request, ride_id)
+    if payload.scheduled_at is None and payload.notes is None:
+        raise invalid({"non_field": ["Send scheduled_at, notes, or both."]})
+    if payload.scheduled_at is not None:
+        ride = services.ride_reschedule(
+            ride=ride, by=request.auth, scheduled_at=_aware(payload.scheduled_at, request.auth)
+        )
+    if payload.notes is not None:
+        ride = services.ride_update_notes(ride=ride, by=request.auth, notes=payload.notes)
+    return _detail(request, _my_ride(request, ride.pk))
+
+
+@router.delete("/bookings/{ride_id}", response={200: CancelOut, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
+def booking_cancel(request, ride_id: int, reason: str = Query("", max_length=500)):
+    """Cancel under the cancellation policy; `fee_cents` is what the late cancellation costs."""
+    ride = _my_ride(request, ride_id)
+    terms = cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents)
+    ride = services.ride_cancel(ride=ride, by=request.auth, reason=reason)
+    fee = terms.fee_cents if hooks.payment_required() else 0
+    return {"id": ride.pk, "status": ride.status, "fee_cents": fee, "currency": ride.currency}

@@ -1,0 +1,148 @@
+"""API: register, tokens, and the caller's profile."""
+
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from ninja import Router, Schema, Status
+from ninja.errors import AuthenticationError
+from pydantic import Field
+
+from project.accounts import services, tokens
+from project.accounts.forms import ApiProfileForm, ApiRegisterForm
+from project.api_support import AUTH_ERRORS, ErrorOut, any_user, invalid, throttle
+
+router = Router(tags=["accounts"])
+
+
+class RegisterIn(Schema):
+    name: str = Field(max_length=150)
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+    phone: str = Field("", max_length=32, description="E.164, e.g. +12125550100 (optional)")
+
+
+class LoginIn(Schema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+
+
+class RefreshIn(Schema):
+    refresh: str = Field(max_length=2048)
+
+
+class TokensOut(Schema):
+    access: str
+    refresh: str
+    token_type: str = "Bearer"
+    access_expires_at: datetime
+
+
+class ProfileOut(Schema):
+    id: int
+    email: str
+    name: str
+    role: str
+    phone: str
+    time_zone: str
+
+    @staticmethod
+    def resolve_phone(user) -> str:
+        return str(user.phone or "")
+
+
+class ProfileIn(Schema):
+    name: str | None = Field(None, max_length=150)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    time_zone: str | None = Field(None, max_length=64)
+
+
+def _tokens(user) -> TokensOut:
+    pair = tokens.token_pair_for(user=user)
+    return TokensOut(access=pair.access, refresh=pair.refresh, access_expires_at=pair.access_expires_at)
+
+
+@router.post(
+    "/register",
+    auth=None,
+    throttle=[throttle("register")],
+    response={201: ProfileOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def register(request, payload: RegisterIn):
+    """Create a customer account. Drivers and admins are created by operations, never here."""
+    form = ApiRegisterForm(payload.dict())
+    if not form.is_valid():
+        raise invalid(form)
+    user = services.customer_register(**form.cleaned_data)
+    return Status(201, user)
+
+
+@router.post(
+    "/login",
+    auth=None,
+    throttle=[throttle("login")],
+    response={200: TokensOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def login(request, payload: LoginIn):
+    """Exchange email and password for an access token and a refresh token."""
+    user = authenticate(request, email=payload.email.strip().lower(), password=payload.password)
+    if user is None:
+        raise AuthenticationError()
+    if (
+        settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+        and not EmailAddress.objects.filter(user=user, verified=True).exists()
+    ):
+        raise AuthenticationError()
+    return _tokens(user)
+
+
+@router.post(
+    "/token/refresh",
+    auth=None,
+    throttle=[throttle("refresh")],
+    response={200: TokensOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def refresh(request, payload: RefreshIn):
+    """Rotate: the refresh token is spent and a new pair returned. Reusing a spent one fails
+    and revokes every token of that login."""
+    pair = tokens.token_refresh(refresh=payload.refresh)
+    return TokensOut(access=pair.access, refresh=pair.refresh, access_expires_at=pair.access_expires_at)
+
+
+@router.post("/logout", auth=any_user, response={204: None, **AUTH_ERRORS, 422: ErrorOut})
+def logout(request, payload: RefreshIn):
+    """Revoke the refresh token (and its successors): this login is over."""
+    tokens.token_revoke(refresh=payload.refresh, user=request.auth)
+    return Status(204, None)
+
+
+@router.get("/profile", auth=any_user, response={200: ProfileOut, **AUTH_ERRORS})
+def profile(request):
+    return request.auth
+
+
+@router.put(
+    "/profile", auth=any_user, response={200: ProfileOut, 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
+)
+def profile_update(request, payload: ProfileIn):
+    """Change name, email, phone or time zone; fields left out keep their value."""
+    user = request.auth
+    current = {
+        "name": user.name,
+        "email": user.email,
+        "phone": str(user.phone or ""),
+        "time_zone": user.time_zone,
+    }
+    changes = payload.dict(exclude_unset=True, exclude_none=True)
+    form = ApiProfileForm({**current, **changes}, instance=user)
+    if not form.is_valid():
+        raise invalid(form)
+    with transaction.atomic():
+        email_changed = "email" in form.changed_data
+        form.save()
+        if email_changed:
+            services.user_change_email(user=user, email=user.email)
+    return user

@@ -1,0 +1,118 @@
+"""What every API router shares: JWT authentication by role, the one error shape,
+and helpers that turn our DomainError and Django form errors into it.
+
+Errors always look like `{"detail": "...", "errors": {"field": ["message", ...]}}`
+(`errors` may be empty). Status codes: 400 bad input that passed the schema,
+401 no/invalid token, 403 wrong role or not allowed, 404 not found or not yours,
+409 an illegal state move or a conflict, 422 schema validation, 429 rate limit.
+"""
+
+from django.conf import settings
+from ninja import Schema
+from ninja.errors import AuthorizationError, HttpError
+from ninja.security import HttpBearer
+from ninja.throttling import AnonRateThrottle
+
+from project.accounts.tokens import TokenError, user_for_access_token
+from project.errors import DomainError
+
+DOMAIN_ERROR_STATUS = {"illegal_move": 409, "conflict": 409, "not_allowed": 403, "unauthenticated": 401}
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+# Responses every authenticated operation may give, for the OpenAPI schema.
+AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
+
+
+class JWTAuth(HttpBearer):
+    """Bearer access token; `roles` limits who may call (wrong role -> 403, not 401)."""
+
+    def __init__(self, *roles: str):
+        super().__init__()
+        self.roles = set(roles)
+
+    def authenticate(self, request, token):
+        try:
+            user = user_for_access_token(token)
+        except TokenError:
+            return None
+        if self.roles and user.role not in self.roles:
+            raise AuthorizationError(message=f"This needs a {' or '.join(sorted(self.roles))} account.")
+        request.user = user
+        return user
+
+
+any_user = JWTAuth()
+customer_auth = JWTAuth("customer")
+driver_auth = JWTAuth("driver")
+admin_auth = JWTAuth("admin")
+
+
+def throttle(name: str) -> AnonRateThrottle:
+    """Per-IP rate limit from settings.API_RATE_LIMITS (kept in the cache)."""
+    limiter = AnonRateThrottle(settings.API_RATE_LIMITS[name])
+    limiter.scope = f"api-{name}"
+    return limiter
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    return {
+        ("non_field" if field == "__all__" else field): [str(m) for m in messages]
+        for field, messages in form.errors.items()
+    }
+
+
+def invalid(form_or_errors, detail: str = "Please correct the fields listed in errors.") -> DomainError:
+    errors = form_or_errors if isinstance(form_or_errors, dict) else form_errors(form_or_errors)
+    return DomainError(detail, code="invalid", errors=errors)
+
+
+def error_body(detail: str, errors: dict | None = None) -> dict:
+    return {"detail": detail, "errors": errors or {}}
+
+
+def _field_of(location) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "form", "file")]
+    if len(parts) > 1:  # drop the handler's parameter name ("payload.email" -> "email")
+        parts = parts[1:]
+    return ".".join(parts) or "non_field"
+
+
+def install_error_handlers(api) -> None:
+    from django.http import Http404
+    from ninja.errors import AuthenticationError, Throttled, ValidationError
+
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        return api.create_response(
+            request, error_body(exc.message, exc.errors), status=DOMAIN_ERROR_STATUS.get(exc.code, 400)
+        )
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors:
+            errors.setdefault(_field_of(error.get("loc", ())), []).append(error.get("msg", "Invalid value."))
+        return api.create_response(request, error_body("The request is not valid.", errors), status=422)
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return api.create_response(request, error_body("Not found."), status=404)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc):
+        return api.create_response(
+            request, error_body("Authentication credentials were not provided or are invalid."), status=401
+        )
+
+    @api.exception_handler(Throttled)
+    def throttled(request, exc):
+        return api.create_response(request, error_body("Too many requests; try again later."), status=429)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        return api.create_response(request, error_body(str(exc)), status=exc.status_code)

@@ -1,0 +1,252 @@
+"""Pets, quotes and bookings through the API: happy paths, 401, 403, 404, bad bodies."""
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.utils import timezone
+
+from bookings.models import Pet, Ride, RideStatus
+from tests.conftest import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
+
+pytestmark = pytest.mark.django_db
+
+PET = {
+    "name": "Luna",
+    "type": "cat",
+    "breed": "Siamese",
+    "age_years": 3,
+    "weight_lb": "9.5",
+    "special_needs": "",
+    "crate_required": True,
+}
+
+
+def request_body(pet, **overrides):
+    when = timezone.now() + timedelta(days=2)
+    return {
+        "pet_id": pet.pk,
+        "pickup_address": PICKUP,
+        "dropoff_address": DROPOFF,
+        "scheduled_at": when.isoformat(),
+        **overrides,
+    }
+
+
+# --- Access for every customer endpoint ------------------------------------------------
+
+ENDPOINTS = [
+    ("get", "/pets", None),
+    ("post", "/pets", PET),
+    ("get", "/pets/{pet}", None),
+    ("put", "/pets/{pet}", PET),
+    ("delete", "/pets/{pet}", None),
+    ("post", "/quotes", "ride"),
+    ("post", "/bookings", "ride"),
+    ("get", "/bookings", None),
+    ("get", "/bookings/{ride}", None),
+    ("put", "/bookings/{ride}", {"notes": "x"}),
+    ("delete", "/bookings/{ride}", None),
+]
+
+
+def call(api, method, path, body, pet, ride):
+    path = path.format(pet=pet.pk, ride=ride.pk)
+    if body == "ride":
+        body = request_body(pet)
+    if method in ("post", "put"):
+        return getattr(api, method)(path, body)
+    return getattr(api, method)(path)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+def test_unauthenticated_is_401(anon_api, pet, ride, method, path, body):
+    assert call(anon_api, method, path, body, pet, ride).status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+@pytest.mark.parametrize("role_api", ["driver_api", "admin_api"])
+def test_other_roles_are_403(request, pet, ride, method, path, body, role_api):
+    response = call(request.getfixturevalue(role_api), method, path, body, pet, ride)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "customer account" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [e for e in ENDPOINTS if "{" in e[1]])
+def test_another_customers_objects_are_404(other_customer_api, pet, ride, method, path, body):
+    response = call(other_customer_api, method, path, body, pet, ride)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"detail": "Not found.", "errors": {}}
+    pet.refresh_from_db()
+    ride.refresh_from_db()
+    assert (pet.name, pet.archived_at, ride.status, ride.notes) == ("Biscuit", None, RideStatus.CONFIRMED, "")
+
+
+# --- Pets --------------------------------------------------------------------------------
+
+
+def test_pet_crud(customer_api, customer):
+    created = customer_api.post("/pets", PET)
+    assert created.status_code == HTTPStatus.CREATED
+    pet_id = created.json()["id"]
+    assert customer_api.get("/pets").json()[0]["name"] == "Luna"
+    assert customer_api.get(f"/pets/{pet_id}").json()["weight_lb"] == "9.5"
+    updated = customer_api.put(f"/pets/{pet_id}", {**PET, "name": "Luna Belle", "weight_lb": "10"})
+    assert updated.json()["name"] == "Luna Belle"
+    assert customer_api.delete(f"/pets/{pet_id}").status_code == HTTPStatus.NO_CONTENT
+    assert not Pet.objects.filter(pk=pet_id).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"type": "dragon"}, "type"),
+        ({"weight_lb": "-1"}, "weight_lb"),
+        ({"weight_lb": "abc"}, "weight_lb"),
+        ({"age_years": 999}, "age_years"),
+        ({"name": "x" * 81}, "name"),
+    ],
+)
+def test_bad_pet_bodies_are_rejected_with_field_errors(customer_api, change, field):
+    response = customer_api.post("/pets", {**PET, **change})
+    assert response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY)
+    assert field in response.json()["errors"]
+    assert Pet.objects.count() == 0
+
+
+def test_pet_with_upcoming_ride_cannot_be_deleted(customer_api, pet, ride):
+    response = customer_api.delete(f"/pets/{pet.pk}")
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "upcoming rides" in response.json()["detail"]
+
+
+# --- Quotes and bookings ------------------------------------------------------------
+
+
+def test_quote_matches_the_booking_price(customer_api, pet, no_payment_step):
+    body = request_body(pet)
+    quote = customer_api.post("/quotes", body).json()
+    assert quote["total_cents"] == sum(line["cents"] for line in quote["lines"])
+    assert [line["kind"] for line in quote["lines"]][:2] == ["base", "distance"]
+    booking = customer_api.post("/bookings", {**body, "notes": "Gate 4"}).json()
+    assert booking["price_cents"] == quote["total_cents"]
+    assert Ride.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"scheduled_at": "2020-01-01T10:00:00Z"}, "scheduled_at"),
+        ({"dropoff_address": PICKUP}, "dropoff_address"),
+        ({"pickup_address": "nowhere"}, "pickup_address"),
+        ({"pet_id": 999999}, "pet"),
+        ({"scheduled_at": "tomorrow"}, "scheduled_at"),
+        ({"pet_id": "abc"}, "pet_id"),
+    ],
+)
+def test_bad_booking_bodies_get_field_errors_and_write_nothing(customer_api, pet, change, field):
+    for path in ("/quotes", "/bookings"):
+        response = customer_api.post(path, request_body(pet, **change))
+        assert response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY)
+        assert field in response.json()["errors"], response.json()
+    assert Ride.objects.count() == 0
+
+
+def test_booking_someone_elses_pet_is_refused(customer_api, other_customer):
+    response = customer_api.post("/bookings", request_body(PetFactory(owner=other_customer)))
+    assert response.json()["errors"] == {"pet": ["Choose one of your pets."]}
+
+
+def test_booking_without_offset_is_read_in_the_customers_zone(customer_api, customer, pet, no_payment_step):
+    customer.time_zone = "America/Los_Angeles"
+    customer.save()
+    response = customer_api.post("/bookings", request_body(pet, scheduled_at="2026-12-02T09:30:00"))
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    assert Ride.objects.get().scheduled_at.isoformat() == "2026-12-02T17:30:00+00:00"
+
+
+def test_booking_detail_has_timeline_and_actions(customer_api, pet, no_payment_step):
+    created = customer_api.post("/bookings", request_body(pet)).json()
+    detail = customer_api.get(f"/bookings/{created['id']}").json()
+    assert detail["status"] == "confirmed"
+    assert [event["action"] for event in detail["timeline"]] == ["book", "confirm"]
+    assert detail["allowed_actions"] == ["cancel", "reschedule"]
+    assert detail["payment_url"] is None
+
+
+def test_booking_list_filters_and_paginates(customer_api, customer, other_customer):
+    pet = PetFactory(owner=customer)
+    rides = [make_ride(pet=pet, scheduled_at=timezone.now() + timedelta(days=2 + n)) for n in range(3)]
+    done = make_ride(
+        pet=pet,
+        status=RideStatus.COMPLETED,
+        driver=DriverFactory(),
+        scheduled_at=timezone.now() + timedelta(days=10),
+    )
+    make_ride(customer=other_customer)
+    body = customer_api.get("/bookings").json()
+    assert body["count"] == 4
+    assert customer_api.get("/bookings", data={"status": "completed"}).json()["items"][0]["id"] == done.pk
+    assert customer_api.get("/bookings", data={"status": "upcoming"}).json()["count"] == 3
+    day = timezone.localtime(rides[1].scheduled_at, customer.tzinfo).date().isoformat()
+    assert [
+        r["id"]
+        for r in customer_api.get("/bookings", data={"date_from": day, "date_to": day}).json()["items"]
+    ] == [rides[1].pk]
+    page = customer_api.get("/bookings", data={"page": 2, "page_size": 3}).json()
+    assert (page["count"], len(page["items"])) == (4, 1)
+    assert customer_api.get("/bookings", data={"date_from": "soon"}).status_code == 422
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_booking_list_query_count_is_flat(customer_api, customer, count, django_assert_max_num_queries):
+    pet = PetFactory(owner=customer)
+    for n in range(count):
+        make_ride(pet=pet, scheduled_at=timezone.now() + timedelta(days=2, hours=n))
+    with django_assert_max_num_queries(3):  # user, count, page (pet and driver joined)
+        assert customer_api.get("/bookings", data={"page_size": 100}).status_code == 200
+
+
+def test_reschedule_and_notes(customer_api, ride):
+    new_time = ride.scheduled_at + timedelta(days=1)
+    response = customer_api.put(
+        f"/bookings/{ride.pk}", {"scheduled_at": new_time.isoformat(), "notes": "Gate 4"}
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+    ride.refresh_from_db()
+    assert (ride.scheduled_at, ride.notes) == (new_time, "Gate 4")
+    assert [e["action"] for e in response.json()["timeline"]][-2:] == ["reschedule", "notes"]
+
+
+def test_update_needs_something_to_change(customer_api, ride):
+    response = customer_api.put(f"/bookings/{ride.pk}", {})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "non_field" in response.json()["errors"]
+
+
+def test_reschedule_into_the_past_is_rejected(customer_api, ride):
+    before = ride.scheduled_at
+    response = customer_api.put(f"/bookings/{ride.pk}", {"scheduled_at": "2020-01-01T10:00:00Z"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "scheduled_at" in response.json()["errors"]
+    ride.refresh_from_db()
+    assert ride.scheduled_at == before
+
+
+def test_cancel_returns_the_fee(customer_api, customer):
+    ride = make_ride(customer=customer, scheduled_at=timezone.now() + timedelta(days=3))
+    body = customer_api.delete(f"/bookings/{ride.pk}", data={"reason": "Vet closed"}).json()
+    assert (body["status"], body["fee_cents"]) == ("cancelled", 0)
+
+
+def test_cancelling_twice_is_a_409_conflict(customer_api, ride):
+    assert customer_api.delete(f"/bookings/{ride.pk}").status_code == HTTPStatus.OK
+    response = customer_api.delete(f"/bookings/{ride.pk}")
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "not possible now" in response.json()["detail"]
+
+
+def test_notes_cannot_change_after_the_ride(customer_api, customer):
+    ride = make_ride(customer=customer, status=RideStatus.COMPLETED, driver=DriverFactory())
+    assert customer_api.put(f"/bookings/{ride.pk}", {"notes": "late"}).status_code == HTTPStatus.CONFLICT
