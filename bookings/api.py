@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from bookings import hooks, selectors, services
@@ -14,7 +14,7 @@ from bookings.forms import PetForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
-from project.api_support import AUTH_ERRORS, ErrorOut, customer_auth, invalid
+from project.api_support import AUTH_ERRORS, ErrorOut, Pages, customer_auth, invalid
 
 router = Router(tags=["customers"], auth=customer_auth)
 
@@ -227,7 +227,7 @@ def booking_create(request, payload: BookingIn):
 
 
 @router.get("/bookings", response={200: list[BookingOut], **AUTH_ERRORS, 422: ErrorOut})
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pages)
 def booking_list(request, filters: Query[BookingFilters]):
     rides = (
         Ride.objects.for_customer(request.auth).select_related("pet", "driver").order_by("scheduled_at", "id")

@@ -8,8 +8,9 @@ Errors always look like `{"detail": "...", "errors": {"field": ["message", ...]}
 """
 
 from django.conf import settings
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import AuthorizationError, HttpError
+from ninja.pagination import PageNumberPagination
 from ninja.security import HttpBearer
 from ninja.throttling import AnonRateThrottle
 
@@ -50,6 +51,17 @@ any_user = JWTAuth()
 customer_auth = JWTAuth("customer")
 driver_auth = JWTAuth("driver")
 admin_auth = JWTAuth("admin")
+
+
+class Pages(PageNumberPagination):
+    """`?page=&page_size=` with bounds, so a huge page number is a 422 rather than a database error."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=100_000)
+        page_size: int | None = Field(None, ge=1, le=100)
+
+    def __init__(self, **kwargs):
+        super().__init__(page_size=settings.NINJA_PAGINATION_PER_PAGE, max_page_size=100, **kwargs)
 
 
 def throttle(name: str) -> AnonRateThrottle:
