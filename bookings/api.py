@@ -14,7 +14,7 @@ from bookings.forms import PetForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
-from project.api_support import AUTH_ERRORS, ErrorOut, Pages, customer_auth, invalid
+from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, customer_auth, invalid
 
 router = Router(tags=["customers"], auth=customer_auth)
 
@@ -166,7 +166,7 @@ def _detail(request, ride: Ride) -> Ride:
     return ride
 
 
-def _my_ride(request, ride_id: int) -> Ride:
+def _my_ride(request, ride_id: Id) -> Ride:
     return selectors.customer_ride(request.auth, ride_id)
 
 
@@ -193,18 +193,18 @@ def pet_create(request, payload: PetIn):
 
 
 @router.get("/pets/{pet_id}", response={200: PetOut, **NOT_FOUND, **AUTH_ERRORS})
-def pet_detail(request, pet_id: int):
+def pet_detail(request, pet_id: Id):
     return selectors.pet_of(request.auth, pet_id)
 
 
 @router.put("/pets/{pet_id}", response={200: PetOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS})
-def pet_update(request, pet_id: int, payload: PetIn):
+def pet_update(request, pet_id: Id, payload: PetIn):
     pet = selectors.pet_of(request.auth, pet_id)
     return _save_pet(PetForm(payload.dict(), instance=pet), request.auth)
 
 
 @router.delete("/pets/{pet_id}", response={204: None, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
-def pet_delete(request, pet_id: int):
+def pet_delete(request, pet_id: Id):
     """Delete a pet (archived if it has past rides; refused while it has upcoming ones)."""
     services.pet_delete(pet=selectors.pet_of(request.auth, pet_id))
     return Status(204, None)
@@ -248,7 +248,7 @@ def booking_list(request, filters: Query[BookingFilters]):
 
 
 @router.get("/bookings/{ride_id}", response={200: BookingDetailOut, **NOT_FOUND, **AUTH_ERRORS})
-def booking_detail(request, ride_id: int):
+def booking_detail(request, ride_id: Id):
     return _detail(request, _my_ride(request, ride_id))
 
 
@@ -256,7 +256,7 @@ def booking_detail(request, ride_id: int):
     "/bookings/{ride_id}",
     response={200: BookingDetailOut, 409: ErrorOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS},
 )
-def booking_update(request, ride_id: int, payload: BookingUpdateIn):
+def booking_update(request, ride_id: Id, payload: BookingUpdateIn):
     """Reschedule (same rules as booking, before the cut-off, re-quoted) and/or edit the notes."""
     ride = _my_ride(request, ride_id)
     if payload.scheduled_at is None and payload.notes is None:
@@ -271,7 +271,7 @@ def booking_update(request, ride_id: int, payload: BookingUpdateIn):
 
 
 @router.delete("/bookings/{ride_id}", response={200: CancelOut, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
-def booking_cancel(request, ride_id: int, reason: str = Query("", max_length=500)):
+def booking_cancel(request, ride_id: Id, reason: str = Query("", max_length=500)):
     """Cancel under the cancellation policy; `fee_cents` is what the late cancellation costs."""
     ride = _my_ride(request, ride_id)
     terms = cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents)

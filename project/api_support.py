@@ -7,8 +7,10 @@ Errors always look like `{"detail": "...", "errors": {"field": ["message", ...]}
 409 an illegal state move or a conflict, 422 schema validation, 429 rate limit.
 """
 
+from typing import Annotated
+
 from django.conf import settings
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
 from ninja.errors import AuthorizationError, HttpError
 from ninja.pagination import PageNumberPagination
 from ninja.security import HttpBearer
@@ -16,6 +18,9 @@ from ninja.throttling import AnonRateThrottle
 
 from project.accounts.tokens import TokenError, user_for_access_token
 from project.errors import DomainError
+
+# A row id in a URL: bounded like the database's bigint, so a huge number is a 422, not a 500.
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 DOMAIN_ERROR_STATUS = {"illegal_move": 409, "conflict": 409, "not_allowed": 403, "unauthenticated": 401}
 

@@ -253,3 +253,10 @@ def test_cancelling_twice_is_a_409_conflict(customer_api, ride):
 def test_notes_cannot_change_after_the_ride(customer_api, customer):
     ride = make_ride(customer=customer, status=RideStatus.COMPLETED, driver=DriverFactory())
     assert customer_api.put(f"/bookings/{ride.pk}", {"notes": "late"}).status_code == HTTPStatus.CONFLICT
+
+
+@pytest.mark.parametrize("path", ["/pets/{}", "/bookings/{}"])
+def test_ids_beyond_the_database_range_are_422_not_500(customer_api, path):
+    # Found by the fuzzer on PostgreSQL: a 20-digit id overflowed bigint.
+    for bad in (10**20, 0, -1):
+        assert customer_api.get(path.format(bad)).status_code == 422

@@ -19,6 +19,20 @@ EXAMPLES_PER_OPERATION = 40
 
 
 @pytest.fixture
+def wsgi_app():
+    """The real WSGI handler, minus closing the connection after each request (as Django's test
+    client does): the test's transaction must survive the calls, on PostgreSQL too."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def tokens(db):
     """A few real rows so that generated ids sometimes hit something, and a token per role."""
     customer = CustomerFactory()
@@ -28,10 +42,9 @@ def tokens(db):
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
-def test_api_never_answers_5xx(label, tokens):
+def test_api_never_answers_5xx(label, tokens, wsgi_app):
     operation = OPERATIONS[label]
     token = tokens[ROLE_FOR_TAG.get((operation.definition.raw.get("tags") or ["customers"])[0], "customer")]
-    app = get_wsgi_application()
 
     @given(case=operation.as_strategy())
     @settings(
@@ -41,7 +54,7 @@ def test_api_never_answers_5xx(label, tokens):
         suppress_health_check=list(HealthCheck),
     )
     def check(case):
-        response = case.call(app=app, headers={"Authorization": f"Bearer {token}"})
+        response = case.call(app=wsgi_app, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}"
         if response.status_code >= 400 and "json" in str(response.headers.get("Content-Type", "")):
             body = response.json()
