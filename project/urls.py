@@ -10,5 +10,6 @@ urlpatterns = [
     path("app/", include("bookings.urls")),
     path("drive/", include("fleet.urls")),
     path("ops/", include("bookings.ops_urls")),
+    path("", include("billing.urls")),  # /app/rides/<id>/pay/, /ops/payments/, Stripe webhooks
     path("django-admin/", admin.site.urls),
 ]
