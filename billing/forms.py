@@ -26,12 +26,11 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args, payment=None, refundable_cents: int = 0, **kwargs):
         if payment is not None:
-            kwargs.setdefault("initial", {}).update(
-                payment=payment.pk, request_key=uuid.uuid4(), amount=Decimal(refundable_cents) / 100
-            )
+            kwargs.setdefault("initial", {}).update(payment=payment.pk, request_key=uuid.uuid4())
         super().__init__(*args, **kwargs)
         if refundable_cents:  # a hint for the browser; the refund service is the one that decides
-            self.fields["amount"].widget.attrs["max"] = f"{Decimal(refundable_cents) / 100:.2f}"
+            most = f"{Decimal(refundable_cents) / 100:.2f}"
+            self.fields["amount"].widget.attrs.update(max=most, placeholder=f"Up to {most}")
 
     @property
     def amount_cents(self) -> int:
