@@ -12,4 +12,14 @@ def stripe_keys_configured(app_configs, **kwargs):
                 id="billing.W001",
             )
         ]
+    needed = ("STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+    missing = [name for name in needed if not getattr(settings, name)]
+    if missing:
+        return [
+            Warning(
+                f"{' and '.join(missing)} not set: checkout or webhooks cannot work.",
+                hint="Copy them from Stripe's dashboard (API keys; the webhook endpoint's signing secret).",
+                id="billing.W002",
+            )
+        ]
     return []

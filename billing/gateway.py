@@ -294,8 +294,12 @@ class Gateway:
 @lru_cache(maxsize=4)
 def _gateway_for(api_key: str, api_base: str, retries: int) -> Gateway:
     base = {"api": api_base} if api_base else None
-    # The SDK retries network errors itself, with the same idempotency key.
-    return Gateway(stripe.StripeClient(api_key, base_addresses=base, max_network_retries=retries))
+    # The SDK retries network errors itself, with the same idempotency key. Its timeouts stay
+    # well inside a Django-Q task's time limit (Q_CLUSTER["timeout"]).
+    http = stripe.RequestsClient(timeout=(5, 25))
+    return Gateway(
+        stripe.StripeClient(api_key, base_addresses=base, max_network_retries=retries, http_client=http)
+    )
 
 
 def get_gateway() -> Gateway:

@@ -48,23 +48,39 @@ def build(rows: int) -> None:
     rides = Ride.objects.bulk_create(
         [
             Ride(
-                customer=pets[i % len(pets)].owner, pet=pets[i % len(pets)], status="cancelled",
-                pickup_address="A 10024", pickup_lat=0, pickup_lng=0, dropoff_address="B 10065",
-                dropoff_lat=0, dropoff_lng=0, distance_miles=2, scheduled_at=now,
-                ends_at=now + timezone.timedelta(hours=1), price_cents=2500,
+                customer=pets[i % len(pets)].owner,
+                pet=pets[i % len(pets)],
+                status="cancelled",
+                pickup_address="A 10024",
+                pickup_lat=0,
+                pickup_lng=0,
+                dropoff_address="B 10065",
+                dropoff_lat=0,
+                dropoff_lng=0,
+                distance_miles=2,
+                scheduled_at=now,
+                ends_at=now + timezone.timedelta(hours=1),
+                price_cents=2500,
             )
             for i in range(ride_count)
         ],  # fmt: skip
         batch_size=1000,
     )
     payments = Payment.objects.bulk_create(
-        [Payment(ride=r, status="captured", amount_cents=2500, captured_cents=2500) for r in rides], batch_size=1000
+        [Payment(ride=r, status="captured", amount_cents=2500, captured_cents=2500) for r in rides],
+        batch_size=1000,
     )
     Transaction.objects.bulk_create(
         [
             Transaction(
-                ride_id=p.ride_id, payment=p, kind=kind, status="succeeded", amount_cents=2500,
-                idempotency_key=f"bench-{p.pk}-{kind}", source="ride", provider_id=f"pi_bench_{p.pk}",
+                ride_id=p.ride_id,
+                payment=p,
+                kind=kind,
+                status="succeeded",
+                amount_cents=2500,
+                idempotency_key=f"bench-{p.pk}-{kind}",
+                source="ride",
+                provider_id=f"pi_bench_{p.pk}",
                 initiated_by=admin if kind == "refund" else None,
             )
             for p in payments

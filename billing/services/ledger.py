@@ -20,7 +20,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -124,11 +125,20 @@ def execute(*, txn_id: int) -> Transaction | None:
     return Transaction.objects.get(pk=txn.pk)
 
 
+def _with_error(message: str):
+    """The row's error text with `message` added: earlier attempts' errors are kept."""
+    return Case(
+        When(error="", then=Value(message)),
+        default=Concat(F("error"), Value("\n" + message), output_field=TextField()),
+        output_field=TextField(),
+    )
+
+
 def _postpone(txn: Transaction, message: str) -> None:
     delays = settings.BILLING_RETRY_DELAYS
     delay = delays[min(txn.attempts, len(delays)) - 1]
     Transaction.objects.filter(pk=txn.pk, status=Status.PENDING).update(
-        error=f"Attempt {txn.attempts}: {message}", next_attempt_at=timezone.now() + delay
+        error=_with_error(f"Attempt {txn.attempts}: {message}"), next_attempt_at=timezone.now() + delay
     )
 
 
@@ -142,11 +152,10 @@ def _close(txn: Transaction, *, status: str, provider_id: str = "", error: str =
         if provider_id:
             fields["provider_id"] = provider_id
         if error:
-            fields["error"] = error
+            fields["error"] = _with_error(error)
         if not Transaction.objects.filter(pk=txn.pk, status=Status.PENDING).update(**fields):
             return False
-        for name, value in fields.items():
-            setattr(txn, name, value)
+        txn.refresh_from_db(fields=list(fields))
         if then:
             then(payment)
     return True

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,17 @@ DECLINED_AT_CHARGE = "4000000000000341"  # saves fine, declined when charged
 NEEDS_3DS = "4000002500003155"  # asks for 3-D Secure
 # Nothing listens here: a test that reaches Stripe without asking for localstripe fails fast.
 NOWHERE = "http://127.0.0.1:9"
+
+
+def denied(allowed: str):
+    """Parametrize a test over everyone but the `allowed` role: anonymous users are sent to
+    log in, the other roles get 403. The test takes `client_name` and `expected`."""
+    others = [
+        (f"{role}_client", HTTPStatus.FORBIDDEN)
+        for role in ("customer", "driver", "admin")
+        if role != allowed
+    ]
+    return pytest.mark.parametrize(("client_name", "expected"), [("client", HTTPStatus.FOUND), *others])
 
 
 @pytest.fixture(autouse=True, scope="session")

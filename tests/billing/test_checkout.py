@@ -11,7 +11,7 @@ from billing import services
 from billing.gateway import get_gateway
 from billing.models import Payment, PaymentStatus, StripeCustomer, Transaction
 from bookings.models import RideStatus
-from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS
+from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS, denied
 from tests.conftest import DROPOFF, PICKUP, make_ride
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +78,27 @@ def test_good_card_holds_the_fare_and_confirms_the_ride(pending_ride, pay, payme
         str(pending_ride.pk),
     )
     assert payment_events == [("authorized", pending_ride.pk, hold.pk)]
+
+
+def test_without_a_payment_step_bookings_are_confirmed_at_once(customer_client, pet, without_payment_step):
+    """The foundation's behaviour, kept for tests about booking itself (fixture `without_payment_step`)."""
+    from bookings.services import ride_book, ride_plan
+
+    plan = ride_plan(
+        customer=pet.owner,
+        pet=pet,
+        pickup_address=PICKUP,
+        dropoff_address=DROPOFF,
+        scheduled_at=timezone.now() + timedelta(days=2),
+    )
+    assert ride_book(customer=pet.owner, plan=plan).status == RideStatus.CONFIRMED
+    assert not Payment.objects.exists()
+
+
+def test_the_payment_step_is_registered_by_billing(pet):
+    from bookings import hooks
+
+    assert hooks.payment_required()  # (and restored after tests that turn it off)
 
 
 def test_posting_without_a_saved_card_changes_nothing(customer_client, pending_ride, stripe_server):
@@ -192,14 +213,7 @@ def test_paid_ride_checkout_sends_back_to_the_ride(customer_client, pending_ride
     assert pending_ride.payments.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("client_name", "expected"),
-    [
-        ("client", HTTPStatus.FOUND),
-        ("driver_client", HTTPStatus.FORBIDDEN),
-        ("admin_client", HTTPStatus.FORBIDDEN),
-    ],
-)
+@denied("customer")
 def test_checkout_denials(request, client_name, expected, pending_ride):
     client = request.getfixturevalue(client_name)
     for method in ("get", "post"):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.models import Payment, PaymentStatus, Transaction
 from bookings.models import RideStatus
+from tests.billing.fixtures import denied
 from tests.conftest import CustomerFactory, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
@@ -121,14 +122,7 @@ def test_csv_export_follows_the_filters(admin_client, admin_user):
 
 
 @pytest.mark.parametrize("url", [PAYMENTS, CSV_URL])
-@pytest.mark.parametrize(
-    ("client_name", "expected"),
-    [
-        ("client", HTTPStatus.FOUND),
-        ("customer_client", HTTPStatus.FORBIDDEN),
-        ("driver_client", HTTPStatus.FORBIDDEN),
-    ],
-)
+@denied("admin")
 def test_payments_pages_are_for_operations_only(request, url, client_name, expected):
     assert request.getfixturevalue(client_name).get(url).status_code == expected
 

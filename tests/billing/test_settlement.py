@@ -119,7 +119,10 @@ def test_transient_errors_back_off_then_succeed(held_ride, driver, photo, settin
 
     capture.refresh_from_db()
     assert (capture.status, capture.attempts) == ("succeeded", 3)
-    assert "Attempt 2" in capture.error  # the history of what went wrong stays on the row
+    assert capture.error.splitlines() == [  # the history of what went wrong stays on the row
+        "Attempt 1: The payment service could not be reached.",
+        "Attempt 2: The payment service could not be reached.",
+    ]
     held_ride.refresh_from_db()
     assert held_ride.attention == ""
 
