@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 PS = PaymentStatus
 Kind, Status, Source = Transaction.Kind, Transaction.Status, Transaction.Source
 LEASE = timedelta(minutes=5)  # how long one attempt may run before another may take over
-FLAG_PREFIX = "Payment: "  # ride.attention set by billing starts with this (and only billing clears it)
+FLAG_PREFIX = "Payment: "  # ride.attention set by billing; cleared once the customer pays (or by ops)
 
 
 def announce(kind: str, txn: Transaction | None, ride_id: int) -> None:
