@@ -265,3 +265,38 @@ JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=14))
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 API_RATE_LIMITS = {"login": "10/m", "register": "5/m", "refresh": "30/m"}
 NINJA_PAGINATION_PER_PAGE = 20
+
+# --- Payments (billing, Stripe) -----------------------------------------------
+# Without STRIPE_SECRET_KEY every call goes to localstripe, a local fake Stripe that
+# scripts/run-dev starts (the tests start their own): no Stripe account needed.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_USES_LOCALSTRIPE = not STRIPE_SECRET_KEY
+LOCALSTRIPE_URL = env.str("LOCALSTRIPE_URL", default="http://localhost:8420").rstrip("/")
+if STRIPE_USES_LOCALSTRIPE:
+    STRIPE_SECRET_KEY = "sk_test_localstripe"
+STRIPE_PUBLISHABLE_KEY = env.str(
+    "STRIPE_PUBLISHABLE_KEY", default="pk_test_localstripe" if STRIPE_USES_LOCALSTRIPE else ""
+)
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default="whsec_localstripe" if STRIPE_USES_LOCALSTRIPE else ""
+)
+# Empty: the SDK's default (https://api.stripe.com).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=LOCALSTRIPE_URL if STRIPE_USES_LOCALSTRIPE else "")
+STRIPE_JS_URL = env.str(
+    "STRIPE_JS_URL",
+    default=f"{LOCALSTRIPE_URL}/js.stripe.com/v3/"
+    if STRIPE_USES_LOCALSTRIPE
+    else "https://js.stripe.com/v3/",
+)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# An unpaid booking gives its slot back after this long.
+BILLING_PAYMENT_WINDOW = timedelta(minutes=env.int("BILLING_PAYMENT_WINDOW_MINUTES", default=30))
+# A card hold lasts ~5-7 days: rides further ahead save the card and get the hold later...
+BILLING_HOLD_MAX_DAYS = timedelta(days=env.int("BILLING_HOLD_MAX_DAYS", default=5))
+# ...this long before pickup, off-session.
+BILLING_HOLD_LEAD = timedelta(hours=env.int("BILLING_HOLD_LEAD_HOURS", default=48))
+# Back-off between attempts of a payment operation after a transient error (then it is flagged).
+LOGGING["loggers"]["stripe"] = {"level": env.str("STRIPE_LOG_LEVEL", default="WARNING")}  # a line per request
+BILLING_RETRY_DELAYS = [
+    timedelta(minutes=m) for m in env.list("BILLING_RETRY_MINUTES", cast=int, default=[1, 5, 15, 60, 240])
+]

@@ -12,5 +12,6 @@ urlpatterns = [
     path("drive/", include("fleet.urls")),
     path("ops/", include("bookings.ops_urls")),
     path("api/v1/", api.urls),
+    path("", include("billing.urls")),  # /app/rides/<id>/pay/, /ops/payments/, Stripe webhooks
     path("django-admin/", admin.site.urls),
 ]

@@ -34,6 +34,7 @@ def pytest_configure(config):
 from bookings.models import Pet, Ride, RideStatus  # noqa: E402
 from bookings.services import _plan_fields, ride_plan  # noqa: E402
 from project.accounts.models import User  # noqa: E402
+from tests.billing.fixtures import *  # noqa: E402, F403  (localstripe, payment helpers)
 
 PICKUP = "200 Central Park W, New York, NY 10024"
 DROPOFF = "510 E 62nd St, New York, NY 10065"

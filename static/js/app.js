@@ -16,3 +16,8 @@ document.addEventListener("submit", (event) => {
     }, 0);
   }
 });
+
+// Print buttons (receipts).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

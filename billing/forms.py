@@ -1,0 +1,51 @@
+import uuid
+from decimal import Decimal
+
+from django import forms
+
+from billing.models import Transaction
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund ($)",
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": "0.01"}),
+    )
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the ledger.",
+    )
+    payment = forms.IntegerField(widget=forms.HiddenInput)
+    # One per rendered form: submitting the same form twice refunds once.
+    request_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, payment=None, refundable_cents: int = 0, **kwargs):
+        if payment is not None:
+            kwargs.setdefault("initial", {}).update(payment=payment.pk, request_key=uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        if refundable_cents:  # a hint for the browser; the refund service is the one that decides
+            most = f"{Decimal(refundable_cents) / 100:.2f}"
+            self.fields["amount"].widget.attrs.update(max=most, placeholder=f"Up to {most}")
+
+    @property
+    def amount_cents(self) -> int:
+        return int(self.cleaned_data["amount"] * 100)
+
+
+class PaymentFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.SearchInput(attrs={"placeholder": "Customer, ride #id, Stripe id or reason"}),
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Transaction.Kind.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Transaction.Status.choices])
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )

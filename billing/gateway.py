@@ -1,0 +1,308 @@
+"""The one module that talks to Stripe, through the official SDK's StripeClient.
+
+Configured from settings (STRIPE_SECRET_KEY, STRIPE_API_BASE, ...). With no keys
+the app talks to localstripe, a local Stripe-compatible server, so every call
+here sticks to parameters that both real Stripe and localstripe accept: no
+`description`, `return_url`, `automatic_payment_methods`, refund `reason` or
+cancel `cancellation_reason` (localstripe answers 400 to unknown parameters).
+Every writing call carries an idempotency key (localstripe ignores them; real
+Stripe replays the first answer), and the services look up before retrying
+because of that.
+
+Stripe objects are turned into small dataclasses here, so the rest of billing
+never depends on the SDK's object model (in stripe 16 they are not dicts).
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import stripe
+from django.conf import settings
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose body or signature does not check out."""
+
+
+class GatewayError(Exception):
+    """Stripe said no, or could not be reached.
+
+    `transient` errors (network, rate limit, Stripe's 5xx, our keys) are worth
+    retrying with the same idempotency key; the others (declines, invalid
+    requests) will not change by retrying.
+    """
+
+    def __init__(self, message: str, *, code: str = "", transient: bool = False, intent_id: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.transient = transient
+        self.intent_id = intent_id
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A PaymentIntent, as far as we use it."""
+
+    id: str
+    status: str  # requires_payment_method | requires_action | requires_capture | succeeded | canceled | ...
+    amount: int
+    currency: str
+    client_secret: str = ""
+    amount_capturable: int = 0
+    amount_received: int = 0
+    payment_method: str = ""
+    charge_id: str = ""
+    error: str = ""
+    error_code: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_stripe(cls, data) -> "Intent":
+        data = _as_dict(data)
+        status = data.get("status") or ""
+        amount = int(data.get("amount") or 0)
+        charge = data.get("latest_charge")
+        charge = charge if isinstance(charge, dict) else {"id": charge} if charge else {}
+        # localstripe has neither amount_capturable nor amount_received: derive them.
+        capturable = data.get("amount_capturable")
+        if capturable is None:
+            capturable = amount if status == "requires_capture" else 0
+        received = data.get("amount_received")
+        if received is None:
+            received = (
+                int(charge.get("amount", amount)) - int(charge.get("amount_refunded") or 0)
+                if status == "succeeded"
+                else 0
+            )
+        error = data.get("last_payment_error") or {}
+        return cls(
+            id=data["id"],
+            status=status,
+            amount=amount,
+            currency=data.get("currency") or "usd",
+            client_secret=data.get("client_secret") or "",
+            amount_capturable=int(capturable),
+            amount_received=int(received),
+            payment_method=_id_of(data.get("payment_method")),
+            charge_id=charge.get("id") or "",
+            error=error.get("message") or "",
+            error_code=error.get("code") or "",
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class SetupIntent:
+    id: str
+    status: str
+    client_secret: str
+    customer: str
+    payment_method: str
+
+
+@dataclass(frozen=True)
+class Card:
+    brand: str
+    last4: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    status: str
+    metadata: dict
+
+
+def _as_dict(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _id_of(value) -> str:
+    """An expandable field: an id (real Stripe) or the object itself (localstripe's latest_charge)."""
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+TRANSIENT_ERRORS = (
+    stripe.APIConnectionError,
+    stripe.RateLimitError,
+    stripe.AuthenticationError,  # our keys: fixable by operations, so retry later
+    stripe.APIError,
+)
+
+
+def _translate(exc: stripe.StripeError) -> GatewayError:
+    error = getattr(exc, "error", None)
+    intent = getattr(error, "payment_intent", None) if error else None
+    transient = isinstance(exc, TRANSIENT_ERRORS) or (exc.http_status or 0) >= 500
+    if isinstance(exc, stripe.APIConnectionError):
+        message = "The payment service could not be reached."
+    else:
+        message = exc.user_message or str(exc) or "The payment service refused the request."
+    return GatewayError(
+        message, code=exc.code or "", transient=transient, intent_id=_id_of(intent) if intent else ""
+    )
+
+
+class Gateway:
+    def __init__(self, client: stripe.StripeClient):
+        self._v1 = client.v1
+        self._client = client
+
+    def _call(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    # --- customers and cards -------------------------------------------------
+
+    def create_customer(self, *, email: str, name: str, user_id: int, key: str) -> str:
+        customer = self._call(
+            self._v1.customers.create,
+            params={"email": email, "name": name, "metadata": {"user_id": str(user_id)}},
+            options={"idempotency_key": key},
+        )
+        return customer.id
+
+    def create_setup_intent(self, *, customer: str, metadata: dict, key: str) -> SetupIntent:
+        intent = self._call(
+            self._v1.setup_intents.create,
+            params={
+                "customer": customer,
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+                "metadata": metadata,
+            },
+            options={"idempotency_key": key},
+        )
+        return self._setup_intent(intent)
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntent:
+        return self._setup_intent(self._call(self._v1.setup_intents.retrieve, setup_intent_id))
+
+    @staticmethod
+    def _setup_intent(obj) -> SetupIntent:
+        data = _as_dict(obj)
+        return SetupIntent(
+            id=data["id"],
+            status=data.get("status") or "",
+            client_secret=data.get("client_secret") or "",
+            customer=_id_of(data.get("customer")),
+            payment_method=_id_of(data.get("payment_method")),
+        )
+
+    def card_of(self, payment_method_id: str) -> Card:
+        data = _as_dict(self._call(self._v1.payment_methods.retrieve, payment_method_id))
+        card = data.get("card") or {}
+        return Card(brand=card.get("brand") or "card", last4=card.get("last4") or "")
+
+    # --- holds, captures, voids --------------------------------------------------
+
+    def create_hold(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer: str,
+        payment_method: str,
+        off_session: bool,
+        metadata: dict,
+        key: str,
+    ) -> Intent:
+        """A PaymentIntent with manual capture, confirmed at once with a saved card."""
+        params = {
+            "amount": amount,
+            "currency": currency,
+            "customer": customer,
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "capture_method": "manual",
+            "confirm": True,
+            "metadata": metadata,
+        }
+        if off_session:
+            params["off_session"] = True
+        return Intent.from_stripe(
+            self._call(self._v1.payment_intents.create, params=params, options={"idempotency_key": key})
+        )
+
+    def retrieve_intent(self, intent_id: str) -> Intent:
+        return Intent.from_stripe(self._call(self._v1.payment_intents.retrieve, intent_id))
+
+    def capture(self, *, intent_id: str, amount: int, key: str) -> Intent:
+        """Take `amount` of the hold; Stripe releases the rest."""
+        return Intent.from_stripe(
+            self._call(
+                self._v1.payment_intents.capture,
+                intent_id,
+                params={"amount_to_capture": amount},
+                options={"idempotency_key": key},
+            )
+        )
+
+    def cancel(self, *, intent_id: str, key: str) -> Intent:
+        return Intent.from_stripe(
+            self._call(self._v1.payment_intents.cancel, intent_id, options={"idempotency_key": key})
+        )
+
+    # --- refunds ---------------------------------------------------------------
+
+    def refund(self, *, intent_id: str, amount: int, metadata: dict, key: str) -> Refund:
+        refund = self._call(
+            self._v1.refunds.create,
+            params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+            options={"idempotency_key": key},
+        )
+        return self._refund(refund)
+
+    def refunds_of(self, intent_id: str) -> list[Refund]:
+        page = self._call(self._v1.refunds.list, params={"payment_intent": intent_id, "limit": 100})
+        return [self._refund(refund) for refund in page.data]
+
+    @staticmethod
+    def _refund(obj) -> Refund:
+        data = _as_dict(obj)
+        return Refund(
+            id=data["id"],
+            amount=int(data.get("amount") or 0),
+            status=data.get("status") or "",
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+    # --- webhooks ----------------------------------------------------------------
+
+    def parse_webhook(self, payload: bytes, signature: str) -> dict:
+        """Verify the signature on the raw body and return the event as a dict.
+
+        Raises InvalidWebhook for a missing or wrong signature, a stale timestamp or bad JSON.
+        """
+        if not signature:
+            raise InvalidWebhook("Missing Stripe-Signature header.")
+        try:
+            event = self._client.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidWebhook("Bad signature.") from exc
+        except ValueError as exc:
+            raise InvalidWebhook("Bad payload.") from exc
+        return _as_dict(event)
+
+
+@lru_cache(maxsize=4)
+def _gateway_for(api_key: str, api_base: str, retries: int) -> Gateway:
+    base = {"api": api_base} if api_base else None
+    # The SDK retries network errors itself, with the same idempotency key. Its timeouts stay
+    # well inside a Django-Q task's time limit (Q_CLUSTER["timeout"]).
+    http = stripe.RequestsClient(timeout=(5, 25))
+    return Gateway(
+        stripe.StripeClient(api_key, base_addresses=base, max_network_retries=retries, http_client=http)
+    )
+
+
+def get_gateway() -> Gateway:
+    return _gateway_for(
+        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES
+    )

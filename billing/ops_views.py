@@ -1,0 +1,150 @@
+"""Payments in the back office (/ops/): the ledger with filters and CSV, refunds, capture retries."""
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from billing import panels, selectors, services
+from billing.forms import PaymentFilterForm, RefundForm
+from bookings.models import Ride
+from project.accounts.policies import admin_required
+from project.accounts.templatetags.ui import money
+from project.errors import DomainError, add_errors_to_form
+from project.htmx import paginate, query_without_page, render_partial
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _filters(form: PaymentFilterForm) -> dict:
+    if not form.is_valid():
+        return {}
+    data = form.cleaned_data
+    return {
+        "kind": data["kind"],
+        "status": data["status"],
+        "search": data["q"],
+        "date_from": data["date_from"] and _day_start(data["date_from"]),
+        "date_to": data["date_to"] and _day_start(data["date_to"]) + timedelta(days=1),
+    }
+
+
+@admin_required
+@require_GET
+def payments(request):
+    form = PaymentFilterForm(request.GET or None)
+    rows = selectors.ops_transactions(**_filters(form))
+    return render_partial(
+        request,
+        "billing/ops_payments.html",
+        "payment-table",
+        {
+            "form": form,
+            "page_obj": paginate(request, rows, per_page=50),
+            "totals": selectors.ops_totals(rows),
+            "query_without_page": query_without_page(request),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_HEADER = [
+    "created_at", "ride", "customer", "kind", "status", "amount", "currency", "source", "initiated_by",
+    "reason", "provider_id", "idempotency_key", "attempts", "error", "completed_at",
+]  # fmt: skip
+
+
+@admin_required
+@require_GET
+def payments_csv(request):
+    """The filtered ledger as CSV, streamed (no row limit, constant memory)."""
+    rows = selectors.ops_transactions(**_filters(PaymentFilterForm(request.GET or None)))
+    writer = csv.writer(_Echo())
+
+    def row(t):
+        by = t.initiated_by.email if t.initiated_by else ""
+        completed = t.completed_at.isoformat() if t.completed_at else ""
+        return [
+            t.created_at.isoformat(), t.ride_id, t.ride.customer.email, t.kind, t.status,
+            f"{t.amount_cents / 100:.2f}", t.currency, t.source, by, t.reason, t.provider_id,
+            t.idempotency_key, t.attempts, t.error, completed,
+        ]  # fmt: skip
+
+    def lines():
+        yield writer.writerow(CSV_HEADER)
+        for t in rows.iterator(chunk_size=500):
+            yield writer.writerow(row(t))
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="payments-{stamp}.csv"'
+    return response
+
+
+@admin_required
+@require_GET
+def ride_money(request, pk):
+    """The ride's money panel alone (it refreshes itself while an operation runs)."""
+    ride = get_object_or_404(Ride, pk=pk)
+    return HttpResponse(panels.ops_panel(request, ride))
+
+
+@admin_required
+@require_POST
+def refund(request, pk):
+    ride = get_object_or_404(Ride, pk=pk)
+    form = RefundForm(request.POST)
+    payment_id, notice = None, ""
+    if form.is_valid():
+        payment = get_object_or_404(ride.payments, pk=form.cleaned_data["payment"])
+        payment_id = payment.pk
+        try:
+            txn = services.payment_refund(
+                payment=payment,
+                amount_cents=form.amount_cents,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request_key=str(form.cleaned_data["request_key"]),
+            )
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+        else:
+            notice = f"Refund of {money(txn.amount_cents, txn.currency)} sent to Stripe."
+    elif str(form.data.get("payment", "")).isdigit():
+        payment_id = int(form.data["payment"])
+    if request.htmx:
+        failed = form if form.errors else None
+        return HttpResponse(
+            panels.ops_panel(request, ride, refund_form=failed, refund_payment_id=payment_id, notice=notice)
+        )
+    if notice:
+        messages.success(request, notice)
+    if form.errors:
+        messages.error(
+            request, "Refund not made: " + " ".join(e for errs in form.errors.values() for e in errs)
+        )
+    return redirect("ops:ride_detail", pk=ride.pk)
+
+
+@admin_required
+@require_POST
+def retry_capture(request, pk):
+    ride = get_object_or_404(Ride, pk=pk)
+    payment = get_object_or_404(ride.payments, pk=request.POST.get("payment") or 0)
+    try:
+        services.capture_retry(payment=payment, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Capture sent to Stripe again.")
+    return redirect("ops:ride_detail", pk=ride.pk)

@@ -1,0 +1,56 @@
+"""Billing's parts of the ride pages (registered in BillingConfig.ready through bookings.hooks)."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from billing import selectors
+from billing.forms import RefundForm
+from billing.services.checkout import ride_needs_payment
+
+
+def checkout_url(ride) -> str:
+    return reverse("billing:checkout", args=[ride.pk])
+
+
+def customer_panel(request, ride) -> str | None:
+    """Payment status, a pay link when one is needed, and the receipt link."""
+    if request.user.pk != ride.customer_id:
+        return None
+    money = selectors.ride_money(ride)
+    needs_payment = ride_needs_payment(ride, money.payments)
+    if not money.payments and not needs_payment:
+        return None  # booked without a payment step
+    return render_to_string(
+        "billing/_customer_panel.html",
+        {
+            "ride": ride,
+            "money": money,
+            "needs_payment": needs_payment,
+            "pay_by": ride.created_at + settings.BILLING_PAYMENT_WINDOW,
+            "hold_lead_hours": int(settings.BILLING_HOLD_LEAD.total_seconds() // 3600),
+        },
+        request=request,
+    )
+
+
+def ops_panel(request, ride, refund_form=None, refund_payment_id=None, notice: str = "") -> str | None:
+    """The money trail, with the refund form and a capture retry when they apply."""
+    if not getattr(request.user, "is_admin", False):
+        return None
+    money = selectors.ride_money(ride)
+    forms = [
+        (
+            payment,
+            refundable,
+            refund_form
+            if refund_form is not None and refund_payment_id == payment.pk
+            else RefundForm(payment=payment, refundable_cents=refundable),
+        )
+        for payment, refundable in money.refundable_payments
+    ]
+    return render_to_string(
+        "billing/_ops_panel.html",
+        {"ride": ride, "money": money, "refund_forms": forms, "notice": notice},
+        request=request,
+    )

@@ -1,0 +1,162 @@
+"""Reads for billing: a ride's money (receipt, panels) and the ops payments list."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from billing.models import Payment, PaymentStatus, Transaction
+from bookings.models import Ride
+
+Kind, Status = Transaction.Kind, Transaction.Status
+
+
+@dataclass
+class RideMoney:
+    """Everything a ride's payment panels and receipt show, from two queries."""
+
+    ride: Ride
+    payments: list[Payment]
+    transactions: list[Transaction]
+    refundable: dict[int, int] = field(default_factory=dict)  # payment id -> cents
+
+    def _sum(self, *kinds: str) -> int:
+        return sum(
+            t.amount_cents for t in self.transactions if t.kind in kinds and t.status == Status.SUCCEEDED
+        )
+
+    @property
+    def fare_captured_cents(self) -> int:
+        return self._sum(Kind.CAPTURE)
+
+    @property
+    def fee_cents(self) -> int:
+        return self._sum(Kind.FEE)
+
+    @property
+    def captured_cents(self) -> int:
+        return self._sum(Kind.CAPTURE, Kind.FEE)
+
+    @property
+    def refunded_cents(self) -> int:
+        return self._sum(Kind.REFUND)
+
+    @property
+    def net_cents(self) -> int:
+        return self.captured_cents - self.refunded_cents
+
+    @property
+    def held_cents(self) -> int:
+        return sum(p.amount_cents for p in self.payments if p.status == PaymentStatus.AUTHORIZED)
+
+    @property
+    def refunds(self) -> list[Transaction]:
+        return [t for t in self.transactions if t.kind == Kind.REFUND and t.status != Status.FAILED]
+
+    @property
+    def receipt_lines(self) -> list[tuple[str, int, datetime | None]]:
+        """(label, signed cents, when) for what was charged and refunded."""
+        card = self.card.card_label if self.card else "your card"
+        fee_label = "No-show fee" if self.ride.status == "no_show" else "Late cancellation fee"
+        lines = []
+        for t in self.transactions:
+            if t.kind == Kind.CAPTURE and t.status == Status.SUCCEEDED:
+                lines.append((f"Charged to {card}", t.amount_cents, t.completed_at))
+            elif t.kind == Kind.FEE and t.status == Status.SUCCEEDED:
+                lines.append((fee_label, t.amount_cents, t.completed_at))
+            elif t.kind == Kind.REFUND and t.status != Status.FAILED:
+                label = "Refund" if t.status == Status.SUCCEEDED else "Refund (on its way)"
+                lines.append((label, -t.amount_cents, t.completed_at))
+        return lines
+
+    @property
+    def current(self) -> Payment | None:
+        """The payment that describes where the ride's money stands now."""
+        return self.payments[-1] if self.payments else None
+
+    @property
+    def card(self) -> Payment | None:
+        return next((p for p in reversed(self.payments) if p.card_last4), None)
+
+    @property
+    def is_busy(self) -> bool:
+        """Something is running in the background (the ops panel refreshes itself)."""
+        return any(t.status == Status.PENDING and t.next_attempt_at is not None for t in self.transactions)
+
+    @property
+    def refundable_payments(self) -> list[tuple[Payment, int]]:
+        return [(p, self.refundable[p.pk]) for p in self.payments if self.refundable.get(p.pk, 0) > 0]
+
+    @property
+    def failed_capture(self) -> Payment | None:
+        """A held payment whose capture (or fee) failed: operations may retry it."""
+        for payment in self.payments:
+            if payment.status != PaymentStatus.AUTHORIZED:
+                continue
+            takes = [
+                t
+                for t in self.transactions
+                if t.payment_id == payment.pk and t.kind in (Kind.CAPTURE, Kind.FEE)
+            ]
+            if takes and all(t.status == Status.FAILED for t in takes):
+                return payment
+        return None
+
+
+def ride_money(ride: Ride) -> RideMoney:
+    payments = list(ride.payments.order_by("created_at", "id"))
+    transactions = list(ride.transactions.select_related("initiated_by").order_by("created_at", "id"))
+    refundable = {}
+    for payment in payments:
+        pending = sum(
+            t.amount_cents
+            for t in transactions
+            if t.payment_id == payment.pk and t.kind == Kind.REFUND and t.status == Status.PENDING
+        )
+        refundable[payment.pk] = payment.captured_cents - payment.refunded_cents - pending
+    return RideMoney(ride=ride, payments=payments, transactions=transactions, refundable=refundable)
+
+
+def ops_transactions(
+    *,
+    kind: str = "",
+    status: str = "",
+    search: str = "",
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+) -> QuerySet[Transaction]:
+    rows = Transaction.objects.select_related("ride__customer", "ride__pet", "initiated_by")
+    if kind:
+        rows = rows.filter(kind=kind)
+    if status:
+        rows = rows.filter(status=status)
+    if date_from:
+        rows = rows.filter(created_at__gte=date_from)
+    if date_to:
+        rows = rows.filter(created_at__lt=date_to)
+    if search := search.strip():
+        match = (
+            Q(ride__customer__name__icontains=search)
+            | Q(ride__customer__email__icontains=search)
+            | Q(provider_id=search)
+            | Q(reason__icontains=search)
+        )
+        if search.lstrip("#").isdigit():
+            match |= Q(ride_id=int(search.lstrip("#")))
+        rows = rows.filter(match)
+    return rows.order_by("-created_at", "-id")
+
+
+def ops_totals(rows: QuerySet[Transaction]) -> dict:
+    """Succeeded money in the filtered rows, by kind, in one query."""
+    ok = Q(status=Status.SUCCEEDED)
+    totals = rows.order_by().aggregate(
+        count=Count("id"),
+        captured=Sum("amount_cents", filter=ok & Q(kind=Kind.CAPTURE), default=0),
+        fees=Sum("amount_cents", filter=ok & Q(kind=Kind.FEE), default=0),
+        refunded=Sum("amount_cents", filter=ok & Q(kind=Kind.REFUND), default=0),
+        failed=Count("id", filter=Q(status=Status.FAILED)),
+        pending=Count("id", filter=Q(status=Status.PENDING)),
+    )
+    totals["net"] = totals["captured"] + totals["fees"] - totals["refunded"]
+    return totals

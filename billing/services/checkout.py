@@ -1,0 +1,287 @@
+"""Securing a ride's fare: checkout, holds placed later, unpaid bookings expiring.
+
+Checkout works the same for every ride: the browser saves the card with a
+SetupIntent (`confirmCardSetup`, the card Element call that both Stripe.js and
+localstripe's fake Stripe.js implement), then the server looks the SetupIntent
+up at Stripe (never trusting the browser) and either
+- holds the fare at once with a PaymentIntent (manual capture, confirmed on the
+  server with the saved card; 3-D Secure goes back to the browser's
+  `confirmCardPayment`, and the server looks at the intent again), or
+- for rides further ahead than BILLING_HOLD_MAX_DAYS (a hold lasts only ~5-7
+  days) keeps the saved card; `place_due_holds` places the hold off-session
+  BILLING_HOLD_LEAD before pickup.
+
+These calls run inside the customer's request because the customer waits for
+the answer; everything else money does runs in Django-Q tasks.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing.gateway import GatewayError, get_gateway
+from billing.models import (
+    CHECKOUT_STATUSES,
+    SECURED_STATUSES,
+    Payment,
+    PaymentStatus,
+    StripeCustomer,
+    Transaction,
+)
+from billing.services import ledger
+from billing.services.reconcile import apply_intent
+from bookings.models import OPEN_STATUSES, Ride, RideStatus
+from bookings.services import ride_expire
+from project.accounts.templatetags.ui import money
+from project.errors import DomainError
+
+PS = PaymentStatus
+UNAVAILABLE = "We can't reach our payment provider right now. Please try again in a minute."
+
+
+def stripe_customer_for(user) -> str:
+    """The user's Stripe Customer id, created on first use."""
+    existing = StripeCustomer.objects.filter(user=user).values_list("customer_id", flat=True).first()
+    if existing:
+        return existing
+    customer_id = get_gateway().create_customer(
+        email=user.email, name=user.name, user_id=user.pk, key=f"customer-{user.pk}"
+    )
+    try:
+        with transaction.atomic():
+            StripeCustomer.objects.create(user=user, customer_id=customer_id)
+    except IntegrityError:  # a parallel request won; real Stripe returned it the same customer
+        return StripeCustomer.objects.get(user=user).customer_id
+    return customer_id
+
+
+def hold_later(ride: Ride, now=None) -> bool:
+    """Too far ahead for a hold to last until the ride: save the card, hold later."""
+    return ride.scheduled_at - (now or timezone.now()) > settings.BILLING_HOLD_MAX_DAYS
+
+
+def ride_needs_payment(ride: Ride, payments: list[Payment] | None = None) -> bool:
+    """The customer should pay: a booking waiting for payment, or an open ride whose hold failed."""
+    if ride.status not in OPEN_STATUSES:
+        return False
+    payments = ride.payments.all() if payments is None else payments
+    if any(payment.status in SECURED_STATUSES for payment in payments):
+        return False
+    return ride.status == RideStatus.PENDING_PAYMENT or bool(payments)
+
+
+@dataclass(frozen=True)
+class CheckoutStep:
+    """Where the customer is: "card" (enter a card), "action" (confirm with the bank),
+    "paid" (done) or "closed" (nothing to pay: the ride ended or is secured)."""
+
+    outcome: str
+    payment: Payment | None = None
+    client_secret: str = ""
+    message: str = ""
+
+
+def checkout_open(*, ride: Ride) -> CheckoutStep:
+    if not ride_needs_payment(ride):
+        return _settled_step(ride)
+    payment = ride.payments.filter(status__in=CHECKOUT_STATUSES).first()
+    try:
+        if payment and payment.status == PS.REQUIRES_ACTION:
+            intent = get_gateway().retrieve_intent(payment.payment_intent_id)
+            if intent.status == "requires_action":
+                return CheckoutStep("action", payment, intent.client_secret)
+            return checkout_submit(ride=ride, by=ride.customer)  # settled elsewhere: apply it
+        payment = payment or _new_payment(ride)
+        setup = _setup_intent(payment)
+        if setup.status == "succeeded":  # saved earlier, but the browser never came back
+            return checkout_submit(ride=ride, by=ride.customer)
+        return CheckoutStep("card", payment, setup.client_secret)
+    except GatewayError as exc:
+        raise DomainError(UNAVAILABLE, code="unavailable") from exc
+
+
+def _new_payment(ride: Ride) -> Payment:
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(ride=ride, amount_cents=ride.price_cents, currency=ride.currency)
+    except IntegrityError:  # another tab started this checkout a moment ago
+        return ride.payments.get(status__in=CHECKOUT_STATUSES)
+
+
+def _setup_intent(payment: Payment):
+    gateway = get_gateway()
+    if payment.setup_intent_id:
+        return gateway.retrieve_setup_intent(payment.setup_intent_id)
+    setup = gateway.create_setup_intent(
+        customer=stripe_customer_for(payment.ride.customer),
+        metadata={"ride_id": str(payment.ride_id), "payment_id": str(payment.pk)},
+        key=ledger.key_for(payment, "setup"),
+    )
+    Payment.objects.filter(pk=payment.pk, setup_intent_id="").update(setup_intent_id=setup.id)
+    payment.setup_intent_id = setup.id
+    return setup
+
+
+def checkout_submit(*, ride: Ride, by) -> CheckoutStep:
+    """The browser says the card is saved (or the bank check is done): look at Stripe and act."""
+    payment = ride.payments.filter(status__in=CHECKOUT_STATUSES).first()
+    if payment is None:
+        return _settled_step(ride) if not ride_needs_payment(ride) else CheckoutStep("card")
+    try:
+        if payment.status == PS.REQUIRES_CARD:
+            txn = _use_saved_card(ride, payment, by)
+        else:
+            txn = payment.transactions.filter(kind=Transaction.Kind.AUTHORIZATION, status="pending").first()
+        if txn is not None:
+            ledger.execute(txn_id=txn.pk)
+        return _step_after(ride, Payment.objects.get(pk=payment.pk))
+    except GatewayError as exc:
+        raise DomainError(UNAVAILABLE, code="unavailable") from exc
+
+
+def _use_saved_card(ride: Ride, payment: Payment, by) -> Transaction | None:
+    gateway = get_gateway()
+    setup = gateway.retrieve_setup_intent(payment.setup_intent_id) if payment.setup_intent_id else None
+    if setup is None or setup.status != "succeeded" or not setup.payment_method:
+        return None
+    if setup.customer and setup.customer != stripe_customer_for(ride.customer):
+        raise DomainError("This card was saved for another customer.", code="not_allowed")
+    card = gateway.card_of(setup.payment_method)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("ride").get(pk=payment.pk)
+        if locked.status != PS.REQUIRES_CARD:
+            return None  # a parallel submit (or a webhook) got here first
+        locked.payment_method_id = setup.payment_method
+        locked.card_brand, locked.card_last4 = card.brand, card.last4
+        locked.amount_cents = locked.ride.price_cents
+        if hold_later(locked.ride):
+            locked.status = PS.CARD_SAVED
+            locked.save()
+            if not ledger.secure_ride(locked, "Card saved; the hold follows before pickup."):
+                locked.status = PS.CANCELED
+                locked.save(update_fields=["status", "updated_at"])
+            return None
+        locked.save()
+        return ledger.open_transaction(
+            payment=locked,
+            kind=Transaction.Kind.AUTHORIZATION,
+            amount_cents=locked.amount_cents,
+            key=ledger.key_for(locked, "authorize"),
+            source=Transaction.Source.CHECKOUT,
+            by=by,
+            reason="Fare held at booking",
+        )
+
+
+def _step_after(ride: Ride, payment: Payment) -> CheckoutStep:
+    ride.refresh_from_db()
+    amount = money(payment.amount_cents, payment.currency)
+    if payment.status == PS.AUTHORIZED:
+        return CheckoutStep(
+            "paid", payment, message=f"{amount} is held on {payment.card_label}. We charge it after the ride."
+        )
+    if payment.status == PS.CARD_SAVED:
+        lead = int(settings.BILLING_HOLD_LEAD.total_seconds() // 3600)
+        return CheckoutStep(
+            "paid",
+            payment,
+            message=f"Your card is saved. We hold {amount} on it about {lead} hours before pickup.",
+        )
+    if payment.status == PS.REQUIRES_ACTION:
+        intent = get_gateway().retrieve_intent(payment.payment_intent_id)
+        return CheckoutStep("action", payment, intent.client_secret)
+    if payment.status == PS.REQUIRES_CARD:
+        return CheckoutStep("card", payment, message="Your card isn't saved yet. Please enter it again.")
+    if payment.status == PS.FAILED:
+        return CheckoutStep(
+            "card", None, message=payment.failure_message or "The payment did not go through."
+        )
+    return CheckoutStep(
+        "closed",
+        payment,
+        message="This booking ended before the payment went through. Nothing was charged; "
+        "any hold on your card is released.",
+    )
+
+
+def _settled_step(ride: Ride) -> CheckoutStep:
+    secured = ride.payments.filter(status__in=SECURED_STATUSES).last()
+    if secured:
+        return _step_after(ride, secured)
+    return CheckoutStep(
+        "closed", message=f"This ride is {ride.get_status_display().lower()}: nothing to pay."
+    )
+
+
+# --- Holds placed later, off-session -------------------------------------------------------
+
+
+def payment_place_hold(*, payment: Payment, source: str, amount_cents: int | None = None) -> Payment:
+    """Hold the fare (or `amount_cents`) on a saved card without the customer present."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("ride").get(pk=payment.pk)
+        if locked.status != PS.CARD_SAVED:
+            return locked
+        amount = amount_cents or locked.ride.price_cents
+        if locked.amount_cents != amount:
+            locked.amount_cents = amount
+            locked.save(update_fields=["amount_cents", "updated_at"])
+        txn = ledger.open_transaction(
+            payment=locked,
+            kind=Transaction.Kind.AUTHORIZATION,
+            amount_cents=amount,
+            key=ledger.key_for(locked, "authorize"),
+            source=source,
+            reason="Hold placed before pickup" if source == Transaction.Source.SCHEDULE else "Hold to charge",
+        )
+    ledger.execute(txn_id=txn.pk)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def place_due_holds(*, now=None) -> int:
+    """Queue the off-session hold for every saved-card ride within BILLING_HOLD_LEAD of pickup."""
+    now = now or timezone.now()
+    due = list(
+        Payment.objects.filter(
+            status=PS.CARD_SAVED,
+            ride__status__in=OPEN_STATUSES,
+            ride__scheduled_at__lte=now + settings.BILLING_HOLD_LEAD,
+        ).values_list("pk", flat=True)
+    )
+    for payment_id in due:
+        async_task("billing.tasks.place_hold", payment_id)
+    return len(due)
+
+
+# --- Unpaid bookings ---------------------------------------------------------------------------
+
+
+def expire_unpaid_rides(*, now=None) -> int:
+    """Release the slots of bookings not paid within BILLING_PAYMENT_WINDOW (or whose time has come)."""
+    now = now or timezone.now()
+    stale = Ride.objects.filter(status=RideStatus.PENDING_PAYMENT).filter(
+        Q(created_at__lt=now - settings.BILLING_PAYMENT_WINDOW) | Q(scheduled_at__lt=now)
+    )
+    expired = 0
+    for ride in stale.order_by("created_at")[:200]:
+        expired += ride_expire_unpaid(ride=ride)
+    return expired
+
+
+def ride_expire_unpaid(*, ride: Ride) -> bool:
+    """Expire one unpaid booking, unless Stripe says the hold went through after all."""
+    payment = ride.payments.filter(status=PS.REQUIRES_ACTION).exclude(payment_intent_id="").first()
+    if payment:
+        try:
+            apply_intent(intent=get_gateway().retrieve_intent(payment.payment_intent_id))
+        except GatewayError:
+            return False  # can't tell whether they paid: try again next round
+    try:
+        ride_expire(ride=ride)
+    except DomainError:
+        return False  # paid (or cancelled) meanwhile
+    return True

@@ -1,0 +1,478 @@
+"""The ledger engine: how every money operation runs.
+
+1. `open_transaction` writes a pending Transaction with its idempotency key,
+   derived from the ride and the operation, so asking twice finds the same row.
+2. `execute` claims one attempt with a conditional UPDATE (two workers never run
+   the same row at once) and makes the Stripe call with that key.
+3. The outcome closes the row once (`_close` only changes a pending row) and
+   updates the Payment under its row lock, in the same database transaction.
+4. A transient error leaves the row pending with a back-off time; the
+   `retry_due_transactions` schedule picks it up. A retry first asks Stripe
+   whether the earlier attempt went through, because localstripe ignores
+   idempotency keys (real Stripe would replay the first answer).
+
+The outcome functions (`hold_succeeded`, `capture_succeeded`, ...) are also what
+webhooks call, so our own calls and Stripe's events agree whichever comes first.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, TextField, Value, When
+from django.db.models.functions import Concat
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing.gateway import GatewayError, Intent, get_gateway
+from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, StripeCustomer, Transaction
+from billing.signals import payment_changed
+from bookings.models import Ride, RideStatus
+from bookings.services import ride_clear_flag, ride_confirm, ride_flag
+from project.accounts.templatetags.ui import money
+from project.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PS = PaymentStatus
+Kind, Status, Source = Transaction.Kind, Transaction.Status, Transaction.Source
+LEASE = timedelta(minutes=5)  # how long one attempt may run before another may take over
+FLAG_PREFIX = "Payment: "  # ride.attention set by billing; cleared once the customer pays (or by ops)
+
+
+def announce(kind: str, txn: Transaction | None, ride_id: int) -> None:
+    """Tell the apps above billing (notifications) after the transaction commits."""
+    txn_id = txn.pk if txn else None
+    transaction.on_commit(
+        lambda: payment_changed.send(sender=Transaction, ride_id=ride_id, kind=kind, transaction_id=txn_id)
+    )
+
+
+def flag(ride_id: int, message: str) -> None:
+    ride_flag(ride=Ride(pk=ride_id), reason=FLAG_PREFIX + message)
+
+
+def key_for(payment: Payment, operation: str) -> str:
+    """Idempotency keys name the ride, the operation and the payment attempt."""
+    return f"ride-{payment.ride_id}-{operation}-{payment.pk}"
+
+
+def stripe_customer_id(user_id: int) -> str:
+    return StripeCustomer.objects.values_list("customer_id", flat=True).get(user_id=user_id)
+
+
+# --- Writing and running ledger rows ------------------------------------------------
+
+
+def open_transaction(
+    *, payment: Payment, kind: str, amount_cents: int, key: str, source: str, by=None, reason: str = ""
+) -> Transaction:
+    txn, _created = Transaction.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "ride_id": payment.ride_id,
+            "payment": payment,
+            "kind": kind,
+            "amount_cents": amount_cents,
+            "currency": payment.currency,
+            "source": source,
+            "initiated_by": by,
+            "reason": reason[:500],
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    return txn
+
+
+def queue(txn: Transaction) -> None:
+    """Run the row in a worker once the current database transaction commits."""
+    txn_id = txn.pk
+    transaction.on_commit(lambda: async_task("billing.tasks.execute_transaction", txn_id))
+
+
+def max_attempts() -> int:
+    return len(settings.BILLING_RETRY_DELAYS) + 1
+
+
+def _claim(txn_id: int) -> Transaction | None:
+    now = timezone.now()
+    claimed = (
+        Transaction.objects.filter(pk=txn_id, status=Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
+    )
+    if not claimed:
+        return None
+    return Transaction.objects.select_related("payment", "ride").get(pk=txn_id)
+
+
+def execute(*, txn_id: int) -> Transaction | None:
+    """One attempt at a pending row. Safe to call twice: a settled or running row is left alone."""
+    txn = _claim(txn_id)
+    if txn is None:
+        return None
+    try:
+        if txn.attempts > max_attempts():
+            raise GatewayError(f"Gave up after {max_attempts()} attempts.")
+        OPERATIONS[txn.kind](txn)
+    except GatewayError as exc:
+        if exc.transient and txn.attempts < max_attempts():
+            _postpone(txn, exc.message)
+        else:
+            log.info("Payment operation %s failed: %s", txn.idempotency_key, exc.message)
+            FAILURES[txn.kind](txn, exc.message)
+    return Transaction.objects.get(pk=txn.pk)
+
+
+def _with_error(message: str):
+    """The row's error text with `message` added: earlier attempts' errors are kept."""
+    return Case(
+        When(error="", then=Value(message)),
+        default=Concat(F("error"), Value("\n" + message), output_field=TextField()),
+        output_field=TextField(),
+    )
+
+
+def _postpone(txn: Transaction, message: str) -> None:
+    delays = settings.BILLING_RETRY_DELAYS
+    delay = delays[min(txn.attempts, len(delays)) - 1]
+    Transaction.objects.filter(pk=txn.pk, status=Status.PENDING).update(
+        error=_with_error(f"Attempt {txn.attempts}: {message}"), next_attempt_at=timezone.now() + delay
+    )
+
+
+def _close(txn: Transaction, *, status: str, provider_id: str = "", error: str = "", then=None) -> bool:
+    """Settle a pending row once and apply `then(payment)` with the payment locked.
+
+    Returns False (and changes nothing) when the row was settled already."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=txn.payment_id)
+        fields = {"status": status, "completed_at": timezone.now(), "next_attempt_at": None}
+        if provider_id:
+            fields["provider_id"] = provider_id
+        if error:
+            fields["error"] = _with_error(error)
+        if not Transaction.objects.filter(pk=txn.pk, status=Status.PENDING).update(**fields):
+            return False
+        txn.refresh_from_db(fields=list(fields))
+        if then:
+            then(payment)
+    return True
+
+
+def _remember_intent(txn: Transaction, intent_id: str) -> None:
+    with transaction.atomic():
+        Transaction.objects.filter(pk=txn.pk).update(provider_id=intent_id)
+        Payment.objects.filter(pk=txn.payment_id, payment_intent_id="").update(payment_intent_id=intent_id)
+    txn.provider_id = intent_id
+
+
+def _metadata(txn: Transaction) -> dict:
+    return {"ride_id": str(txn.ride_id), "payment_id": str(txn.payment_id), "transaction_id": str(txn.pk)}
+
+
+# --- Holds --------------------------------------------------------------------------
+
+
+def _customer_present(txn: Transaction) -> bool:
+    return txn.source == Source.CHECKOUT
+
+
+def secure_ride(payment: Payment, note: str) -> bool:
+    """The fare is secured: confirm a waiting booking. False when the ride no longer wants it."""
+    ride = Ride.objects.get(pk=payment.ride_id)
+    if ride.status == RideStatus.PENDING_PAYMENT:
+        try:
+            ride_confirm(ride=ride, by=None, note=note)
+        except DomainError:  # expired or cancelled a moment ago
+            return False
+        return True
+    if not ride.is_open:
+        return False
+    if ride.attention.startswith(FLAG_PREFIX):
+        ride_clear_flag(ride=ride, by=None)
+    return True
+
+
+def release(payment: Payment, *, reason: str, source: str, by=None) -> Transaction:
+    """Give a hold back (the payment must be locked by the caller)."""
+    payment.status = PS.RELEASING
+    payment.save(update_fields=["status", "amount_cents", "authorized_at", "updated_at"])
+    txn = open_transaction(
+        payment=payment,
+        kind=Kind.VOID,
+        amount_cents=payment.amount_cents,
+        key=key_for(payment, "void"),
+        source=source,
+        by=by,
+        reason=reason,
+    )
+    queue(txn)
+    return txn
+
+
+def hold_succeeded(txn: Transaction, intent: Intent) -> None:
+    def then(payment: Payment):
+        if payment.status in (PS.FAILED, PS.CANCELED):
+            # We had given up on this attempt; the money must not stay held.
+            payment.amount_cents, payment.authorized_at = intent.amount, timezone.now()
+            release(payment, reason="Hold arrived after the attempt was abandoned.", source=txn.source)
+            return
+        if payment.status not in LIVE_PAYMENT_STATUSES or payment.status == PS.AUTHORIZED:
+            return
+        payment.status = PS.AUTHORIZED
+        payment.amount_cents = intent.amount
+        payment.authorized_at = timezone.now()
+        payment.failure_message = ""
+        payment.save(
+            update_fields=["status", "amount_cents", "authorized_at", "failure_message", "updated_at"]
+        )
+        if txn.source == Source.RIDE:
+            return  # a hold placed to take a fee or the fare right away; settlement captures it next
+        note = f"{money(intent.amount, payment.currency)} held on {payment.card_label}."
+        if secure_ride(payment, note):
+            announce("authorized", txn, payment.ride_id)
+        else:
+            release(payment, reason="The booking ended before the payment went through.", source=txn.source)
+
+    _close(txn, status=Status.SUCCEEDED, provider_id=intent.id, then=then)
+
+
+def hold_failed(txn: Transaction, message: str) -> None:
+    def then(payment: Payment):
+        if payment.status in (PS.REQUIRES_CARD, PS.REQUIRES_ACTION, PS.CARD_SAVED):
+            payment.status = PS.FAILED
+            payment.failure_message = message[:500]
+            payment.save(update_fields=["status", "failure_message", "updated_at"])
+        if _customer_present(txn):
+            return  # the customer sees the message at checkout and tries again
+        ride = Ride.objects.only("status").get(pk=txn.ride_id)
+        amount = money(txn.amount_cents, txn.currency)
+        if ride.is_open:
+            flag(
+                ride.pk, f"card hold of {amount} failed: {message} The customer is asked to pay on the site."
+            )
+            announce("action_required", txn, ride.pk)
+        else:
+            flag(ride.pk, f"could not charge {amount}: {message}")
+
+    _close(txn, status=Status.FAILED, error=message, then=then)
+
+
+def abandon(txn: Transaction, message: str) -> None:
+    """Close a hold attempt nobody will finish (the booking ended first)."""
+    _close(txn, status=Status.FAILED, error=message)
+
+
+def _await_customer(txn: Transaction) -> None:
+    """3-D Secure: the customer must confirm with their bank in the browser."""
+    with transaction.atomic():
+        Payment.objects.filter(pk=txn.payment_id, status=PS.REQUIRES_CARD).update(
+            status=PS.REQUIRES_ACTION, updated_at=timezone.now()
+        )
+        # Not for the retry schedule: the customer's next visit to checkout looks again.
+        Transaction.objects.filter(pk=txn.pk, status=Status.PENDING).update(next_attempt_at=None)
+
+
+AUTH_FAILED_CODES = {"payment_intent_authentication_failure", "authentication_required"}
+
+
+def customer_message(intent_or_error) -> str:
+    code = getattr(intent_or_error, "error_code", "") or getattr(intent_or_error, "code", "")
+    if code in AUTH_FAILED_CODES:
+        return "Your bank could not confirm this payment. Please try again, or use another card."
+    if code == "card_declined":
+        return "Your card was declined. Please try another card."
+    return (
+        getattr(intent_or_error, "error", "")
+        or getattr(intent_or_error, "message", "")
+        or ("The payment did not go through. Please try another card.")
+    )
+
+
+def apply_hold(txn: Transaction, intent: Intent) -> None:
+    if intent.status == "requires_capture":
+        hold_succeeded(txn, intent)
+    elif intent.status == "requires_action":
+        if _customer_present(txn):
+            _await_customer(txn)
+        else:
+            # Off-session (real Stripe raises authentication_required; localstripe answers
+            # requires_action): the customer must pay on the site, so drop this intent.
+            _cancel_quietly(intent.id, f"{txn.idempotency_key}-cancel")
+            hold_failed(txn, "Your bank asks you to confirm this payment.")
+    elif intent.status in ("requires_payment_method", "canceled"):
+        hold_failed(txn, customer_message(intent))
+    else:  # processing: look again later
+        raise GatewayError(f"The payment is {intent.status}.", transient=True)
+
+
+def _cancel_quietly(intent_id: str, key: str) -> None:
+    try:
+        get_gateway().cancel(intent_id=intent_id, key=key)
+    except GatewayError as exc:
+        log.warning("Could not cancel intent %s: %s", intent_id, exc.message)
+
+
+def _authorize(txn: Transaction) -> None:
+    gateway = get_gateway()
+    payment = txn.payment
+    if txn.provider_id:  # a later attempt, or the customer back from their bank: look, don't create
+        intent = gateway.retrieve_intent(txn.provider_id)
+    else:
+        try:
+            intent = gateway.create_hold(
+                amount=txn.amount_cents,
+                currency=txn.currency,
+                customer=stripe_customer_id(txn.ride.customer_id),
+                payment_method=payment.payment_method_id,
+                off_session=not _customer_present(txn),
+                metadata=_metadata(txn),
+                key=txn.idempotency_key,
+            )
+        except GatewayError as exc:
+            if exc.intent_id:
+                _remember_intent(txn, exc.intent_id)
+            if not exc.transient:
+                exc.message = customer_message(exc) if _customer_present(txn) else exc.message
+            raise
+        _remember_intent(txn, intent.id)
+    apply_hold(txn, intent)
+
+
+# --- Captures, voids, refunds ------------------------------------------------------------
+
+
+def capture_succeeded(txn: Transaction) -> None:
+    def then(payment: Payment):
+        if payment.status in (PS.AUTHORIZED, PS.RELEASING):
+            payment.status = PS.CAPTURED
+            payment.captured_cents = txn.amount_cents
+            payment.save(update_fields=["status", "captured_cents", "updated_at"])
+        announce("captured", txn, payment.ride_id)
+
+    _close(txn, status=Status.SUCCEEDED, provider_id=txn.payment.payment_intent_id, then=then)
+
+
+def capture_failed(txn: Transaction, message: str) -> None:
+    what = "fee" if txn.kind == Kind.FEE else "capture"
+    _close(
+        txn,
+        status=Status.FAILED,
+        error=message,
+        then=lambda payment: flag(
+            txn.ride_id, f"{what} of {money(txn.amount_cents, txn.currency)} failed: {message}"
+        ),
+    )
+
+
+def void_succeeded(txn: Transaction) -> None:
+    def then(payment: Payment):
+        if payment.status in (PS.AUTHORIZED, PS.RELEASING):
+            payment.status = PS.VOIDED
+            payment.save(update_fields=["status", "updated_at"])
+        announce("voided", txn, payment.ride_id)
+
+    _close(txn, status=Status.SUCCEEDED, provider_id=txn.payment.payment_intent_id, then=then)
+
+
+def void_failed(txn: Transaction, message: str) -> None:
+    amount = money(txn.amount_cents, txn.currency)
+    _close(
+        txn,
+        status=Status.FAILED,
+        error=message,
+        then=lambda payment: flag(txn.ride_id, f"could not release the hold of {amount}: {message}"),
+    )
+
+
+def refund_succeeded(txn: Transaction, refund_id: str) -> None:
+    def then(payment: Payment):
+        payment.refunded_cents = F("refunded_cents") + txn.amount_cents
+        payment.save(update_fields=["refunded_cents", "updated_at"])
+        announce("refunded", txn, payment.ride_id)
+
+    _close(txn, status=Status.SUCCEEDED, provider_id=refund_id, then=then)
+
+
+def refund_failed(txn: Transaction, message: str) -> None:
+    _close(txn, status=Status.FAILED, error=message)
+
+
+def _intent_is(txn: Transaction, status: str) -> bool:
+    return get_gateway().retrieve_intent(txn.payment.payment_intent_id).status == status
+
+
+def _capture(txn: Transaction) -> None:
+    # Look first: an earlier attempt may have captured already (localstripe ignores idempotency
+    # keys), and a hold released at Stripe must not be captured (localstripe would allow it).
+    intent = get_gateway().retrieve_intent(txn.payment.payment_intent_id)
+    if intent.status == "succeeded":
+        return capture_succeeded(txn)
+    if intent.status != "requires_capture":
+        raise GatewayError(f"There is no card hold to capture (the payment is {intent.status}).")
+    try:
+        get_gateway().capture(intent_id=intent.id, amount=txn.amount_cents, key=txn.idempotency_key)
+    except GatewayError as exc:
+        if exc.transient or not _intent_is(txn, "succeeded"):
+            raise
+    capture_succeeded(txn)
+
+
+def _void(txn: Transaction) -> None:
+    if txn.attempts > 1 and _intent_is(txn, "canceled"):
+        return void_succeeded(txn)
+    try:
+        get_gateway().cancel(intent_id=txn.payment.payment_intent_id, key=txn.idempotency_key)
+    except GatewayError as exc:
+        if exc.transient or not _intent_is(txn, "canceled"):
+            raise
+    void_succeeded(txn)
+
+
+def _refund(txn: Transaction) -> None:
+    gateway = get_gateway()
+    intent_id = txn.payment.payment_intent_id
+    if txn.attempts > 1:
+        for refund in gateway.refunds_of(intent_id):
+            if refund.metadata.get("transaction_id") == str(txn.pk):
+                return refund_succeeded(txn, refund.id)
+    refund = gateway.refund(
+        intent_id=intent_id,
+        amount=txn.amount_cents,
+        metadata={**_metadata(txn), "reason": txn.reason[:400]},
+        key=txn.idempotency_key,
+    )
+    if refund.status not in ("succeeded", "pending"):  # pending: accepted, the bank settles it later
+        raise GatewayError(f"The refund is {refund.status}.")
+    refund_succeeded(txn, refund.id)
+
+
+OPERATIONS = {
+    Kind.AUTHORIZATION: _authorize,
+    Kind.CAPTURE: _capture,
+    Kind.FEE: _capture,
+    Kind.VOID: _void,
+    Kind.REFUND: _refund,
+}
+FAILURES = {
+    Kind.AUTHORIZATION: hold_failed,
+    Kind.CAPTURE: capture_failed,
+    Kind.FEE: capture_failed,
+    Kind.VOID: void_failed,
+    Kind.REFUND: refund_failed,
+}
+
+
+def retry_due_transactions(*, now=None, limit: int = 200) -> int:
+    """Queue every pending row whose back-off (or a crashed worker's lease) has run out."""
+    now = now or timezone.now()
+    due = list(
+        Transaction.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for txn_id in due:
+        async_task("billing.tasks.execute_transaction", txn_id)
+    return len(due)

@@ -1,0 +1,203 @@
+"""Stripe's side of the story: webhooks (and the expiry job's look-ups) reconcile our records.
+
+Each event is stored once (its id is unique) in the same database transaction as
+its effects, so a replay changes nothing and a failure rolls both back (Stripe
+then sends it again). Payment states only move forward — requires_card/action
+-> authorized -> captured/voided — so events arriving out of order, or after
+the checkout's own verification, cannot undo what is already known; both paths
+settle the same pending ledger rows through the same `ledger` outcome functions.
+"""
+
+import dataclasses
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from billing.gateway import Intent
+from billing.models import Payment, PaymentStatus, Transaction, WebhookEvent
+from billing.services import ledger
+
+log = logging.getLogger(__name__)
+
+PS = PaymentStatus
+Kind, Status = Transaction.Kind, Transaction.Status
+WAITING = [PS.REQUIRES_CARD, PS.REQUIRES_ACTION, PS.CARD_SAVED]
+
+
+def webhook_process(event: dict) -> str:
+    """Apply one verified Stripe event, once. Returns what happened (stored with the event)."""
+    event_id, event_type = event.get("id"), event.get("type", "")
+    if not event_id:
+        return "ignored: no event id"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stored = WebhookEvent.objects.create(event_id=event_id, type=event_type, payload=event)
+        except IntegrityError:
+            return "duplicate: already processed"
+        handler = HANDLERS.get(event_type)
+        obj = (event.get("data") or {}).get("object") or {}
+        outcome = handler(obj, event_id) if handler else "ignored: not an event we use"
+        WebhookEvent.objects.filter(pk=stored.pk).update(outcome=outcome[:255])
+    return outcome
+
+
+def _payment_for(intent_id: str, metadata: dict) -> Payment | None:
+    payment = Payment.objects.filter(payment_intent_id=intent_id).first() if intent_id else None
+    if payment is None and str(metadata.get("payment_id", "")).isdigit():
+        # The event can beat our own write of the intent id: find the payment by what we sent.
+        payment = Payment.objects.filter(pk=int(metadata["payment_id"]), payment_intent_id="").first()
+        if payment:
+            Payment.objects.filter(pk=payment.pk, payment_intent_id="").update(payment_intent_id=intent_id)
+            payment.payment_intent_id = intent_id
+    return payment
+
+
+def _record(payment: Payment, kind: str, amount: int, intent: Intent, reason: str) -> Transaction:
+    """A money movement Stripe reports that we did not start (or whose row we never wrote)."""
+    return ledger.open_transaction(
+        payment=payment,
+        kind=kind,
+        amount_cents=amount,
+        key=f"stripe-{intent.id}-{kind}",
+        source=Transaction.Source.WEBHOOK,
+        reason=reason,
+    )
+
+
+def _pending(payment: Payment, *kinds: str) -> Transaction | None:
+    return (
+        payment.transactions.select_related("payment")
+        .filter(kind__in=kinds, status=Status.PENDING)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def apply_intent(*, intent: Intent, event_id: str = "") -> str:
+    payment = _payment_for(intent.id, intent.metadata)
+    if payment is None:
+        return "ignored: unknown payment intent"
+    handler = {
+        "requires_capture": _authorized,
+        "succeeded": _captured,
+        "canceled": _canceled,
+        "requires_payment_method": _failed,
+    }.get(intent.status)
+    return handler(payment, intent) if handler else f"ignored: intent is {intent.status}"
+
+
+def _authorized(payment: Payment, intent: Intent) -> str:
+    if payment.status not in WAITING + [PS.FAILED, PS.CANCELED]:
+        return "no change: already past the hold"
+    txn = _pending(payment, Kind.AUTHORIZATION) or _record(
+        payment, Kind.AUTHORIZATION, intent.amount, intent, "Hold reported by Stripe"
+    )
+    ledger.hold_succeeded(txn, intent)
+    payment.refresh_from_db()
+    return "hold released: not needed" if payment.status == PS.RELEASING else "authorized"
+
+
+def _captured(payment: Payment, intent: Intent) -> str:
+    if payment.status in WAITING + [PS.FAILED, PS.CANCELED]:
+        # The capture overtook the hold's own event: record the hold first.
+        _authorized(payment, dataclasses.replace(intent, status="requires_capture"))
+        payment.refresh_from_db()
+    if payment.status not in (PS.AUTHORIZED, PS.RELEASING):
+        return "no change: already settled"
+    txn = _pending(payment, Kind.CAPTURE, Kind.FEE) or _record(
+        payment, Kind.CAPTURE, intent.amount_received or intent.amount, intent, "Captured in Stripe"
+    )
+    ledger.capture_succeeded(txn)
+    return "captured"
+
+
+def _canceled(payment: Payment, intent: Intent) -> str:
+    if payment.status in (PS.REQUIRES_CARD, PS.REQUIRES_ACTION):
+        if txn := _pending(payment, Kind.AUTHORIZATION):
+            ledger.hold_failed(txn, "The payment was cancelled.")
+        return "attempt cancelled"
+    if payment.status not in (PS.AUTHORIZED, PS.RELEASING):
+        return "no change: already settled"
+    was_holding = payment.status == PS.AUTHORIZED
+    txn = _pending(payment, Kind.VOID) or _record(
+        payment,
+        Kind.VOID,
+        payment.amount_cents,
+        intent,
+        "Hold released by Stripe (expired or cancelled there)",
+    )
+    ledger.void_succeeded(txn)
+    if was_holding and payment.ride.is_open:
+        ledger.flag(
+            payment.ride_id, "the card hold was released by Stripe. The customer is asked to pay again."
+        )
+        ledger.announce("action_required", txn, payment.ride_id)
+    return "voided"
+
+
+def _failed(payment: Payment, intent: Intent) -> str:
+    if payment.status not in WAITING:
+        return "no change: not waiting for a hold"
+    txn = _pending(payment, Kind.AUTHORIZATION)
+    if txn is None or txn.provider_id not in ("", intent.id):
+        return "no change: no hold attempt for this intent"
+    ledger.hold_failed(txn, ledger.customer_message(intent))
+    return "failed"
+
+
+def _on_intent_event(obj: dict, event_id: str) -> str:
+    return apply_intent(intent=Intent.from_stripe(obj), event_id=event_id)
+
+
+def _on_charge_refunded(charge: dict, event_id: str) -> str:
+    """Refunds made outside the app (e.g. the Stripe dashboard) join the ledger.
+
+    Compared by amount: Stripe counts the uncaptured part of a partial capture
+    as refunded on the charge, so that part is taken off first.
+    """
+    intent_id = _intent_of_charge(charge)
+    payment = _payment_for(intent_id, charge.get("metadata") or {})
+    if payment is None:
+        return "ignored: unknown payment intent"
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.captured_cents == 0:
+            return "no change: nothing captured"
+        amount = int(charge.get("amount") or 0)
+        captured = int(charge.get("amount_captured") or payment.captured_cents)
+        refunded_at_stripe = int(charge.get("amount_refunded") or 0) - (amount - captured)
+        ours = payment.refunded_cents + (
+            payment.transactions.filter(kind=Kind.REFUND, status=Status.PENDING).aggregate(
+                s=Sum("amount_cents")
+            )["s"]
+            or 0
+        )
+        missing = min(refunded_at_stripe - ours, payment.captured_cents - payment.refunded_cents)
+        if missing <= 0:
+            return "no change: refunds already recorded"
+        txn = ledger.open_transaction(
+            payment=payment,
+            kind=Kind.REFUND,
+            amount_cents=missing,
+            key=f"stripe-{charge.get('id')}-refunded-{refunded_at_stripe}",
+            source=Transaction.Source.WEBHOOK,
+            reason="Refunded outside Whiskers & Wheels (Stripe dashboard)",
+        )
+    ledger.refund_succeeded(txn, charge.get("id") or "")
+    return f"refund of {missing} recorded"
+
+
+def _intent_of_charge(charge: dict) -> str:
+    intent = charge.get("payment_intent")
+    return intent.get("id", "") if isinstance(intent, dict) else intent or ""
+
+
+HANDLERS = {
+    "payment_intent.amount_capturable_updated": _on_intent_event,
+    "payment_intent.succeeded": _on_intent_event,
+    "payment_intent.payment_failed": _on_intent_event,
+    "payment_intent.canceled": _on_intent_event,
+    "charge.refunded": _on_charge_refunded,
+}

@@ -1,0 +1,236 @@
+"""What a ride's moves mean for its money, and refunds.
+
+- complete: capture the fare (at most what is held).
+- cancel by the customer before the cut-off: release the hold.
+- cancel by the customer after the cut-off: capture the fee
+  (`bookings.pricing.cancellation_terms`); Stripe releases the rest.
+- cancel by operations, or an unpaid booking expiring: release the hold, never a charge.
+- no_show: capture the fee.
+- reschedule: keep the hold if it still covers the new price and lasts until the new
+  time; otherwise release it and hold again (at once if pickup is near, else before pickup).
+
+The terms of a cancellation are those at the moment it happened (the ride
+event's time), not when the task runs. Rides booked without a payment step
+(no Payment rows) are left alone.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
+from billing.services import ledger
+from billing.services.checkout import hold_later, payment_place_hold
+from bookings.models import Ride, RideEvent
+from bookings.pricing import cancellation_terms
+from project.accounts.templatetags.ui import money
+from project.errors import DomainError
+
+PS = PaymentStatus
+Kind, Status, Source = Transaction.Kind, Transaction.Status, Transaction.Source
+
+
+def _live_payment(ride: Ride) -> Payment | None:
+    return ride.payments.filter(status__in=LIVE_PAYMENT_STATUSES).first()
+
+
+def settle_ride_move(*, ride_id: int, move: str, event_id: int | None) -> None:
+    ride = Ride.objects.select_related("customer").get(pk=ride_id)
+    event = RideEvent.objects.filter(pk=event_id).first() if event_id else None
+    if move == "complete":
+        settle_completion(ride=ride)
+    elif move in ("cancel", "expire"):
+        settle_cancellation(ride=ride, event=event)
+    elif move == "no_show":
+        settle_no_show(ride=ride, event=event)
+    elif move == "reschedule":
+        settle_reschedule(ride=ride)
+
+
+def _take(*, payment: Payment, amount: int, kind: str, reason: str) -> None:
+    """Capture `amount` of the hold (placing the hold first when only the card was saved)."""
+    if payment.status == PS.CARD_SAVED:
+        payment = payment_place_hold(payment=payment, source=Source.RIDE, amount_cents=amount)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != PS.AUTHORIZED:
+            return  # the hold failed (already flagged) or money was settled before
+        txn = ledger.open_transaction(
+            payment=locked,
+            kind=kind,
+            amount_cents=min(amount, locked.amount_cents),
+            key=ledger.key_for(locked, kind),
+            source=Source.RIDE,
+            reason=reason,
+        )
+    ledger.execute(txn_id=txn.pk)
+
+
+def _release(payment: Payment, *, reason: str) -> None:
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status == PS.AUTHORIZED:
+            ledger.release(locked, reason=reason, source=Source.RIDE)
+        elif locked.status in (PS.REQUIRES_CARD, PS.REQUIRES_ACTION, PS.CARD_SAVED):
+            # Nothing is held. A hold still in flight is released when it lands (see hold_succeeded).
+            locked.status = PS.CANCELED
+            locked.save(update_fields=["status", "updated_at"])
+            waiting = locked.transactions.filter(
+                kind=Kind.AUTHORIZATION, status=Status.PENDING, next_attempt_at__isnull=True
+            ).first()
+            if waiting:  # a 3-D Secure check the customer never finished
+                ledger.abandon(waiting, "The booking ended before the bank check was finished.")
+
+
+def settle_completion(*, ride: Ride) -> None:
+    payment = _live_payment(ride)
+    if payment is None:
+        if ride.payments.exists():
+            ledger.flag(ride.pk, "the ride is done but no card payment is secured. Collect the fare.")
+        return
+    if payment.status not in (PS.AUTHORIZED, PS.CARD_SAVED):
+        ledger.flag(ride.pk, "the ride is done but the customer never finished paying.")
+        return
+    _take(payment=payment, amount=ride.price_cents, kind=Kind.CAPTURE, reason="Ride completed")
+    payment.refresh_from_db()
+    if payment.status == PS.CAPTURED and payment.captured_cents < ride.price_cents:
+        ledger.flag(
+            ride.pk,
+            f"captured {money(payment.captured_cents, ride.currency)} of "
+            f"{money(ride.price_cents, ride.currency)}: the hold was smaller than the fare.",
+        )
+
+
+def _fee(ride: Ride, event: RideEvent | None) -> int:
+    moment = event.created_at if event else None
+    return cancellation_terms(
+        scheduled_at=ride.scheduled_at, price_cents=ride.price_cents, now=moment
+    ).fee_cents
+
+
+def settle_cancellation(*, ride: Ride, event: RideEvent | None) -> None:
+    payment = _live_payment(ride)
+    if payment is None:
+        return
+    cancelled_by = (event.data or {}).get("cancelled_by") if event and event.action == "cancel" else None
+    fee = _fee(ride, event) if cancelled_by == "customer" else 0
+    if fee:
+        _take(payment=payment, amount=fee, kind=Kind.FEE, reason="Late cancellation")
+    elif cancelled_by == "admin":
+        _release(payment, reason="Cancelled by operations: no charge")
+    elif cancelled_by == "customer":
+        _release(payment, reason="Cancelled in time: free")
+    else:
+        _release(payment, reason="Booking expired unpaid")
+
+
+def settle_no_show(*, ride: Ride, event: RideEvent | None) -> None:
+    payment = _live_payment(ride)
+    if payment is None:
+        return
+    if fee := _fee(ride, event):
+        _take(payment=payment, amount=fee, kind=Kind.FEE, reason="No-show")
+    else:
+        _release(payment, reason="No-show: no fee under the current terms")
+
+
+def settle_reschedule(*, ride: Ride) -> None:
+    """Keep the hold if it still covers the ride, otherwise replace it (documented in the README)."""
+    payment = _live_payment(ride)
+    if payment is None or payment.status not in (PS.AUTHORIZED, PS.CARD_SAVED):
+        return  # checkout uses the ride's current price when it places the hold
+    if payment.status == PS.AUTHORIZED:
+        still_valid = ride.scheduled_at <= payment.authorized_at + settings.BILLING_HOLD_MAX_DAYS
+        if ride.price_cents <= payment.amount_cents and still_valid:
+            return  # capture takes the new (lower or equal) price and releases the rest
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.status != PS.AUTHORIZED:
+                return
+            ledger.release(locked, reason="Rescheduled: hold replaced", source=Source.RIDE)
+            payment = Payment.objects.create(
+                ride=ride,
+                status=PS.CARD_SAVED,
+                amount_cents=ride.price_cents,
+                currency=locked.currency,
+                setup_intent_id=locked.setup_intent_id,
+                payment_method_id=locked.payment_method_id,
+                card_brand=locked.card_brand,
+                card_last4=locked.card_last4,
+            )
+    if not hold_later(ride):  # near enough for a hold to last: place it now, as at booking
+        payment_place_hold(payment=payment, source=Source.SCHEDULE)
+
+
+# --- Refunds and retries from operations ----------------------------------------------------------
+
+
+def refundable_cents(payment: Payment) -> int:
+    """Captured, minus refunded, minus refunds still in flight."""
+    pending = (
+        payment.transactions.filter(kind=Kind.REFUND, status=Status.PENDING).aggregate(s=Sum("amount_cents"))[
+            "s"
+        ]
+        or 0
+    )
+    return payment.captured_cents - payment.refunded_cents - pending
+
+
+def payment_refund(*, payment: Payment, amount_cents: int, reason: str, by, request_key: str) -> Transaction:
+    """Refund part or all of a captured payment.
+
+    `request_key` (one per rendered form) makes a double submit refund once."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why you refund.", errors={"reason": ["Say why you refund."]})
+    if amount_cents <= 0:
+        raise DomainError("Enter an amount above zero.", errors={"amount": ["Enter an amount above zero."]})
+    with transaction.atomic():
+        # Two admins refunding at once queue here, and the second sees the first's refund.
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        key = f"ride-{locked.ride_id}-refund-{request_key}"
+        if existing := Transaction.objects.filter(idempotency_key=key).first():
+            return existing
+        available = refundable_cents(locked)
+        if amount_cents > available:
+            message = (
+                f"You can refund at most {money(available, locked.currency)}."
+                if available > 0
+                else "Nothing is left to refund on this payment."
+            )
+            raise DomainError(message, code="conflict", errors={"amount": [message]})
+        txn = ledger.open_transaction(
+            payment=locked,
+            kind=Kind.REFUND,
+            amount_cents=amount_cents,
+            key=key,
+            source=Source.OPS,
+            by=by,
+            reason=reason,
+        )
+        ledger.queue(txn)
+    return txn
+
+
+def capture_retry(*, payment: Payment, by) -> Transaction:
+    """Operations try a failed capture again (a new ledger row, a new idempotency key)."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("ride").get(pk=payment.pk)
+        if locked.status != PS.AUTHORIZED or not locked.ride.is_ended:
+            raise DomainError("There is no held payment to capture on this ride.", code="conflict")
+        failed = locked.transactions.filter(kind__in=[Kind.CAPTURE, Kind.FEE], status=Status.FAILED)
+        last = failed.order_by("-created_at").first()
+        running = locked.transactions.filter(kind__in=[Kind.CAPTURE, Kind.FEE], status=Status.PENDING)
+        if last is None or running.exists():
+            raise DomainError("A capture is already running or has not failed.", code="conflict")
+        txn = ledger.open_transaction(
+            payment=locked,
+            kind=last.kind,
+            amount_cents=last.amount_cents,
+            key=f"{ledger.key_for(locked, last.kind)}-retry-{failed.count()}",
+            source=Source.OPS,
+            by=by,
+            reason=f"{last.reason} (retried by operations)",
+        )
+        ledger.queue(txn)
+    return txn

@@ -1,0 +1,69 @@
+"""The customer's side of payments (/app/): checkout and the receipt."""
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from billing import selectors, services
+from billing.services.checkout import hold_later
+from bookings.models import RideStatus
+from bookings.pricing import cancellation_terms
+from bookings.selectors import customer_ride
+from project.accounts.policies import customer_required
+from project.errors import DomainError
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def checkout(request, pk):
+    """GET: the card form (or the bank check). POST: the browser is done; the server checks with Stripe."""
+    ride = customer_ride(request.user, pk)
+    was_pending = ride.status == RideStatus.PENDING_PAYMENT
+    try:
+        if request.method == "POST":
+            step = services.checkout_submit(ride=ride, by=request.user)
+        else:
+            step = services.checkout_open(ride=ride)
+    except DomainError as exc:
+        if request.method == "POST":
+            messages.error(request, exc.message)
+            return redirect("billing:checkout", pk=ride.pk)
+        context = {"ride": ride, "error": exc.message}
+        return render(request, "billing/checkout.html", context, status=HTTPStatus.SERVICE_UNAVAILABLE)
+    if step.outcome == "paid":
+        booked = f"{ride.pet.name}'s ride is booked. " if was_pending else "Thank you. "
+        messages.success(request, booked + step.message)
+        return redirect("bookings:ride_detail", pk=ride.pk)
+    if step.outcome == "closed":
+        messages.info(request, step.message)
+        return redirect("bookings:ride_detail", pk=ride.pk)
+    if request.method == "POST":  # Post/Redirect/Get: the GET shows the card form or the bank check
+        if step.message:
+            messages.error(request, step.message)
+        return redirect("billing:checkout", pk=ride.pk)
+    return render(
+        request,
+        "billing/checkout.html",
+        {
+            "ride": ride,
+            "step": step,
+            "hold_later": hold_later(ride),
+            "terms": cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents),
+            "late_fee_cents": cancellation_terms(
+                scheduled_at=ride.scheduled_at, price_cents=ride.price_cents, now=ride.scheduled_at
+            ).fee_cents,
+            "pay_by": ride.created_at + settings.BILLING_PAYMENT_WINDOW if was_pending else None,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
+        },
+    )
+
+
+@customer_required
+@require_GET
+def receipt(request, pk):
+    ride = customer_ride(request.user, pk)
+    return render(request, "billing/receipt.html", {"ride": ride, "money": selectors.ride_money(ride)})

@@ -1,0 +1,155 @@
+"""Paying in a real browser: Stripe.js (localstripe's fake one) and its card Element,
+the hold, a declined card and its retry, 3-D Secure, capture on the receipt, an ops refund."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from billing.models import PaymentStatus
+from bookings import services as rides
+from bookings.models import Ride, RideStatus
+from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS
+from tests.conftest import DROPOFF, PICKUP, AdminFactory, CustomerFactory, DriverFactory, PetFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def book_a_ride(page, live_server, days_ahead=3):
+    page.goto(f"{live_server.url}/app/rides/new/")
+    page.get_by_label("Pet").select_option(label="Biscuit")
+    page.get_by_label("Pickup address").fill(PICKUP)
+    page.get_by_label("Drop-off address").fill(DROPOFF)
+    when = timezone.localtime(timezone.now() + timedelta(days=days_ahead)).replace(hour=10, minute=0)
+    page.get_by_label("Pickup date and time").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    expect(page.get_by_test_id("quote-total")).to_be_visible()
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page).to_have_url(re.compile(r"/app/rides/\d+/pay/$"))
+    return Ride.objects.latest("id")
+
+
+def type_card(page, number):
+    """localstripe's card Element: plain inputs (real Stripe's is an iframe)."""
+    page.get_by_placeholder("number").fill(number)
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("34")
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("10024")
+
+
+def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, browser):
+    customer = CustomerFactory(name="Alice Moreno")
+    PetFactory(owner=customer, name="Biscuit")
+    login(page, customer)
+
+    ride = book_a_ride(page, live_server)
+    pay = page.get_by_role("button", name=re.compile(r"Hold \$[\d.]+ and book"))
+    expect(pay).to_be_enabled()
+    shot(page, "checkout")
+    page.set_viewport_size(DESKTOP)
+    shot(page, "checkout-desktop")
+    page.set_viewport_size({"width": 375, "height": 812})
+
+    # A card that is declined: the error shows, nothing is booked, the customer tries again.
+    type_card(page, DECLINED_AT_SAVE)
+    pay.click()
+    expect(page.get_by_role("alert").filter(has_text="Your card was declined.")).to_be_visible()
+    expect(pay).to_be_enabled()
+    shot(page, "declined")
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.PENDING_PAYMENT
+
+    type_card(page, GOOD_CARD)
+    pay.click()
+    expect(page).to_have_url(f"{live_server.url}/app/rides/{ride.pk}/")
+    expect(page.get_by_text("Biscuit's ride is booked.")).to_be_visible()
+    expect(page.locator("#ride-status")).to_contain_text("Confirmed")
+    expect(page.get_by_test_id("payment-status")).to_contain_text(f"${ride.price_cents / 100:.2f} held")
+    shot(page, "booked")
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CONFIRMED
+    assert ride.payments.get(status=PaymentStatus.AUTHORIZED)
+
+    # The driver does the ride (through the same services the driver portal calls).
+    driver = DriverFactory(name="Dana Diaz")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import PNG_BYTES
+
+    def photo():
+        return SimpleUploadedFile("handover.png", PNG_BYTES, content_type="image/png")
+
+    rides.ride_assign(ride=ride, driver=driver, by=None)
+    rides.ride_start(ride=ride, by=driver)
+    rides.ride_pickup(ride=ride, by=driver, photo=photo())
+    rides.ride_complete(ride=ride, by=driver, photo=photo())  # capture runs in the task it queues
+
+    page.goto(f"{live_server.url}/app/rides/{ride.pk}/receipt/")
+    fare = f"${ride.price_cents / 100:.2f}"
+    expect(page.get_by_test_id("receipt-payments")).to_contain_text("Charged to Visa •••• 4242")
+    expect(page.get_by_test_id("receipt-total")).to_have_text(fare)
+    shot(page, "receipt-phone")
+    page.set_viewport_size(DESKTOP)
+    shot(page, "receipt-desktop")
+    page.emulate_media(media="print")
+    shot(page, "receipt-print")
+    page.emulate_media(media="screen")
+
+    # Operations refund part of it.
+    admin_page = browser.new_page(viewport=DESKTOP)
+    login(admin_page, AdminFactory(name="Olivia Ops"))
+    admin_page.goto(f"{live_server.url}/ops/rides/{ride.pk}/")
+    money = admin_page.locator("#ride-money")
+    expect(money).to_contain_text("Capture")
+    money.get_by_label("Amount to refund ($)").fill("5.00")
+    money.get_by_label("Reason").fill("Pickup was 20 minutes late")
+    money.get_by_role("button", name="Refund").click()
+    expect(admin_page.get_by_text("Refund of $5.00 sent to Stripe.")).to_be_visible()
+    expect(money.locator(".money-trail-row").last).to_contain_text("Refund")
+    expect(money.locator(".money-trail-row").last).to_contain_text("Succeeded")
+    shot(admin_page, "ops-ride-refunded")
+    admin_page.goto(f"{live_server.url}/ops/payments/")
+    expect(admin_page.get_by_role("status").filter(has_text="ledger rows")).to_contain_text("3 ledger rows")
+    expect(admin_page.locator("tbody tr").first).to_contain_text("Pickup was 20 minutes late")
+    shot(admin_page, "ops-payments-desktop")
+    admin_page.set_viewport_size({"width": 375, "height": 812})
+    shot(admin_page, "ops-payments-phone")
+    admin_page.close()
+
+    # The customer's receipt shows the refund.
+    page.reload()
+    expect(page.get_by_test_id("receipt-payments")).to_contain_text("−$5.00")
+    expect(page.get_by_test_id("receipt-total")).to_have_text(f"${(ride.price_cents - 500) / 100:.2f}")
+    shot(page, "receipt-refunded")
+
+
+def test_declined_at_the_hold_then_three_d_secure(page, live_server, login, shot, stripe_server):
+    customer = CustomerFactory(name="Ben Okafor")
+    PetFactory(owner=customer, name="Biscuit")
+    login(page, customer)
+    ride = book_a_ride(page, live_server)
+
+    # Saved, but the bank refuses the hold: the server says so and asks for another card.
+    type_card(page, DECLINED_AT_CHARGE)
+    page.get_by_role("button", name=re.compile("and book")).click()
+    expect(page).to_have_url(f"{live_server.url}/app/rides/{ride.pk}/pay/")
+    expect(
+        page.get_by_role("alert").filter(has_text="Your card was declined. Please try another card.")
+    ).to_be_visible()
+    shot(page, "declined-by-bank")
+
+    # A card with 3-D Secure: localstripe's fake bank asks twice (saving, then holding).
+    type_card(page, NEEDS_3DS)
+    page.get_by_role("button", name=re.compile("and book")).click()
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_role("button", name="Complete authentication")).to_be_visible(timeout=10_000)
+    shot(page, "bank-check")
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page).to_have_url(f"{live_server.url}/app/rides/{ride.pk}/")
+    expect(page.locator("#ride-status")).to_contain_text("Confirmed")
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CONFIRMED
