@@ -14,9 +14,10 @@ from bookings.forms import PetForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
-from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, customer_auth, invalid
+from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, admin_auth, customer_auth, invalid
 
 router = Router(tags=["customers"], auth=customer_auth)
+admin_router = Router(tags=["admin"], auth=admin_auth)
 
 NOT_FOUND = {404: ErrorOut}
 BAD_INPUT = {400: ErrorOut, 422: ErrorOut}
@@ -278,3 +279,31 @@ def booking_cancel(request, ride_id: Id, reason: str = Query("", max_length=500)
     ride = services.ride_cancel(ride=ride, by=request.auth, reason=reason)
     fee = terms.fee_cents if hooks.payment_required() else 0
     return {"id": ride.pk, "status": ride.status, "fee_cents": fee, "currency": ride.currency}
+
+
+# --- Operations ---------------------------------------------------------------------
+
+
+class AdminRideOut(BookingOut):
+    customer: PersonOut
+    attention: str
+
+
+class AdminRideFilters(BookingFilters):
+    q: str | None = Field(None, max_length=100, description="Customer, pet, driver, address or #id")
+    attention: bool = Field(False, description="Only rides that need attention")
+
+
+@admin_router.get("/admin/rides", response={200: list[AdminRideOut], **AUTH_ERRORS, 422: ErrorOut})
+@paginate(Pages)
+def admin_ride_list(request, filters: Query[AdminRideFilters]):
+    """Every ride, as the back office's table: status (or open/ended), pickup days, search."""
+    tz = request.auth.tzinfo
+    status = filters.status if filters.status in {"open", "ended", *RideStatus.values} else ""
+    return selectors.ops_rides(
+        status=status,
+        search=filters.q or "",
+        attention=filters.attention,
+        date_from=filters.date_from and datetime.combine(filters.date_from, time.min, tz),
+        date_to=filters.date_to and datetime.combine(filters.date_to + timedelta(days=1), time.min, tz),
+    )

@@ -32,8 +32,12 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-from bookings.api import router as bookings_router  # noqa: E402
-from project.accounts.api import router as accounts_router  # noqa: E402
+from billing import api as billing_api  # noqa: E402
+from bookings import api as bookings_api  # noqa: E402
+from project.accounts import api as accounts_api  # noqa: E402
 
-api.add_router("", accounts_router)
-api.add_router("", bookings_router)
+api.add_router("", accounts_api.router)
+api.add_router("", bookings_api.router)
+api.add_router("", billing_api.router)
+api.add_router("", bookings_api.admin_router)
+api.add_router("", billing_api.admin_router)

@@ -22,7 +22,13 @@ from project.errors import DomainError
 # A row id in a URL: bounded like the database's bigint, so a huge number is a 422, not a 500.
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-DOMAIN_ERROR_STATUS = {"illegal_move": 409, "conflict": 409, "not_allowed": 403, "unauthenticated": 401}
+DOMAIN_ERROR_STATUS = {
+    "illegal_move": 409,
+    "conflict": 409,
+    "not_allowed": 403,
+    "unauthenticated": 401,
+    "unavailable": 503,
+}
 
 
 class ErrorOut(Schema):

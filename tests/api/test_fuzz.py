@@ -33,8 +33,9 @@ def wsgi_app():
 
 
 @pytest.fixture
-def tokens(db):
-    """A few real rows so that generated ids sometimes hit something, and a token per role."""
+def tokens(db, stripe_server):
+    """A few real rows so that generated ids sometimes hit something, and a token per role
+    (with localstripe running, so payment calls reach a real Stripe-compatible server)."""
     customer = CustomerFactory()
     make_ride(pet=PetFactory(owner=customer))
     users = {"customer": customer, "driver": DriverFactory(), "admin": AdminFactory()}
