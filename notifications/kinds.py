@@ -60,7 +60,7 @@ KINDS: dict[str, KindSpec] = {
     spec.kind.value: spec
     for spec in [
         KindSpec(K.BOOKING_CONFIRMED, C, Email.ALWAYS, True, True, "When a booking is confirmed."),
-        KindSpec(K.REMINDER, C, Email.ALWAYS, True, True, "A day and an hour before pickup."),
+        KindSpec(K.REMINDER, C, Email.ALWAYS, True, True, "Before pickup, to get your pet ready."),
         KindSpec(K.DRIVER_ASSIGNED, C, Email.ALWAYS, True, True, "Who will drive your pet."),
         KindSpec(K.DRIVER_ON_THE_WAY, C, Email.ALWAYS, True, True, "When the driver sets off to you."),
         KindSpec(K.PICKED_UP, C, Email.ALWAYS, True, True, "When your pet is on board."),

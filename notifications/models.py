@@ -110,12 +110,17 @@ class AttemptOutcome(models.TextChoices):
     RETRY = "retry", "Failed, will retry"
     FAILED = "failed", "Failed for good"
     CANCELLED = "cancelled", "Not sent"
+    REQUEUED = "requeued", "Queued again"  # by a person, from the back office
 
 
 class NotificationAttempt(models.Model):
-    """The history of sends: one row per try, so a retried message keeps every error."""
+    """The history of sends: one row per try (and per manual retry), so a retried
+    message keeps every error and who sent it again."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempt_log")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     started_at = models.DateTimeField(default=timezone.now)
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=10, choices=AttemptOutcome.choices)

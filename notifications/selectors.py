@@ -1,9 +1,9 @@
 """Reads for notifications: the back office list and a ride's messages."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from notifications.models import Notification
+from notifications.models import Notification, NotificationAttempt
 
 
 def ops_notifications(
@@ -33,5 +33,8 @@ def ride_notifications(ride, limit: int = 20) -> QuerySet[Notification]:
 
 def notification_with_attempts(pk: int) -> Notification:
     return get_object_or_404(
-        Notification.objects.with_list_relations().prefetch_related("attempt_log"), pk=pk
+        Notification.objects.with_list_relations().prefetch_related(
+            Prefetch("attempt_log", NotificationAttempt.objects.select_related("by"))
+        ),
+        pk=pk,
     )

@@ -190,7 +190,9 @@ def notification_retry(*, notification: Notification, by) -> Notification:
         )
         if not updated:
             raise DomainError("Someone else has just retried this message.", code="conflict")
-        logger.info("Notification %s queued again by %s", notification.pk, by)
+        NotificationAttempt.objects.create(
+            notification=notification, started_at=now, outcome=AttemptOutcome.REQUEUED, by=by
+        )
         enqueue_on_commit([notification.pk])
     notification.refresh_from_db()
     return notification

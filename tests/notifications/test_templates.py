@@ -121,8 +121,8 @@ def test_the_strict_setting_does_catch_a_missing_variable(scenarios, strict_temp
     occasion, ride, event = scenarios[0]
     [planned] = triggers.plan(occasion, ride, event)
     context = message_context(planned, ride)
-    del context["pickup"]
-    with pytest.raises(TemplateSyntaxError, match="pickup"):
+    del context["when"]
+    with pytest.raises(TemplateSyntaxError, match="when"):
         render_to_string(
             "notifications/messages/booking_confirmed.txt", {**context, "layout": LAYOUTS["text"]}
         )

@@ -2,6 +2,8 @@
 through the real path: service move -> ride_moved on commit -> task -> notify -> send."""
 
 from datetime import timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.utils import timezone
 from billing.signals import payment_changed
 from bookings import hooks, services
 from bookings.models import RideEvent, RideStatus
+from notifications import triggers
 from notifications.models import Notification, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
@@ -304,3 +307,27 @@ def test_inactive_users_get_nothing(people, committed):
     with committed():
         services.ride_assign(ride=ride, driver=people["driver"], by=people["admin"])
     assert sent() == both("driver_new_ride", people["driver"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"), [("amount_cents", 1850, "$18.50"), ("amount", Decimal("18.5"), "$18.50")]
+)
+def test_amounts_are_read_from_billings_ledger(
+    people, committed, payment_step, monkeypatch, field, value, shown
+):
+    """Billing's Transaction model is not on this branch: a stand-in row with either
+    field name shows the receipt reads the ledger through the app registry."""
+    row = SimpleNamespace(**{field: value, "currency": "usd"})
+    ledger = SimpleNamespace(objects=SimpleNamespace(filter=lambda pk: SimpleNamespace(first=lambda: row)))
+    real_get_model = triggers.apps.get_model
+    monkeypatch.setattr(
+        triggers.apps,
+        "get_model",
+        lambda app, model: (
+            ledger if (app, model) == ("billing", "Transaction") else real_get_model(app, model)
+        ),
+    )
+    ride = _ride_in(RideStatus.COMPLETED, people)
+    with committed():
+        payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=12)
+    assert f"We charged {shown} to your card." in Notification.objects.get(kind="receipt").message

@@ -184,7 +184,7 @@ def test_list_query_count_does_not_grow_with_rows(admin_client, pet, rows, djang
     assert len(response.context["page_obj"]) == min(rows, 25)
 
 
-def test_retry_re_sends_the_same_row(admin_client, ride, committed):
+def test_retry_re_sends_the_same_row(admin_client, admin_user, ride, committed):
     sms = failed_sms(ride)
     count = Notification.objects.count()
     with committed():
@@ -193,6 +193,7 @@ def test_retry_re_sends_the_same_row(admin_client, ride, committed):
     sms.refresh_from_db()
     assert sms.status == Status.SENT and sms.attempts == 1 and sms.last_error == ""
     assert Notification.objects.count() == count
+    assert [(a.outcome, a.by) for a in sms.attempt_log.all()] == [("requeued", admin_user), ("sent", None)]
 
 
 def test_retry_by_htmx_swaps_the_row(admin_client, ride, committed):
