@@ -31,6 +31,9 @@ def queue(count: int) -> None:
 
     sys.path.insert(0, str(ROOT))
     django.setup()
+    import logging
+
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # not a line per queued task
     from datetime import timedelta
     from decimal import Decimal
 

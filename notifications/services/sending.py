@@ -116,6 +116,13 @@ def notification_send(*, notification_id: int) -> str:
         result = _deliver(notification)
     except SendError as exc:
         return _record_failure(notification, exc, now, started)
+    except Exception as exc:  # a bug or an SDK surprise must not leave the row "sending"
+        logger.exception("Unexpected error sending notification %s", notification.pk)
+        # The provider may have accepted it before failing: a person checks before any retry.
+        unexpected = SendError(
+            f"Unexpected error, check before retrying: {exc!r}", permanent=True, code="error"
+        )
+        return _record_failure(notification, unexpected, now, started)
     elapsed = int((time.monotonic() - started) * 1000)
     _finish(
         notification,

@@ -237,3 +237,18 @@ def test_development_backend_fails_like_twilio_test_numbers(customer, pet, numbe
     ride = make_ride(pet=pet)
     sms = confirm_sms(ride, committed)
     assert sms.status == Status.FAILED and sms.error_code == code
+
+
+class ExplodingSmsBackend:
+    """A backend with a bug: raises something that is not a SendError."""
+
+    def send(self, **kwargs):
+        raise RuntimeError("boom")
+
+
+def test_an_unexpected_error_fails_the_message_for_a_person_to_check(ride, settings, committed):
+    settings.SMS_BACKEND = f"{__name__}.ExplodingSmsBackend"
+    sms = confirm_sms(ride, committed)
+    assert sms.status == Status.FAILED and sms.error_code == "error"
+    assert "RuntimeError('boom')" in sms.last_error and "check before retrying" in sms.last_error
+    assert services.notification_send(notification_id=sms.pk) == "skipped"  # never on its own
