@@ -41,7 +41,8 @@ def new_since(before_ids: set[int]) -> set[tuple[str, str, str]]:
     return sent(id__in=set(Notification.objects.values_list("id", flat=True)) - before_ids)
 
 
-def test_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committed):
+def book(customer, pet, committed):
+    """Book through the customer's own path (ride_book), running what follows the commit."""
     plan = services.ride_plan(
         customer=customer,
         pet=pet,
@@ -50,7 +51,11 @@ def test_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committe
         scheduled_at=timezone.now() + timedelta(days=3),
     )
     with committed():
-        ride = services.ride_book(customer=customer, plan=plan)  # "book" then "confirm"
+        return services.ride_book(customer=customer, plan=plan)
+
+
+def test_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committed):
+    ride = book(customer, pet, committed)  # "book" then "confirm"
 
     assert sent() == both("booking_confirmed", customer)
     assert Notification.objects.count() == 2
@@ -67,15 +72,7 @@ def test_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committe
 
 
 def test_with_a_payment_step_the_confirmation_waits_for_the_payment(customer, pet, committed, payment_step):
-    plan = services.ride_plan(
-        customer=customer,
-        pet=pet,
-        pickup_address=PICKUP,
-        dropoff_address=DROPOFF,
-        scheduled_at=timezone.now() + timedelta(days=3),
-    )
-    with committed():
-        ride = services.ride_book(customer=customer, plan=plan)
+    ride = book(customer, pet, committed)
     assert ride.status == RideStatus.PENDING_PAYMENT
     assert sent() == set()
 
