@@ -166,6 +166,7 @@ def send_email(*, to: str, subject: str, text: str, html: str, notification_id: 
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
+        reply_to=[settings.NOTIFY_SUPPORT_EMAIL],  # a reply reaches a person, not a no-reply box
         headers={"Message-ID": message_id, "X-Whiskers-Notification": str(notification_id)},
     )
     if html:

@@ -59,9 +59,14 @@ def test_operations_retry_a_failed_text(page, live_server, login, shot):
     assert Notification.objects.filter(channel="sms").count() == 1
 
     page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/ops/notifications/")
+    shot(page, "ops-messages-phone")
     page.goto(f"{live_server.url}/ops/notifications/{sms.pk}/")
     expect(page.get_by_role("heading", name="Attempts")).to_be_visible()
     shot(page, "ops-message-detail-phone")
+    page.get_by_role("link", name=f"#{ride.pk} Pepper").click()
+    expect(page.get_by_role("heading", name="Messages")).to_be_visible()
+    shot(page, "ops-ride-messages-panel")
 
 
 @pytest.mark.parametrize("occasion", ["confirm", "complete"])

@@ -25,6 +25,7 @@ def test_confirmation_email_arrives_as_text_and_html(ride, customer, smtp_server
     assert message["Subject"].startswith(f"Booked: {ride.pet.name}'s ride on ")
     assert message["Message-ID"] == email.provider_id
     assert message["X-Whiskers-Notification"] == str(email.pk)
+    assert message["Reply-To"] == settings.NOTIFY_SUPPORT_EMAIL
     assert message.get_content_type() == "multipart/alternative"
 
     text = message.get_body(preferencelist=("plain",)).get_content()
