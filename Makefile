@@ -29,3 +29,6 @@ seed:
 
 shell:
 	DJANGO_DEBUG=1 $(UV) run python manage.py shell
+
+bench-notifications:  ## drain 1,000 queued notifications with a 2-worker qcluster on SQLite (docs/benchmarks.md)
+	$(UV) run python scripts/bench_notifications.py --count 1000 --workers 2

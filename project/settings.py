@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "bookings",
     "fleet",
     "billing",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -300,3 +301,32 @@ LOGGING["loggers"]["stripe"] = {"level": env.str("STRIPE_LOG_LEVEL", default="WA
 BILLING_RETRY_DELAYS = [
     timedelta(minutes=m) for m in env.list("BILLING_RETRY_MINUTES", cast=int, default=[1, 5, 15, 60, 240])
 ]
+
+# --- Notifications (SMS and email) ------------------------------------------
+# SMS: Twilio when TWILIO_ACCOUNT_SID is set, else the development backend, which
+# records messages (worker console and /ops/notifications/) without sending them.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")  # wins over FROM
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # a Twilio-compatible server (tests); empty: Twilio
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)
+TWILIO_STATUS_CALLBACKS = env.bool("TWILIO_STATUS_CALLBACKS", default=True)  # ask for delivery reports
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="notifications.channels.TwilioSmsBackend"
+    if TWILIO_ACCOUNT_SID
+    else "notifications.channels.DevelopmentSmsBackend",
+)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a hung SMTP server must not hang a worker
+NOTIFY_SUPPORT_EMAIL = env.str("NOTIFY_SUPPORT_EMAIL", default="help@whiskers.example")
+# Reminders before pickup, in minutes (24 h and 1 h).
+NOTIFY_REMINDER_LEADS = [
+    timedelta(minutes=m) for m in env.list("NOTIFY_REMINDER_MINUTES", cast=int, default=[1440, 60])
+]
+# Transient failures: retried after 1, 2, 4, 8... times the base delay, up to the attempt limit.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+# A queued send whose task has not run after this long is queued again (a lost broker message).
+NOTIFY_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFY_REQUEUE_AFTER_MINUTES", default=10))
+DEMO_SEEDERS = [*DEMO_SEEDERS, "notifications.demo.seed"]

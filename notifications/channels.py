@@ -1,0 +1,189 @@
+"""Sending one message by SMS or email, and sorting failures into "try again" and "never".
+
+A backend either returns a `SendResult` or raises `SendError(permanent=...)`.
+Transient errors (network, timeouts, 5xx, rate limits, SMTP 4xx) are retried
+with back-off by the send task; permanent ones (invalid number, recipient
+opted out, address refused) fail at once.
+"""
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from email.utils import make_msgid, parseaddr
+from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.utils.module_loading import import_string
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+logger = logging.getLogger("notifications.sms")
+
+# Twilio error codes (https://www.twilio.com/docs/api/errors).
+TWILIO_OPTED_OUT = 21610  # the recipient replied STOP to our number
+TWILIO_INVALID_TO = 21211
+TWILIO_RETRYABLE = {20429, 20500, 20503, 30001}  # too many requests, internal errors, queue overflow
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str
+
+
+class SendError(Exception):
+    def __init__(self, message: str, *, permanent: bool, code: str = "", opted_out: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.code = str(code or "")
+        self.opted_out = opted_out
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else self.message
+
+
+# --- SMS --------------------------------------------------------------------
+
+
+class DevelopmentSmsBackend:
+    """Records messages without sending them: they show in the worker's console
+    and, like every message, in /ops/notifications/.
+
+    Twilio's test numbers behave as they would with Twilio's test credentials, so
+    failures can be tried out locally: +15005550001 is invalid (21211),
+    +15005550004 has replied STOP (21610), +15005550009 is not a mobile (21614).
+    """
+
+    FAILURES = {
+        "+15005550001": (TWILIO_INVALID_TO, "The 'To' number is not a valid phone number."),
+        "+15005550004": (TWILIO_OPTED_OUT, "The recipient has replied STOP to this number."),
+        "+15005550009": (21614, "The 'To' number is not a mobile number."),
+    }
+
+    def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
+        if to in self.FAILURES:
+            code, message = self.FAILURES[to]
+            raise SendError(message, permanent=True, code=code, opted_out=code == TWILIO_OPTED_OUT)
+        sid = f"SMdev{uuid.uuid4().hex[:29]}"
+        logger.info("SMS to %s (development backend, not sent) [%s]\n    %s", to, sid, body)
+        return SendResult(provider_id=sid)
+
+
+class _BaseUrlHttpClient(TwilioHttpClient):
+    """The SDK's HTTP client, pointed at another host (TWILIO_API_URL: a local
+    Twilio-compatible server in tests and offline development)."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.base = urlsplit(base_url)
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        url = urlunsplit((self.base.scheme, self.base.netloc, parts.path, parts.query, parts.fragment))
+        return super().request(method, url, *args, **kwargs)
+
+
+@lru_cache(maxsize=4)
+def _twilio_client(account_sid: str, auth_token: str, api_url: str, timeout: float) -> Client:
+    # One client (and its connection pool) per configuration, reused across sends.
+    http = _BaseUrlHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
+    return Client(account_sid, auth_token, http_client=http)
+
+
+class TwilioSmsBackend:
+    """Twilio's Messages API through the official SDK."""
+
+    def __init__(self):
+        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+            raise SendError(
+                "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN).", permanent=True
+            )
+        if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
+            raise SendError(
+                "Set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send SMS.", permanent=True
+            )
+        self.client = _twilio_client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            settings.TWILIO_API_URL,
+            settings.TWILIO_TIMEOUT_SECONDS,
+        )
+
+    def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
+        sender = (
+            {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
+            if settings.TWILIO_MESSAGING_SERVICE_SID
+            else {"from_": settings.TWILIO_FROM_NUMBER}
+        )
+        extra = {"status_callback": status_callback} if status_callback else {}
+        try:
+            message = self.client.messages.create(to=to, body=body, **sender, **extra)
+        except TwilioRestException as exc:
+            raise twilio_error(exc) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise SendError(f"Could not reach Twilio: {exc}", permanent=False) from exc
+        return SendResult(provider_id=message.sid)
+
+
+def twilio_error(exc: TwilioRestException) -> SendError:
+    """Rate limits and server errors are worth retrying; any other 4xx will fail the same way again."""
+    status, code = int(exc.status or 0), exc.code
+    transient = status == 429 or status >= 500 or status == 0 or code in TWILIO_RETRYABLE
+    return SendError(
+        exc.msg or f"Twilio answered {status}.",
+        permanent=not transient,
+        code=code or status,
+        opted_out=code == TWILIO_OPTED_OUT,
+    )
+
+
+def sms_backend():
+    return import_string(settings.SMS_BACKEND)()
+
+
+# --- Email ------------------------------------------------------------------
+
+
+def _sender_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def send_email(*, to: str, subject: str, text: str, html: str, notification_id: int) -> SendResult:
+    try:
+        validate_email(to)
+    except ValidationError as exc:
+        raise SendError(f"{to!r} is not a valid email address.", permanent=True, code="bad_address") from exc
+    message_id = make_msgid(idstring=f"n{notification_id}", domain=_sender_domain())
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        reply_to=[settings.NOTIFY_SUPPORT_EMAIL],  # a reply reaches a person, not a no-reply box
+        headers={"Message-ID": message_id, "X-Whiskers-Notification": str(notification_id)},
+    )
+    if html:
+        email.attach_alternative(html, "text/html")
+    try:
+        email.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()))
+        raise _smtp_error(code, reply, "The mail server refused the address") from exc
+    except smtplib.SMTPResponseException as exc:  # sender refused, data refused, authentication...
+        raise _smtp_error(exc.smtp_code, exc.smtp_error, "The mail server refused the message") from exc
+    except (smtplib.SMTPException, OSError) as exc:  # connection refused or dropped, timeouts
+        raise SendError(f"Could not reach the mail server: {exc}", permanent=False) from exc
+    return SendResult(provider_id=message_id)
+
+
+def _smtp_error(code: int, reply, what: str) -> SendError:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    # SMTP: 4xx means "try again later", 5xx means "this will never work".
+    return SendError(f"{what}: {text}", permanent=code >= 500, code=f"smtp {code}")

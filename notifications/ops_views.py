@@ -1,0 +1,71 @@
+"""The back office's messages page (/ops/notifications/): filters, errors, retry. Admins only."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from notifications import selectors, services
+from notifications.forms import OpsNotificationFilterForm
+from notifications.models import Notification
+from project.accounts.policies import admin_required
+from project.errors import DomainError
+from project.htmx import paginate, query_without_page, render_partial
+
+
+@admin_required
+@require_GET
+def notification_list(request):
+    form = OpsNotificationFilterForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "channel": data["channel"],
+            "status": data["status"],
+            "kind": data["kind"],
+            "ride_id": data["ride"],
+            "search": data["q"],
+        }
+    page = paginate(request, selectors.ops_notifications(**filters), per_page=25)
+    return render_partial(
+        request,
+        "ops/notifications.html",
+        "notification-table",
+        {"form": form, "page_obj": page, "query_without_page": query_without_page(request)},
+    )
+
+
+@admin_required
+@require_GET
+def notification_detail(request, pk):
+    notification = selectors.notification_with_attempts(pk)
+    return render(request, "ops/notification_detail.html", {"notification": notification})
+
+
+@admin_required
+@require_POST
+def notification_retry(request, pk):
+    notification = get_object_or_404(Notification.objects.with_list_relations(), pk=pk)
+    error = ""
+    next_url = request.POST.get("next", "")
+    try:
+        notification = services.notification_retry(notification=notification, by=request.user)
+    except DomainError as exc:
+        error = exc.message
+    if request.htmx:
+        # Swap the row in place; the row shows the new status or the reason it could not retry.
+        response = render(
+            request,
+            "ops/notifications.html#notification-row",
+            {"notification": notification, "row_error": error, "next_url": next_url},
+        )
+        response["Vary"] = "HX-Request"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Message #{notification.pk} is queued again.")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return redirect(next_url)
+    return redirect("ops_notifications:detail", pk=notification.pk)

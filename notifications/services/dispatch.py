@@ -1,0 +1,121 @@
+"""The one entry point, `notify()`: who hears about an occasion, by which channels,
+recorded once and queued for sending after commit."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from bookings.models import Ride, RideEvent
+from notifications import triggers
+from notifications.kinds import Email, Kind, spec_for
+from notifications.models import Channel, Notification, NotificationPreference, Status
+from notifications.rendering import render
+from notifications.services.preferences import preferences_of
+from notifications.triggers import REMINDER_STATUSES, Occasion, Planned
+
+SEND_TASK = "notifications.tasks.send_notification"
+
+
+def _enqueue(notification_ids: list[int]) -> None:
+    for pk in notification_ids:
+        async_task(SEND_TASK, pk, task_name=f"notification-{pk}", group="notifications")
+
+
+def enqueue_on_commit(notification_ids: list[int]) -> None:
+    if notification_ids:
+        ids = list(notification_ids)
+        transaction.on_commit(lambda: _enqueue(ids))
+
+
+def _channels_for(kind: str, user, preference: NotificationPreference) -> list[tuple[str, str]]:
+    """(channel, address) pairs for one message to one person, from the kind and their choices."""
+    spec = spec_for(kind)
+    sms = spec.sms and bool(user.phone) and not preference.sms_opted_out
+    if sms and spec.sms_optional:
+        sms = kind not in preference.sms_muted_kinds
+    email = spec.email == Email.ALWAYS or (spec.email == Email.FALLBACK and not sms)
+    pairs = []
+    if sms:
+        pairs.append((Channel.SMS, str(user.phone)))
+    if email and user.email:
+        pairs.append((Channel.EMAIL, user.email))
+    return pairs
+
+
+def _create_once(planned: Planned, ride: Ride, channel: str, to: str, rendered, now: datetime):
+    """Insert the row unless this exact notification exists; None when it does."""
+    fields = {
+        "user": planned.recipient,
+        "ride": ride,
+        "kind": planned.kind,
+        "channel": channel,
+        "occurrence": planned.occurrence,
+    }
+    if channel == Channel.SMS:
+        content = {"message": rendered.sms}
+    else:
+        content = {"subject": rendered.subject[:200], "message": rendered.text, "message_html": rendered.html}
+    try:
+        with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
+            return Notification.objects.create(
+                **fields, **content, to=to, next_attempt_at=now, enqueued_at=now, created_at=now
+            )
+    except IntegrityError:
+        return None
+
+
+def notify(*, occasion: Occasion) -> list[Notification]:
+    """The one entry point: decide who hears about `occasion` and how, record each
+    message once, and queue its sending after commit. Safe to call twice: the
+    second call finds every row already there and creates nothing."""
+    ride = Ride.objects.select_related("customer", "pet", "driver").filter(pk=occasion.ride_id).first()
+    if ride is None:
+        return []
+    event = None
+    if occasion.event_id is not None:
+        event = RideEvent.objects.filter(pk=occasion.event_id, ride=ride).first()
+    if occasion.name in ("cancel", "expire", "reschedule"):
+        reminders_cancel_outdated(ride=ride)
+    # Render before taking the write lock (SQLite locks the whole database while writing).
+    drafts = []
+    for planned in triggers.plan(occasion, ride, event):
+        user = planned.recipient
+        if not user.is_active:
+            continue
+        existing = set(
+            Notification.objects.filter(
+                ride=ride, kind=planned.kind, user=user, occurrence=planned.occurrence
+            ).values_list("channel", flat=True)
+        )
+        pairs = [
+            pair
+            for pair in _channels_for(planned.kind, user, preferences_of(user))
+            if pair[0] not in existing
+        ]
+        if pairs:
+            channels_wanted = {channel for channel, _to in pairs}
+            rendered = render(
+                planned, ride, sms=Channel.SMS in channels_wanted, email=Channel.EMAIL in channels_wanted
+            )
+            drafts.append((planned, pairs, rendered))
+    created: list[Notification] = []
+    now = timezone.now()
+    with transaction.atomic():
+        for planned, pairs, rendered in drafts:
+            for channel, to in pairs:
+                if row := _create_once(planned, ride, channel, to, rendered, now):
+                    created.append(row)
+        enqueue_on_commit([row.pk for row in created])
+    return created
+
+
+def reminders_cancel_outdated(*, ride: Ride) -> int:
+    """Queued reminders for a time the ride no longer has (or a ride that is off)."""
+    queued = Notification.objects.filter(ride=ride, kind=Kind.REMINDER, status=Status.QUEUED)
+    if ride.status in REMINDER_STATUSES:
+        queued = queued.exclude(occurrence__endswith=f"@{triggers.pickup_stamp(ride)}")
+    return queued.update(
+        status=Status.CANCELLED, last_error="The ride was moved or cancelled.", updated_at=timezone.now()
+    )

@@ -1,0 +1,205 @@
+"""Sending one notification (what the Django-Q task runs), retries and the ops retry."""
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications import channels, triggers
+from notifications.channels import SendError
+from notifications.kinds import Kind, spec_for
+from notifications.models import AttemptOutcome, Channel, Notification, NotificationAttempt, Status
+from notifications.rendering import absolute
+from notifications.services.dispatch import enqueue_on_commit
+from notifications.services.preferences import preferences_of, sms_opt_out
+from notifications.triggers import REMINDER_STATUSES
+from project.errors import DomainError
+
+logger = logging.getLogger("notifications")
+
+
+def _backoff(attempt: int) -> timedelta:
+    """1, 2, 4, 8... times the base delay, capped at an hour."""
+    seconds = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0)
+    return timedelta(seconds=min(seconds, 3600))
+
+
+def _not_wanted_any_more(notification: Notification) -> str:
+    """Why a queued message should no longer go out (empty: it should)."""
+    user, ride = notification.user, notification.ride
+    if not user.is_active:
+        return "The account is deactivated."
+    if notification.channel == Channel.SMS:
+        preference = preferences_of(user)
+        if preference.sms_opted_out:
+            return "The recipient replied STOP."
+        if spec_for(notification.kind).sms_optional and notification.kind in preference.sms_muted_kinds:
+            return "The recipient turned these texts off."
+        if not user.phone:
+            return "The recipient removed their phone number."
+    if notification.kind == Kind.REMINDER and ride is not None:
+        if ride.status not in REMINDER_STATUSES:
+            return f"The ride is {ride.get_status_display().lower()}."
+        if notification.occurrence != triggers.reminder_occurrence(ride, _lead_of(notification)):
+            return "The ride moved to a new time."
+    return ""
+
+
+def _lead_of(notification: Notification) -> int:
+    return int(notification.occurrence.partition("m@")[0] or 0)
+
+
+def _current_address(notification: Notification) -> str:
+    # Contact details may have been corrected since the message was queued.
+    user = notification.user
+    return str(user.phone) if notification.channel == Channel.SMS else user.email
+
+
+def _deliver(notification: Notification) -> channels.SendResult:
+    if notification.channel == Channel.SMS:
+        callback = absolute(reverse("twilio:status")) if settings.TWILIO_STATUS_CALLBACKS else None
+        return channels.sms_backend().send(
+            to=notification.to, body=notification.message, status_callback=callback
+        )
+    return channels.send_email(
+        to=notification.to,
+        subject=notification.subject,
+        text=notification.message,
+        html=notification.message_html,
+        notification_id=notification.pk,
+    )
+
+
+def _finish(notification: Notification, **fields) -> bool:
+    """Leave the SENDING state; a conditional UPDATE so nothing else's change is overwritten."""
+    fields["updated_at"] = timezone.now()
+    return bool(Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(**fields))
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one queued notification (the Django-Q task). Returns what happened.
+
+    Safe to run twice and from several workers: only the run that moves the row
+    from queued to sending goes on to call the provider.
+    """
+    notification = (
+        Notification.objects.select_related("user", "ride", "user__notification_preference")
+        .filter(pk=notification_id)
+        .first()
+    )
+    now = timezone.now()
+    if notification is None or notification.status != Status.QUEUED or notification.next_attempt_at > now:
+        return "skipped"
+    if reason := _not_wanted_any_more(notification):
+        Notification.objects.filter(pk=notification.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED, last_error=reason, updated_at=now
+        )
+        NotificationAttempt.objects.create(
+            notification=notification, started_at=now, outcome=AttemptOutcome.CANCELLED, error=reason
+        )
+        return "cancelled"
+    to = _current_address(notification)
+    claimed = Notification.objects.filter(
+        pk=notification.pk, status=Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, to=to, updated_at=now)
+    if not claimed:
+        return "skipped"  # another worker has it
+    notification.refresh_from_db(fields=["attempts", "to", "status"])
+
+    started = time.monotonic()
+    try:
+        result = _deliver(notification)
+    except SendError as exc:
+        return _record_failure(notification, exc, now, started)
+    except Exception as exc:  # a bug or an SDK surprise must not leave the row "sending"
+        logger.exception("Unexpected error sending notification %s", notification.pk)
+        # The provider may have accepted it before failing: a person checks before any retry.
+        unexpected = SendError(
+            f"Unexpected error, check before retrying: {exc!r}", permanent=True, code="error"
+        )
+        return _record_failure(notification, unexpected, now, started)
+    elapsed = int((time.monotonic() - started) * 1000)
+    _finish(
+        notification,
+        status=Status.SENT,
+        provider_id=result.provider_id,
+        sent_at=timezone.now(),
+        last_error="",
+        error_code="",
+    )
+    NotificationAttempt.objects.create(
+        notification=notification,
+        started_at=now,
+        duration_ms=elapsed,
+        outcome=AttemptOutcome.SENT,
+        provider_id=result.provider_id,
+    )
+    return "sent"
+
+
+def _record_failure(notification: Notification, exc: SendError, now: datetime, started: float) -> str:
+    elapsed = int((time.monotonic() - started) * 1000)
+    give_up = exc.permanent or notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS
+    error = str(exc.message)
+    if give_up and not exc.permanent:
+        error = f"Gave up after {notification.attempts} attempts. Last error: {error}"
+    if give_up:
+        _finish(notification, status=Status.FAILED, last_error=error, error_code=exc.code)
+    else:
+        _finish(
+            notification,
+            status=Status.QUEUED,
+            last_error=error,
+            error_code=exc.code,
+            next_attempt_at=now + _backoff(notification.attempts),
+            enqueued_at=None,  # the sweeper queues it again when it is due
+        )
+    NotificationAttempt.objects.create(
+        notification=notification,
+        started_at=now,
+        duration_ms=elapsed,
+        outcome=AttemptOutcome.FAILED if give_up else AttemptOutcome.RETRY,
+        error_code=exc.code,
+        error=error,
+    )
+    if exc.opted_out:
+        # Twilio knows they replied STOP (maybe before we had the inbound webhook): remember it.
+        sms_opt_out(phone=notification.to, word="21610")
+    log = logger.warning if give_up else logger.info
+    log("Notification %s %s: %s", notification.pk, "failed" if give_up else "will be retried", exc)
+    return "failed" if give_up else "retry"
+
+
+def notification_retry(*, notification: Notification, by) -> Notification:
+    """Operations: send a failed message again, re-using its row (never a duplicate)."""
+    if notification.status != Status.FAILED:
+        raise DomainError("Only failed messages can be retried.", code="illegal_move")
+    if notification.channel == Channel.SMS and preferences_of(notification.user).sms_opted_out:
+        raise DomainError(
+            "This customer replied STOP. They must text START before we can text them again.",
+            code="not_allowed",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+            status=Status.QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            enqueued_at=now,
+            last_error="",
+            error_code="",
+            updated_at=now,
+        )
+        if not updated:
+            raise DomainError("Someone else has just retried this message.", code="conflict")
+        NotificationAttempt.objects.create(
+            notification=notification, started_at=now, outcome=AttemptOutcome.REQUEUED, by=by
+        )
+        enqueue_on_commit([notification.pk])
+    notification.refresh_from_db()
+    return notification

@@ -1,0 +1,97 @@
+"""The periodic sweep (a Django-Q schedule, every minute): due reminders, retries
+whose time has come, lost tasks and sends interrupted by a dying worker."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bookings.models import Ride, RideEvent
+from notifications.kinds import Kind
+from notifications.models import Notification, Status
+from notifications.services.dispatch import enqueue_on_commit, notify
+from notifications.triggers import REMINDER_STATUSES, Occasion
+
+
+def _reminder_leads() -> list[int]:
+    return sorted({int(lead.total_seconds() // 60) for lead in settings.NOTIFY_REMINDER_LEADS}, reverse=True)
+
+
+def rides_due_reminder(*, lead_minutes: int, until_minutes: int, now: datetime):
+    """Open rides whose `lead` reminder is due now and not yet sent for their current time.
+
+    Due: pickup is between `until` and `lead` from now (a scheduler that ran late
+    still sends, but a reminder overtaken by the next one is skipped). Rides booked
+    or moved inside the window skip it: the confirmation just told them.
+    """
+    lead, until = timedelta(minutes=lead_minutes), timedelta(minutes=until_minutes)
+    last_reschedule = (
+        RideEvent.objects.filter(ride=OuterRef("pk"), action="reschedule")
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    already = Notification.objects.filter(
+        ride=OuterRef("pk"),
+        kind=Kind.REMINDER,
+        occurrence__startswith=f"{lead_minutes}m@",
+        created_at__gte=OuterRef("scheduled_since"),
+    )
+    return (
+        Ride.objects.filter(
+            status__in=REMINDER_STATUSES, scheduled_at__gt=now + until, scheduled_at__lte=now + lead
+        )
+        .annotate(scheduled_since=Coalesce(Subquery(last_reschedule), "created_at"))
+        .filter(scheduled_since__lte=F("scheduled_at") - lead)
+        .exclude(Exists(already))
+        .values_list("pk", flat=True)
+    )
+
+
+def reminders_queue_due(*, now: datetime | None = None) -> int:
+    """Create the reminders that are due (each once per ride, lead and pickup time)."""
+    now = now or timezone.now()
+    leads = _reminder_leads()
+    created = 0
+    for index, lead in enumerate(leads):
+        until = leads[index + 1] if index + 1 < len(leads) else 0
+        for ride_id in list(rides_due_reminder(lead_minutes=lead, until_minutes=until, now=now)):
+            created += len(notify(occasion=Occasion("reminder", ride_id, lead_minutes=lead)))
+    return created
+
+
+def notifications_requeue_due(*, now: datetime) -> int:
+    """Queue sends whose retry time has come, and any whose task was lost on the way."""
+    lost_before = now - settings.NOTIFY_REQUEUE_AFTER
+    due = Notification.objects.due(now).filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before))
+    ids = list(due.values_list("pk", flat=True)[:1000])
+    if ids:
+        with transaction.atomic():
+            Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
+            enqueue_on_commit(ids)
+    return len(ids)
+
+
+def notifications_fail_stuck(*, now: datetime) -> int:
+    """A worker that died mid-send leaves its row in `sending`. We cannot know whether
+    the provider sent it, so it is failed for a person to check and retry, never resent."""
+    return Notification.objects.filter(
+        status=Status.SENDING, last_attempt_at__lt=now - settings.NOTIFY_REQUEUE_AFTER
+    ).update(
+        status=Status.FAILED,
+        last_error="The worker stopped while sending; the provider may have sent it. Check before retrying.",
+        error_code="interrupted",
+        updated_at=now,
+    )
+
+
+def notifications_run_due(*, now: datetime | None = None) -> dict[str, int]:
+    """The periodic sweep (a Django-Q schedule, every minute)."""
+    now = now or timezone.now()
+    return {
+        "reminders": reminders_queue_due(now=now),
+        "requeued": notifications_requeue_due(now=now),
+        "stuck": notifications_fail_stuck(now=now),
+    }

@@ -1,0 +1,241 @@
+"""Who hears about what: from a lifecycle occasion to the messages it calls for.
+
+An occasion is a ride move (`ride_moved`), a money event (`payment_changed`,
+named "payment:<kind>") or a due reminder. Each planner returns `Planned`
+messages (kind, recipient, occurrence, facts for the wording); the entry point
+(`services.notify`) then picks channels from the recipient's preferences.
+
+| occasion                | customer                              | driver                          |
+|-------------------------|---------------------------------------|---------------------------------|
+| confirm                 | booking_confirmed                     |                                 |
+| reminder (24 h, 1 h)    | reminder                              |                                 |
+| assign / reassign       | driver_assigned                       | driver_new_ride (the new one),  |
+|                         |                                       | driver_ride_removed (the old)   |
+| unassign                |                                       | driver_ride_removed             |
+| start / pickup          | driver_on_the_way / picked_up         |                                 |
+| complete                | ride_completed, and the receipt when  |                                 |
+|                         | no payment step is registered         |                                 |
+| no_show                 | no_show                               |                                 |
+| cancel / expire         | ride_cancelled                        | driver_ride_removed             |
+| reschedule              | ride_rescheduled                      | driver_ride_removed (if held)   |
+| payment:captured        | receipt                               |                                 |
+| payment:refunded        | refund_issued                         |                                 |
+| payment:action_required | payment_action                        |                                 |
+
+"book", "accept", "decline", payment "authorized" and "voided" send nothing: the
+customer is on the payment page, the driver acted themselves, "confirm" and
+"cancel" already tell the customer.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC
+from decimal import Decimal
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+
+from bookings import hooks
+from bookings.models import Ride, RideEvent, RideStatus
+from notifications.kinds import Kind
+
+# Reminders go to rides that are on; unpaid, ended and cancelled rides get none.
+REMINDER_STATUSES = [RideStatus.CONFIRMED, RideStatus.ASSIGNED]
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """Something that happened to a ride that people may need to hear about. Ids only:
+    it travels through the task queue."""
+
+    name: str  # a ride move, "payment:<kind>" or "reminder"
+    ride_id: int
+    event_id: int | None = None
+    transaction_id: int | None = None
+    amount_cents: int | None = None  # billing may pass the amount; otherwise read from its ledger
+    currency: str = ""
+    lead_minutes: int | None = None  # reminders: how long before pickup
+
+
+@dataclass(frozen=True)
+class Planned:
+    kind: Kind
+    recipient: object  # a User
+    occurrence: str = ""
+    facts: dict = field(default_factory=dict)
+
+
+def reminder_occurrence(ride: Ride, lead_minutes: int) -> str:
+    """A reminder is once per ride, lead and pickup time: a new time gets new reminders."""
+    return f"{lead_minutes}m@{pickup_stamp(ride)}"
+
+
+def pickup_stamp(ride: Ride) -> str:
+    return ride.scheduled_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- Facts read from the ride's history and billing's ledger ------------------
+
+
+def driver_before(ride: Ride, event: RideEvent | None):
+    """The driver who held the ride just before `event` (moves like reschedule clear it)."""
+    if event is None:
+        return ride.driver
+    history = ride.events.filter(id__lt=event.id, action__in=["assign", "reassign", "unassign", "decline"])
+    last = history.order_by("-id").first()
+    if last is None or last.action in ("unassign", "decline"):
+        return None
+    return get_user_model().objects.filter(pk=last.data.get("driver_id")).first()
+
+
+def payment_amount(occasion: Occasion) -> tuple[int, str] | None:
+    """The amount of the payment behind a money event, when we can know it.
+
+    Billing may pass `amount_cents`/`currency` with the signal. Otherwise the
+    transaction row is read through the app registry (notifications never imports
+    billing's models). Without either, messages leave the amount out.
+    """
+    if occasion.amount_cents is not None:
+        return abs(int(occasion.amount_cents)), occasion.currency or "usd"  # refunds may come negative
+    if occasion.transaction_id is None:
+        return None
+    try:
+        ledger = apps.get_model("billing", "Transaction")
+    except LookupError:
+        return None
+    row = ledger.objects.filter(pk=occasion.transaction_id).first()
+    if row is None:
+        return None
+    cents = getattr(row, "amount_cents", None)
+    if cents is None and (amount := getattr(row, "amount", None)) is not None:
+        # Integer amounts are cents; a Decimal is in currency units.
+        cents = int(amount * 100) if isinstance(amount, Decimal) else int(amount)
+    if cents is None:
+        return None
+    return abs(int(cents)), str(getattr(row, "currency", "") or "usd")
+
+
+# --- Planners -------------------------------------------------------------------
+
+
+def _customer(kind: Kind, **facts) -> Callable:
+    return lambda occasion, ride, event: [Planned(kind, ride.customer, facts=facts)]
+
+
+def _driver_assigned(occasion, ride, event):
+    driver = get_user_model().objects.filter(pk=(event.data if event else {}).get("driver_id")).first()
+    driver = driver or ride.driver
+    if driver is None:
+        return []
+    occurrence = str(occasion.event_id or "")
+    plans = [
+        Planned(
+            Kind.DRIVER_ASSIGNED,
+            ride.customer,
+            occurrence,
+            {"driver_name": driver.name, "changed": occasion.name == "reassign"},
+        ),
+        Planned(Kind.DRIVER_NEW_RIDE, driver, occurrence),
+    ]
+    if occasion.name == "reassign" and (previous := driver_before(ride, event)) and previous != driver:
+        plans.append(Planned(Kind.DRIVER_RIDE_REMOVED, previous, occurrence, {"why": "reassigned"}))
+    return plans
+
+
+def _removal(occasion, ride, event, **facts) -> list[Planned]:
+    """Tell the driver who held the ride before `event` that it is no longer theirs."""
+    driver = driver_before(ride, event)
+    # A driver who made the move themselves needs no message about it.
+    if driver is None or (event is not None and event.actor_id == driver.pk):
+        return []
+    return [Planned(Kind.DRIVER_RIDE_REMOVED, driver, str(occasion.event_id or ""), facts)]
+
+
+def _unassigned(occasion, ride, event):
+    return _removal(occasion, ride, event, why="unassigned")
+
+
+def _completed(occasion, ride, event):
+    plans = [Planned(Kind.RIDE_COMPLETED, ride.customer)]
+    if not hooks.payment_required():
+        # No payment step: nothing will be captured, so the fare as quoted is the receipt.
+        plans.append(Planned(Kind.RECEIPT, ride.customer, facts={"charged": None}))
+    return plans
+
+
+def _cancelled(occasion, ride, event):
+    by = (event.data or {}).get("cancelled_by") if event else None
+    if occasion.name == "expire":
+        by = "system"
+    facts = {"cancelled_by": by or "admin", "reason": event.note if event else ""}
+    return [
+        Planned(Kind.RIDE_CANCELLED, ride.customer, facts=facts),
+        *_removal(occasion, ride, event, why="cancelled"),
+    ]
+
+
+def _rescheduled(occasion, ride, event):
+    data = event.data if event else {}
+    old = data.get("old_scheduled_at")
+    price_changed = data.get("old_price_cents") != data.get("new_price_cents")
+    facts = {"old_scheduled_at": old, "price_changed": price_changed}
+    plans = [Planned(Kind.RIDE_RESCHEDULED, ride.customer, str(occasion.event_id or ""), facts)]
+    if event is not None and event.from_status == RideStatus.ASSIGNED:
+        plans += _removal(occasion, ride, event, why="rescheduled", old_scheduled_at=old)
+    return plans
+
+
+def _no_show(occasion, ride, event):
+    return [Planned(Kind.NO_SHOW, ride.customer, facts={"reason": event.note if event else ""})]
+
+
+def _reminder(occasion, ride, event):
+    lead = occasion.lead_minutes or 0
+    return [Planned(Kind.REMINDER, ride.customer, reminder_occurrence(ride, lead), {"lead_minutes": lead})]
+
+
+def _receipt(occasion, ride, event):
+    return [
+        Planned(
+            Kind.RECEIPT,
+            ride.customer,
+            str(occasion.transaction_id or ""),
+            {"charged": payment_amount(occasion)},
+        )
+    ]
+
+
+def _refund(occasion, ride, event):
+    facts = {"refunded": payment_amount(occasion)}
+    return [Planned(Kind.REFUND_ISSUED, ride.customer, str(occasion.transaction_id or ""), facts)]
+
+
+def _payment_action(occasion, ride, event):
+    occurrence = str(occasion.transaction_id or "")
+    return [
+        Planned(Kind.PAYMENT_ACTION, ride.customer, occurrence, {"pay_url": hooks.payment_page_url(ride)})
+    ]
+
+
+PLANNERS: dict[str, Callable] = {
+    "confirm": _customer(Kind.BOOKING_CONFIRMED),
+    "reminder": _reminder,
+    "assign": _driver_assigned,
+    "reassign": _driver_assigned,
+    "unassign": _unassigned,
+    "start": _customer(Kind.DRIVER_ON_THE_WAY),
+    "pickup": _customer(Kind.PICKED_UP),
+    "complete": _completed,
+    "no_show": _no_show,
+    "cancel": _cancelled,
+    "expire": _cancelled,
+    "reschedule": _rescheduled,
+    "payment:captured": _receipt,
+    "payment:refunded": _refund,
+    "payment:action_required": _payment_action,
+}
+
+
+def plan(occasion: Occasion, ride: Ride, event: RideEvent | None) -> list[Planned]:
+    planner = PLANNERS.get(occasion.name)
+    return planner(occasion, ride, event) if planner else []
