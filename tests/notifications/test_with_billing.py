@@ -1,0 +1,39 @@
+"""The notifications and billing apps together, through localstripe: the receipt
+carries what was really captured, and a refund message its amount."""
+
+import pytest
+from django.core import mail
+
+from bookings import services as rides
+from bookings.models import RideStatus
+from notifications.models import Notification
+from project.accounts.templatetags.ui import money
+from tests.conftest import make_ride
+
+pytestmark = pytest.mark.django_db
+
+
+def test_paid_ride_end_to_end_messages(pet, pay, driver, admin_user, photo, committed):
+    ride = make_ride(pet=pet, status=RideStatus.PENDING_PAYMENT)
+    pay(ride)  # card held at checkout -> ride confirmed
+    assert Notification.objects.filter(kind="booking_confirmed").count() == 2  # SMS and email
+
+    with committed():
+        rides.ride_assign(ride=ride, driver=driver, by=admin_user)
+        rides.ride_start(ride=ride, by=driver)
+        rides.ride_pickup(ride=ride, by=driver, photo=photo)
+        rides.ride_complete(ride=ride, by=driver, photo=photo)
+    payment = ride.payments.get()
+    assert payment.status == "captured"
+    receipt = Notification.objects.get(kind="receipt", channel="email")
+    assert money(payment.captured_cents, payment.currency) in receipt.message
+    assert any(message.subject == receipt.subject for message in mail.outbox)
+
+    from billing import services as billing
+
+    with committed():
+        billing.payment_refund(payment=payment, amount_cents=300, reason="Late pickup", by=admin_user,
+                               request_key="t1")
+    refund = Notification.objects.get(kind="refund_issued", channel="email")
+    assert money(300, payment.currency) in refund.message
+
