@@ -1,7 +1,10 @@
 """Fleet's panels on the ride pages (bookings.hooks): the driver and their last position
 for the customer; assign / reassign / unassign for operations. Each checks its own access."""
 
+from datetime import timedelta
+
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from bookings.models import RideStatus
 from fleet import dispatch, selectors
@@ -13,9 +16,11 @@ def customer_panel(request, ride) -> str | None:
     if request.user.pk != ride.customer_id or ride.driver_id is None:
         return None
     profile = DriverProfile.objects.filter(pk=ride.driver_id).first()
+    position = selectors.position_for_ride(ride)
+    just_now = position is not None and timezone.now() - position.position_at < timedelta(minutes=1)
     return render_to_string(
         "fleet/panels/customer.html",
-        {"ride": ride, "profile": profile, "position": selectors.position_for_ride(ride)},
+        {"ride": ride, "profile": profile, "position": position, "seen_just_now": just_now},
         request=request,
     )
 

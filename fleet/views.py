@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -79,8 +80,12 @@ def card_context(request, ride, *, bound: dict | None = None, error: str = "") -
         if step.form and step.move in moves
     }
     forms.update(bound or {})
+    detail_url = reverse("drive:ride_detail", args=[ride.pk])
+    here = request.htmx.current_url_abs_path if request.htmx else request.path
     return {
+        "details_url": detail_url if here != detail_url else None,
         "ride": ride,
+        "ride_stops": [("Pickup", ride.pickup_address), ("Drop-off", ride.dropoff_address)],
         "moves": moves,
         "forms": forms,
         "card_error": error,
@@ -135,14 +140,28 @@ def ride_step(request, pk, step):
             else:
                 error = exc.message
         else:
+            still_mine = ride.driver_id == request.user.pk  # not after a decline
             if request.htmx:
-                ride = selectors.driver_ride(request.user, pk)
-                response = render(
-                    request, "fleet/_ride_card.html", {**card_context(request, ride), "done": step_spec.done}
-                )
-                return trigger_client_event(response, "rides-changed")
+                if still_mine:
+                    context = {
+                        **card_context(request, selectors.driver_ride(request.user, pk)),
+                        "done": step_spec.done,
+                    }
+                    response = render(request, "fleet/_ride_card.html", context)
+                else:
+                    response = render(
+                        request, "fleet/_ride_gone.html", {"ride": ride, "done": step_spec.done}
+                    )
+                # The ride's timeline refreshes; the board regroups only when the step can move
+                # rides between its lists (not while the driver works the ride in front of them).
+                trigger_client_event(response, "ride-stepped")
+                if step_spec.move not in ("start", "pickup"):
+                    trigger_client_event(response, "rides-changed")
+                return response
             messages.success(request, step_spec.done)
-            return redirect("drive:ride_detail", pk=ride.pk) if ride.is_open else redirect("drive:home")
+            if still_mine and ride.is_open:
+                return redirect("drive:ride_detail", pk=ride.pk)
+            return redirect("drive:home")
     ride = selectors.driver_ride(request.user, pk)  # as it is now, for the card
     bound = {step_spec.move: form} if form is not None else {}
     context = card_context(request, ride, bound=bound, error=error)
