@@ -99,28 +99,28 @@ def operations_day(moment: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def rides_on_day(day_start: datetime, day_end: datetime, *, exclude_ride: Ride | None = None):
+    """Annotation: how many rides the driver (OuterRef "user_id") holds or drove that day."""
+    rides = Ride.objects.filter(
+        driver=OuterRef("user_id"),
+        status__in=LOAD_STATUSES,
+        scheduled_at__gte=day_start,
+        scheduled_at__lt=day_end,
+    )
+    if exclude_ride is not None:
+        rides = rides.exclude(pk=exclude_ride.pk)
+    count = rides.order_by().values("driver").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
 def candidates(ride: Ride) -> list[Candidate]:
     """Every driver with a vehicle, eligible ones first and best first (one query)."""
-    day_start, day_end = operations_day(ride.scheduled_at)
-    load = (
-        Ride.objects.filter(
-            driver=OuterRef("user_id"),
-            status__in=LOAD_STATUSES,
-            scheduled_at__gte=day_start,
-            scheduled_at__lt=day_end,
-        )
-        .exclude(pk=ride.pk)
-        .order_by()
-        .values("driver")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     profiles = (
         DriverProfile.objects.filter(user__role=User.Role.DRIVER)
         .select_related("user")
         .annotate(
             busy=Exists(clashing_rides(ride).filter(driver=OuterRef("user_id"))),
-            rides_that_day=Coalesce(Subquery(load, output_field=IntegerField()), Value(0)),
+            rides_that_day=rides_on_day(*operations_day(ride.scheduled_at), exclude_ride=ride),
         )
     )
     declined = set(

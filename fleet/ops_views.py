@@ -74,41 +74,40 @@ def assign(request, pk):
     )
 
 
+def _change_driver(request, pk, form_class, change, invalid: str):
+    """Reassign / unassign from the ride's page: run `change(ride, data) -> success message`."""
+    ride = get_object_or_404(Ride, pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, invalid)
+    else:
+        try:
+            messages.success(request, change(ride, form.cleaned_data))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return _back(request, "ops:ride_detail", ride.pk)
+
+
 @admin_required
 @require_POST
 def reassign(request, pk):
-    ride = get_object_or_404(Ride, pk=pk)
-    form = ReassignForm(request.POST)
-    if form.is_valid():
-        driver = form.cleaned_data["driver"]
-        try:
-            services.dispatch_reassign(
-                ride=ride, driver=driver, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Ride #{ride.pk} now goes to {driver.name}.")
-    else:
-        messages.error(request, "Choose the new driver and say why you are changing it.")
-    return _back(request, "ops:ride_detail", ride.pk)
+    def change(ride, data):
+        services.dispatch_reassign(ride=ride, driver=data["driver"], by=request.user, reason=data["reason"])
+        return f"Ride #{ride.pk} now goes to {data['driver'].name}."
+
+    return _change_driver(
+        request, pk, ReassignForm, change, "Choose the new driver and say why you are changing it."
+    )
 
 
 @admin_required
 @require_POST
 def unassign(request, pk):
-    ride = get_object_or_404(Ride, pk=pk)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.dispatch_unassign(ride=ride, by=request.user, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Ride #{ride.pk} is back in the dispatch queue.")
-    else:
-        messages.error(request, "Say why you are unassigning the driver.")
-    return _back(request, "ops:ride_detail", ride.pk)
+    def change(ride, data):
+        services.dispatch_unassign(ride=ride, by=request.user, reason=data["reason"])
+        return f"Ride #{ride.pk} is back in the dispatch queue."
+
+    return _change_driver(request, pk, ReasonForm, change, "Say why you are unassigning the driver.")
 
 
 # --- Drivers and vehicles -------------------------------------------------------------

@@ -5,13 +5,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Ride, RideStatus
-from fleet.dispatch import LOAD_STATUSES, operations_day
+from fleet.dispatch import operations_day, rides_on_day
 from fleet.models import DriverProfile
 
 BOARD_LIMIT = 60  # a driver's open rides shown at once (a busy week)
@@ -108,21 +107,8 @@ def awaiting_acceptance(now: datetime | None = None) -> QuerySet[Ride]:
 
 
 def drivers_for_ops(*, search: str = "", now: datetime | None = None) -> QuerySet[DriverProfile]:
-    day_start, day_end = operations_day(now or timezone.now())
-    rides_today = (
-        Ride.objects.filter(
-            driver=OuterRef("user_id"),
-            status__in=LOAD_STATUSES,
-            scheduled_at__gte=day_start,
-            scheduled_at__lt=day_end,
-        )
-        .order_by()
-        .values("driver")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     profiles = DriverProfile.objects.select_related("user").annotate(
-        rides_today=Coalesce(Subquery(rides_today, output_field=IntegerField()), Value(0))
+        rides_today=rides_on_day(*operations_day(now or timezone.now()))
     )
     if search := search.strip():
         profiles = profiles.filter(

@@ -32,8 +32,19 @@ def handover_photo(colour) -> dict:
     return {"name": "handover.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
 
 
-def context(browser, browser_context_args, viewport, **extra):
-    return browser.new_context(**{**browser_context_args, "viewport": viewport, **extra})
+@pytest.fixture
+def new_context(browser, browser_context_args, live_server):
+    """new_context(viewport, **options): a new browser context, closed before the live server
+    stops (the pages poll; a request during its shutdown would fail)."""
+    opened = []
+
+    def make(viewport, **extra):
+        opened.append(browser.new_context(**{**browser_context_args, "viewport": viewport, **extra}))
+        return opened[-1]
+
+    yield make
+    for ctx in opened:
+        ctx.close()
 
 
 @pytest.fixture
@@ -62,12 +73,12 @@ def scene(fast_polling):
 
 
 def test_admin_assigns_driver_works_the_ride_customer_follows_live(
-    browser, browser_context_args, live_server, login, shot, scene
+    new_context, live_server, login, shot, scene
 ):
     ride = scene["ride"]
 
     # The customer opens their ride page and keeps it open.
-    customer_page = context(browser, browser_context_args, PHONE).new_page()
+    customer_page = new_context(PHONE).new_page()
     login(customer_page, scene["customer"])
     customer_page.goto(f"{live_server.url}/app/rides/{ride.pk}/")
     customer_page.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
@@ -76,7 +87,7 @@ def test_admin_assigns_driver_works_the_ride_customer_follows_live(
     shot(customer_page, "customer-confirmed")
 
     # Operations assigns the best driver from the dispatch queue.
-    ops = context(browser, browser_context_args, DESKTOP).new_page()
+    ops = new_context(DESKTOP).new_page()
     login(ops, scene["admin"])
     ops.get_by_role("link", name="Dispatch").click()
     expect(ops.get_by_role("heading", name=re.compile("Waiting for a driver"))).to_be_visible()
@@ -93,7 +104,7 @@ def test_admin_assigns_driver_works_the_ride_customer_follows_live(
     expect(customer_page.get_by_text("Waiting for Dana to confirm.")).to_be_visible()
 
     # The driver, on a phone that may share its location.
-    driver_ctx = context(browser, browser_context_args, PHONE, geolocation=WHERE, permissions=["geolocation"])
+    driver_ctx = new_context(PHONE, geolocation=WHERE, permissions=["geolocation"])
     drive = driver_ctx.new_page()
     login(drive, scene["dana"])
     card = drive.locator(f"#ride-card-{ride.pk}")
@@ -164,7 +175,7 @@ def test_admin_assigns_driver_works_the_ride_customer_follows_live(
     # The photos are served through the checking view, to the customer only among these two.
     photo_src = customer_page.get_by_role("img", name="Picked up: handover photo").get_attribute("src")
     assert ops.request.get(f"{live_server.url}{photo_src}").ok
-    stranger = context(browser, browser_context_args, PHONE).new_page()
+    stranger = new_context(PHONE).new_page()
     login(stranger, CustomerFactory())
     assert stranger.request.get(f"{live_server.url}{photo_src}").status == 404
 
@@ -186,7 +197,7 @@ DRIVE_TARGETS = ".drive :is(a, button, input, select, textarea, summary)"
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_driver_portal_and_dispatch_pages_look_finished(
-    viewport, browser, browser_context_args, live_server, login, shot, scene
+    viewport, new_context, live_server, login, shot, scene
 ):
     ride = scene["ride"]
     customer = scene["customer"]
@@ -213,7 +224,7 @@ def test_driver_portal_and_dispatch_pages_look_finished(
         pet=kiwi, status=RideStatus.ASSIGNED, driver=eli, scheduled_at=now + timedelta(days=3)
     )
 
-    drive = context(browser, browser_context_args, viewport).new_page()
+    drive = new_context(viewport).new_page()
     login(drive, dana)
     expect(drive.get_by_role("heading", name="Now")).to_be_visible()
     shot(drive, "driver-board")
@@ -226,7 +237,7 @@ def test_driver_portal_and_dispatch_pages_look_finished(
     shot(drive, "driver-ride-detail")
     assert tap_targets_too_small(drive, DRIVE_TARGETS) == []
 
-    ops = context(browser, browser_context_args, viewport).new_page()
+    ops = new_context(viewport).new_page()
     login(ops, scene["admin"])
     for path, name in [
         ("/ops/dispatch/", "ops-dispatch"),
