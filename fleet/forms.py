@@ -28,9 +28,12 @@ class DriverForm(forms.ModelForm):
         choices=Pet.Type.choices,
         widget=forms.CheckboxSelectMultiple,
         label="Pet types taken",
+        initial=[Pet.Type.DOG, Pet.Type.CAT],
         error_messages={"required": "Choose at least one kind of pet."},
     )
-    max_crate_size = forms.TypedChoiceField(choices=CrateSize.choices, coerce=int, label="Largest crate")
+    max_crate_size = forms.TypedChoiceField(
+        choices=CrateSize.choices, coerce=int, initial=CrateSize.LARGE, label="Largest crate"
+    )
 
     class Meta:
         model = DriverProfile

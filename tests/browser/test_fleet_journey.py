@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from bookings.models import Pet, RideStatus
+from fleet import services
 from tests.browser.conftest import PHONE
 from tests.conftest import AdminFactory, CustomerFactory, PetFactory, make_ride
 from tests.fleet.conftest import FAR, NEAR, on_duty_driver
@@ -159,10 +160,19 @@ def test_admin_assigns_driver_works_the_ride_customer_follows_live(
     shot(drive, "driver-delivered")
     shot(customer_page, "customer-completed")
 
+    # Dispatch gives Dana another ride: her open page shows it by itself.
+    expect(drive.get_by_role("heading", name="Done today")).to_be_visible()
+    drive.evaluate("window.__sameDocument = true")
+    second = make_ride(pet=ride.pet, scheduled_at=ride.scheduled_at + timedelta(hours=2))
+    services.dispatch_assign(ride=second, driver=scene["dana"], by=scene["admin"])
+    expect(drive.locator(f"#ride-card-{second.pk}")).to_contain_text("New ride for you")
+    assert drive.evaluate("window.__sameDocument") is True
+    shot(drive, "driver-new-ride-arrives")
+
     # It all happened on one page load, and the page stopped polling once the ride ended.
     assert customer_page.evaluate("window.__sameDocument") is True
     expect(customer_page.locator("#ride-live")).not_to_have_attribute("hx-trigger", re.compile("."))
-    expect(drive.locator("[data-location-status]")).to_have_count(0)  # sharing ended with the ride
+    expect(drive.locator("[data-share-location][aria-pressed=true]")).to_have_count(0)  # sharing ended
     ride.refresh_from_db()
     assert ride.status == RideStatus.COMPLETED
     assert list(ride.events.values_list("action", flat=True)) == [
