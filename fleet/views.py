@@ -1,7 +1,8 @@
 """The driver's portal (/drive/), made for a phone held in one hand.
 
 Every step is a real form (it works as a plain POST); with HTMX the ride's card
-is swapped in place and `rides-changed` tells the page to refresh its lists.
+is swapped in place, `ride-stepped` refreshes a ride page's timeline and
+`rides-changed` tells the board to regroup its lists.
 Steps call the ride state machine's services; this module only parses and renders.
 """
 
