@@ -41,6 +41,14 @@ def ride_timeline(ride: Ride) -> QuerySet[RideEvent]:
     return ride.events.select_related("actor").order_by("created_at", "id")
 
 
+def ride_photo_event(user, pk) -> RideEvent:
+    """A handover photo, for the ride's customer, its current driver, or operations (else 404)."""
+    events = RideEvent.objects.exclude(photo="")
+    if not user.is_admin:
+        events = events.filter(Q(ride__customer=user) | Q(ride__driver=user))
+    return get_object_or_404(events, pk=pk)
+
+
 def ops_rides(
     *, status: str = "", date_from=None, date_to=None, search: str = "", attention: bool = False
 ) -> QuerySet[Ride]:

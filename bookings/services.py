@@ -16,6 +16,7 @@ from bookings import hooks
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for
 from bookings.models import OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
+from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, estimated_end, quote_ride
 from bookings.signals import ride_moved
 from project.errors import DomainError
@@ -302,20 +303,22 @@ def ride_start(*, ride: Ride, by) -> Ride:
     )
 
 
-def _photo_required(photo, what: str) -> None:
+def _photo_required(photo, what: str):
+    """The checked, re-encoded photo to store (see bookings.photos), before any row is locked."""
     if not photo:
         raise DomainError(f"Add a {what} photo.", code="invalid", errors={"photo": [f"Add a {what} photo."]})
+    return clean_ride_photo(photo, what=what.replace("-", ""))
 
 
 def ride_pickup(*, ride: Ride, by, photo, note: str = "") -> Ride:
-    _photo_required(photo, "pickup")
+    photo = _photo_required(photo, "pickup")
     return _apply_move(ride=ride, move="pickup", by=by, photo=photo, note=note)
 
 
 def ride_complete(*, ride: Ride, by, photo=None, note: str = "") -> Ride:
     """Pet delivered. The driver must show the handover; an admin may close a ride without one."""
-    if by is None or not by.is_admin:
-        _photo_required(photo, "drop-off")
+    if photo or by is None or not by.is_admin:
+        photo = _photo_required(photo, "drop-off")
     return _apply_move(ride=ride, move="complete", by=by, photo=photo, note=note)
 
 

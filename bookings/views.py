@@ -1,6 +1,8 @@
 """The customer's portal (/app/): pets, booking with a live quote, my rides."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -8,7 +10,7 @@ from bookings import hooks, selectors, services
 from bookings.forms import BookingForm, PetForm, ReasonForm, RescheduleForm
 from bookings.lifecycle import allowed_moves
 from bookings.pricing import cancellation_terms
-from project.accounts.policies import customer_required
+from project.accounts.policies import customer_required, login_required
 from project.errors import DomainError, add_errors_to_form
 from project.htmx import paginate, query_without_page, render_partial
 
@@ -128,6 +130,8 @@ def _ride_context(request, ride):
         "events": selectors.ride_timeline(ride),
         "moves": allowed_moves(ride, request.user),
         "panels": hooks.ride_panels("customer", request, ride),
+        # The page refreshes its status, timeline and panels while the ride is open, then stops.
+        "poll_seconds": None if ride.is_ended else settings.RIDE_LIVE_POLL_SECONDS,
     }
 
 
@@ -135,7 +139,7 @@ def _ride_context(request, ride):
 @require_GET
 def ride_detail(request, pk):
     ride = selectors.customer_ride(request.user, pk)
-    return render(request, "bookings/ride_detail.html", _ride_context(request, ride))
+    return render_partial(request, "bookings/ride_detail.html", "live", _ride_context(request, ride))
 
 
 @customer_required
@@ -201,3 +205,20 @@ def ride_cancel(request, pk):
             "can_cancel": "cancel" in allowed_moves(ride, request.user),
         },
     )
+
+
+# --- Handover photos ---------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def ride_photo(request, pk):
+    """A ride's handover photo, streamed from private storage to those who may see it."""
+    event = selectors.ride_photo_event(request.user, pk)
+    try:
+        photo = event.photo.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("This photo is no longer stored.") from exc
+    response = FileResponse(photo, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -5,4 +5,8 @@ from fleet import views
 app_name = "drive"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("duty/", views.duty, name="duty"),
+    path("position/", views.position, name="position"),
+    path("rides/<int:pk>/", views.ride_detail, name="ride_detail"),
+    path("rides/<int:pk>/<slug:step>/", views.ride_step, name="ride_step"),
 ]

@@ -1,19 +1,215 @@
-"""The driver's portal (/drive/)."""
+"""The driver's portal (/drive/), made for a phone held in one hand.
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+Every step is a real form (it works as a plain POST); with HTMX the ride's card
+is swapped in place, `ride-stepped` refreshes a ride page's timeline and
+`rides-changed` tells the board to regroup its lists.
+Steps call the ride state machine's services; this module only parses and renders.
+"""
 
-from bookings.models import Ride
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from bookings import selectors as ride_selectors
+from bookings import services as rides
+from bookings.lifecycle import allowed_moves
+from fleet import selectors, services
+from fleet.forms import DutyForm, OptionalReasonForm, PhotoStepForm, PositionForm, ReasonForm
 from project.accounts.policies import driver_required
+from project.errors import DomainError, add_errors_to_form
+from project.htmx import render_partial
+
+
+@dataclass(frozen=True)
+class Step:
+    move: str  # the move's name in bookings.lifecycle
+    form: type | None  # what the step asks for, if anything
+    call: Callable  # (ride, driver, cleaned_data) -> Ride, through bookings.services
+    done: str  # what the driver reads afterwards
+
+
+# URL slug -> step. Only the ride's assigned driver can make these; the services check.
+STEPS = {
+    "accept": Step("accept", None, lambda r, d, _: rides.ride_accept(ride=r, by=d), "Ride accepted."),
+    "decline": Step(
+        "decline",
+        OptionalReasonForm,
+        lambda r, d, data: rides.ride_decline(ride=r, by=d, reason=data["reason"]),
+        "Ride declined. Dispatch will find another driver.",
+    ),
+    "start": Step(
+        "start",
+        None,
+        lambda r, d, _: rides.ride_start(ride=r, by=d),
+        "You're on your way. The owner can follow the ride.",
+    ),
+    "pickup": Step(
+        "pickup",
+        PhotoStepForm,
+        lambda r, d, data: rides.ride_pickup(ride=r, by=d, photo=data["photo"], note=data["note"]),
+        "Picked up. Drive safely!",
+    ),
+    "complete": Step(
+        "complete",
+        PhotoStepForm,
+        lambda r, d, data: rides.ride_complete(ride=r, by=d, photo=data["photo"], note=data["note"]),
+        "Delivered. Thank you!",
+    ),
+    "no-show": Step(
+        "no_show",
+        ReasonForm,
+        lambda r, d, data: rides.ride_no_show(ride=r, by=d, reason=data["reason"]),
+        "No-show recorded. Operations will follow up.",
+    ),
+}
+
+
+def card_context(request, ride, *, bound: dict | None = None, error: str = "") -> dict:
+    """What a ride card needs: the moves open to this driver and a form (by move) for each that
+    takes input; `bound` replaces one with the submitted form and its errors."""
+    moves = allowed_moves(ride, request.user)
+    forms = {
+        step.move: step.form(auto_id=f"r{ride.pk}-{slug}-%s")
+        for slug, step in STEPS.items()
+        if step.form and step.move in moves
+    }
+    forms.update(bound or {})
+    detail_url = reverse("drive:ride_detail", args=[ride.pk])
+    here = request.htmx.current_url_abs_path if request.htmx else request.path
+    return {
+        "details_url": detail_url if here != detail_url else None,
+        "ride": ride,
+        "ride_stops": [("Pickup", ride.pickup_address), ("Drop-off", ride.dropoff_address)],
+        "moves": moves,
+        "forms": forms,
+        "card_error": error,
+        "position_interval": settings.DRIVER_POSITION_INTERVAL_SECONDS,
+    }
 
 
 @driver_required
 @require_GET
 def home(request):
-    rides = (
-        Ride.objects.for_driver(request.user)
-        .open()
-        .select_related("pet", "customer")
-        .order_by("scheduled_at")
+    board = selectors.driver_board(request.user)
+    # The page polls with the version it shows: nothing new -> 204, and htmx leaves the page be.
+    if request.htmx and request.GET.get("v") == board.version:
+        return HttpResponse(status=204)
+    context = {
+        "board": board,
+        "profile": selectors.driver_profile(request.user),
+        "poll_seconds": settings.DRIVER_BOARD_POLL_SECONDS,
+    }
+    if board.current:
+        context.update(card_context(request, board.current))
+    return render_partial(request, "fleet/home.html", "board", context)
+
+
+@driver_required
+@require_GET
+def ride_detail(request, pk):
+    ride = selectors.driver_ride(request.user, pk)
+    context = {**card_context(request, ride), "events": ride_selectors.ride_timeline(ride)}
+    return render_partial(request, "fleet/ride_detail.html", "timeline", context)
+
+
+@driver_required
+@require_POST
+def ride_step(request, pk, step):
+    step_spec = STEPS.get(step)
+    if step_spec is None:
+        raise Http404("No such step.")
+    ride = selectors.driver_ride(request.user, pk)
+    form = (
+        step_spec.form(request.POST, request.FILES, auto_id=f"r{ride.pk}-{step}-%s")
+        if step_spec.form
+        else None
     )
-    return render(request, "fleet/home.html", {"rides": rides})
+    error = ""
+    if form is None or form.is_valid():
+        try:
+            ride = step_spec.call(ride, request.user, form.cleaned_data if form else {})
+        except DomainError as exc:
+            if form is not None and exc.errors:
+                add_errors_to_form(form, exc)
+            else:
+                error = exc.message
+        else:
+            still_mine = ride.driver_id == request.user.pk  # not after a decline
+            if request.htmx:
+                if still_mine:
+                    context = {
+                        **card_context(request, selectors.driver_ride(request.user, pk)),
+                        "done": step_spec.done,
+                    }
+                    response = render(request, "fleet/_ride_card.html", context)
+                else:
+                    response = render(
+                        request, "fleet/_ride_gone.html", {"ride": ride, "done": step_spec.done}
+                    )
+                # The ride's timeline refreshes; the board regroups only when the step can move
+                # rides between its lists (not while the driver works the ride in front of them).
+                trigger_client_event(response, "ride-stepped")
+                if step_spec.move not in ("start", "pickup"):
+                    trigger_client_event(response, "rides-changed")
+                return response
+            messages.success(request, step_spec.done)
+            if still_mine and ride.is_open:
+                return redirect("drive:ride_detail", pk=ride.pk)
+            return redirect("drive:home")
+    ride = selectors.driver_ride(request.user, pk)  # as it is now, for the card
+    bound = {step_spec.move: form} if form is not None else {}
+    context = card_context(request, ride, bound=bound, error=error)
+    if request.htmx:
+        return render(request, "fleet/_ride_card.html", context)
+    return render(
+        request, "fleet/ride_detail.html", {**context, "events": ride_selectors.ride_timeline(ride)}
+    )
+
+
+@driver_required
+@require_POST
+def duty(request):
+    form = DutyForm(request.POST)
+    profile = selectors.driver_profile(request.user)
+    if form.is_valid() and profile is not None:
+        try:
+            profile = services.driver_set_duty(driver=request.user, on_duty=form.cleaned_data["on_duty"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            if not request.htmx:
+                messages.success(
+                    request,
+                    "You're on duty: new rides can come your way." if profile.on_duty else "You're off duty.",
+                )
+    elif profile is None:
+        messages.error(request, "Your vehicle isn't set up yet. Operations will add it.")
+    if request.htmx:
+        return render(request, "fleet/home.html#duty", {"profile": profile})
+    return redirect("drive:home")
+
+
+@driver_required
+@require_POST
+def position(request):
+    """The phone's position during a ride (fetch() from drive.js, every ~20 s)."""
+    form = PositionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    try:
+        services.driver_report_position(
+            driver=request.user,
+            lat=form.cleaned_data["lat"],
+            lng=form.cleaned_data["lng"],
+            accuracy_m=form.cleaned_data["accuracy"],
+        )
+    except DomainError as exc:
+        return JsonResponse({"error": exc.message, "code": exc.code}, status=409)
+    return HttpResponse(status=204)

@@ -256,7 +256,7 @@ GEOCODER = env.str("GEOCODER", default="bookings.geocoding.ZipCentroidGeocoder")
 ROAD_FACTOR = 1.3  # straight-line distance to a typical road distance
 
 # Functions that fill the demo database, in dependency order (`manage.py seed_demo`).
-DEMO_SEEDERS = ["bookings.demo.seed"]
+DEMO_SEEDERS = ["bookings.demo.seed", "fleet.demo.seed", "notifications.demo.seed"]
 
 # --- JSON API (/api/v1/) ------------------------------------------------------
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
@@ -329,4 +329,21 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
 # A queued send whose task has not run after this long is queued again (a lost broker message).
 NOTIFY_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFY_REQUEUE_AFTER_MINUTES", default=10))
-DEMO_SEEDERS = [*DEMO_SEEDERS, "notifications.demo.seed"]
+
+# --- Fleet: dispatch, the driver portal, handover photos ----------------------
+# Auto-dispatch: a confirmed ride (or one a driver declined, or one rescheduled
+# off its driver) gets the best eligible driver from a Django-Q task; rides it
+# can't place stay in the /ops/ dispatch queue, flagged.
+DISPATCH_AUTO = env.bool("DISPATCH_AUTO", default=True)
+# How often the driver's phone reports its position during a ride (15-30 s),
+# how often the driver's page checks for new rides, and how often a customer's
+# ride page refreshes its status while the ride is open.
+DRIVER_POSITION_INTERVAL_SECONDS = min(max(env.int("DRIVER_POSITION_INTERVAL_SECONDS", default=20), 15), 30)
+DRIVER_BOARD_POLL_SECONDS = env.int("DRIVER_BOARD_POLL_SECONDS", default=20)
+RIDE_LIVE_POLL_SECONDS = env.int("RIDE_LIVE_POLL_SECONDS", default=10)
+# Handover photos (bookings.photos): upload limits, and the long edge we store.
+RIDE_PHOTO_MAX_BYTES = env.int("RIDE_PHOTO_MAX_MB", default=10) * 1024 * 1024
+RIDE_PHOTO_MAX_PIXELS = 50_000_000
+RIDE_PHOTO_MAX_EDGE = 1600
+# A driver's set-password link (and any password reset link) stays valid this long.
+PASSWORD_RESET_TIMEOUT = env.int("DRIVER_INVITE_VALID_DAYS", default=3) * 86400

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from bookings import views as booking_views
 from notifications import urls as notification_urls
 from project.accounts import views as account_views
 from project.api import api
@@ -17,5 +18,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("billing.urls")),  # /app/rides/<id>/pay/, /ops/payments/, Stripe webhooks
     path("webhooks/twilio/", include(notification_urls.twilio_patterns)),
+    path("ops/", include("fleet.ops_urls")),
+    path("photos/<int:pk>/", booking_views.ride_photo, name="ride_photo"),
     path("django-admin/", admin.site.urls),
 ]

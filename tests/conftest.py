@@ -159,10 +159,10 @@ def ride(pet):
     return make_ride(pet=pet)
 
 
-# The smallest valid PNG (1x1 pixel): a real image for handover photos.
+# A valid 1x1 PNG (checksums included: photos are checked by content): a real image for handover photos.
 PNG_BYTES = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63e02fcbfb0f00037e01f3a9df61700000000049454e44ae426082"
 )
 
 

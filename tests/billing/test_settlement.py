@@ -248,6 +248,7 @@ def test_cancelling_before_paying_cancels_the_attempt(pending_ride, stripe_serve
 
 def test_far_ride_late_cancel_holds_then_takes_the_fee(pet, pay, committed, settings):
     """A saved card with no hold yet (e.g. the hold task has not run): the fee is held and taken."""
+    settings.DISPATCH_AUTO = False  # no drivers here: auto-dispatch would flag the ride for its own reason
     ride = make_ride(
         pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(days=8)
     )

@@ -32,8 +32,8 @@ def test_paid_ride_end_to_end_messages(pet, pay, driver, admin_user, photo, comm
     from billing import services as billing
 
     with committed():
-        billing.payment_refund(payment=payment, amount_cents=300, reason="Late pickup", by=admin_user,
-                               request_key="t1")
+        billing.payment_refund(
+            payment=payment, amount_cents=300, reason="Late pickup", by=admin_user, request_key="t1"
+        )
     refund = Notification.objects.get(kind="refund_issued", channel="email")
     assert money(300, payment.currency) in refund.message
-

@@ -1,0 +1,150 @@
+"""Who can take a ride, and who should: the dispatch rules, in one place.
+
+A driver is *eligible* for a ride when their account is active, they are on
+duty, their vehicle takes the pet (its type, and a crate of the pet's size) and
+they hold no other ride whose time window overlaps this one. A window runs from
+the pickup time to `Ride.ends_at` (drive time + buffer, `bookings.pricing.estimated_end`);
+windows are half-open, so a ride may start the minute the previous one ends.
+
+Eligible drivers are *ranked*: nearest last-known position to the pickup first
+(drivers who never reported a position come after those who did), then the
+fewest rides that day, then by name. A driver who declined this ride before
+sorts after the others and is never picked by auto-dispatch again.
+
+`candidates()` reads every driver in one query; `fleet.services` re-checks the
+one chosen driver under a row lock before assigning (see `dispatch_assign`).
+"""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bookings.geocoding import Point, straight_line_miles
+from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
+from fleet.models import CrateSize, DriverProfile
+from project.accounts.models import User
+
+# Rides that count towards a driver's load for the day.
+LOAD_STATUSES = [*DRIVER_HELD_STATUSES, RideStatus.COMPLETED]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    profile: DriverProfile
+    reasons: tuple[str, ...]  # why the driver can't take the ride; empty when eligible
+    distance_miles: float | None  # last-known position to the pickup, None if never reported
+    rides_that_day: int
+    declined: bool  # declined this ride before
+
+    @property
+    def driver(self) -> User:
+        return self.profile.user
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    def rank_key(self):
+        return (
+            not self.eligible,
+            self.declined,
+            self.distance_miles is None,
+            self.distance_miles or 0.0,
+            self.rides_that_day,
+            self.driver.name.lower(),
+            self.driver.pk,
+        )
+
+
+def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list[str]:
+    """Every reason `profile`'s driver can't take `ride` (empty: eligible).
+    `busy`: whether they hold another ride whose window overlaps this one's."""
+    reasons = []
+    if not profile.user.is_active:
+        reasons.append("Account deactivated")
+    if ride.driver_id == profile.user_id:
+        reasons.append("Has this ride now")
+    if not profile.on_duty:
+        reasons.append("Off duty")
+    pet = ride.pet
+    if not profile.takes_pet_type(pet.type):
+        reasons.append(f"Doesn't take {pet.get_type_display().lower()}s")
+    needed = CrateSize.for_pet(pet)
+    if needed > profile.max_crate_size:
+        reasons.append(f"Crate too big: needs {needed.short}, takes up to {profile.crate_size.short}")
+    if busy:
+        reasons.append("Has another ride in this time window")
+    return reasons
+
+
+def clashing_rides(ride: Ride) -> QuerySet[Ride]:
+    """Rides a driver holds whose window overlaps `ride`'s (filter by driver to use it)."""
+    return Ride.objects.filter(
+        status__in=DRIVER_HELD_STATUSES,
+        scheduled_at__lt=ride.ends_at,
+        ends_at__gt=ride.scheduled_at,
+    ).exclude(pk=ride.pk)
+
+
+def operations_day(moment: datetime) -> tuple[datetime, datetime]:
+    """The calendar day (in the service's time zone) that `moment` falls on."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    day = timezone.localtime(moment, zone).date()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, start + timedelta(days=1)
+
+
+def rides_on_day(day_start: datetime, day_end: datetime, *, exclude_ride: Ride | None = None):
+    """Annotation: how many rides the driver (OuterRef "user_id") holds or drove that day."""
+    rides = Ride.objects.filter(
+        driver=OuterRef("user_id"),
+        status__in=LOAD_STATUSES,
+        scheduled_at__gte=day_start,
+        scheduled_at__lt=day_end,
+    )
+    if exclude_ride is not None:
+        rides = rides.exclude(pk=exclude_ride.pk)
+    count = rides.order_by().values("driver").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
+def candidates(ride: Ride) -> list[Candidate]:
+    """Every driver with a vehicle, eligible ones first and best first (one query)."""
+    profiles = (
+        DriverProfile.objects.filter(user__role=User.Role.DRIVER)
+        .select_related("user")
+        .annotate(
+            busy=Exists(clashing_rides(ride).filter(driver=OuterRef("user_id"))),
+            rides_that_day=rides_on_day(*operations_day(ride.scheduled_at), exclude_ride=ride),
+        )
+    )
+    declined = set(
+        RideEvent.objects.filter(ride_id=ride.pk, action="decline", actor__isnull=False).values_list(
+            "actor_id", flat=True
+        )
+    )
+    pickup = Point(ride.pickup_lat, ride.pickup_lng)
+    found = [
+        Candidate(
+            profile=profile,
+            reasons=tuple(exclusion_reasons(profile, ride, busy=profile.busy)),
+            distance_miles=(
+                round(straight_line_miles(Point(profile.last_lat, profile.last_lng), pickup), 1)
+                if profile.has_position
+                else None
+            ),
+            rides_that_day=profile.rides_that_day,
+            declined=profile.user_id in declined,
+        )
+        for profile in profiles
+    ]
+    return sorted(found, key=Candidate.rank_key)
+
+
+def eligible_candidates(ride: Ride) -> list[Candidate]:
+    return [c for c in candidates(ride) if c.eligible]

@@ -1,0 +1,126 @@
+"""Forms parse input; the rules live in fleet.services and bookings.services."""
+
+from django import forms
+from phonenumber_field.formfields import PhoneNumberField
+
+from bookings.models import Pet
+from bookings.photos import ACCEPT_ATTRIBUTE
+from fleet.models import CrateSize, DriverProfile, normalise_plate
+from fleet.services import VEHICLE_FIELDS
+from project.accounts.models import User
+
+
+class DriverForm(forms.ModelForm):
+    """A driver's account and vehicle, as operations edits them. Email is set once, at creation."""
+
+    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    email = forms.EmailField(
+        help_text="They sign in with this; the set-password link is sent here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    phone = PhoneNumberField(
+        required=False,
+        label="Mobile phone",
+        help_text="E.g. +1 212 555 0100.",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    pet_types = forms.MultipleChoiceField(
+        choices=Pet.Type.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Pet types taken",
+        initial=[Pet.Type.DOG, Pet.Type.CAT],
+        error_messages={"required": "Choose at least one kind of pet."},
+    )
+    max_crate_size = forms.TypedChoiceField(
+        choices=CrateSize.choices, coerce=int, initial=CrateSize.LARGE, label="Largest crate"
+    )
+
+    class Meta:
+        model = DriverProfile
+        fields = [
+            "vehicle_make",
+            "vehicle_model",
+            "plate",
+            "pet_capacity",
+            "max_crate_size",
+            "pet_types",
+            "on_duty",
+        ]
+        labels = {"on_duty": "On duty now"}
+        widgets = {"pet_capacity": forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 12})}
+
+    field_order = ["name", "email", "phone", *VEHICLE_FIELDS, "on_duty"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            user = self.instance.user
+            del self.fields["email"]  # the driver changes it themselves (allauth keeps it verified)
+            self.initial.update(name=user.name, phone=user.phone)
+
+    def clean_plate(self):
+        plate = normalise_plate(self.cleaned_data["plate"])
+        if not plate.replace("-", "").isalnum():
+            raise forms.ValidationError("Use letters, digits and dashes only.")
+        return plate
+
+    def validate_unique(self):
+        """Uniqueness (email and plate) is the service's to check, under its transaction."""
+
+    @property
+    def vehicle(self) -> dict:
+        return {field: self.cleaned_data[field] for field in VEHICLE_FIELDS}
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, required=False, label="Reason (optional)", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PhotoStepForm(forms.Form):
+    photo = forms.FileField(
+        label="Photo",
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        error_messages={"required": "Add a photo of the handover."},
+    )
+    note = forms.CharField(
+        max_length=1000, required=False, label="Note (optional)", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssignForm(forms.Form):
+    driver = forms.ModelChoiceField(
+        queryset=User.objects.drivers(),
+        error_messages={"invalid_choice": "Choose one of the drivers listed."},
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class ReassignForm(forms.Form):
+    driver = forms.ModelChoiceField(
+        queryset=User.objects.drivers(),
+        label="New driver",
+        empty_label="Choose a driver",
+        error_messages={"invalid_choice": "Choose one of the drivers listed."},
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if choices is not None:  # eligible drivers, best first, with what ranks them
+            self.fields["driver"].choices = [("", "Choose a driver"), *choices]
+
+
+class PositionForm(forms.Form):
+    lat = forms.FloatField(min_value=-90, max_value=90)
+    lng = forms.FloatField(min_value=-180, max_value=180)
+    accuracy = forms.IntegerField(min_value=0, max_value=100_000, required=False)
+
+
+class DutyForm(forms.Form):
+    on_duty = forms.TypedChoiceField(choices=[("1", "On duty"), ("0", "Off duty")], coerce=lambda v: v == "1")

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from fleet import ops_views
+
+app_name = "fleet_ops"
+urlpatterns = [
+    path("dispatch/", ops_views.dispatch_queue, name="dispatch"),
+    path("dispatch/rides/<int:pk>/", ops_views.assign, name="assign"),
+    path("dispatch/rides/<int:pk>/reassign/", ops_views.reassign, name="reassign"),
+    path("dispatch/rides/<int:pk>/unassign/", ops_views.unassign, name="unassign"),
+    path("drivers/", ops_views.driver_list, name="drivers"),
+    path("drivers/new/", ops_views.driver_create, name="driver_create"),
+    path("drivers/<int:pk>/", ops_views.driver_edit, name="driver_edit"),
+    path("drivers/<int:pk>/deactivate/", ops_views.driver_deactivate, name="driver_deactivate"),
+    path("drivers/<int:pk>/reactivate/", ops_views.driver_reactivate, name="driver_reactivate"),
+    path("drivers/<int:pk>/invite/", ops_views.driver_invite, name="driver_invite"),
+]

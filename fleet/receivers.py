@@ -1,0 +1,14 @@
+"""Fleet listens to ride moves: a ride that is (again) confirmed without a driver goes to
+auto-dispatch. Receivers only queue work (bookings.signals)."""
+
+from bookings.models import RideStatus
+from fleet.services import queue_auto_dispatch
+
+# Moves after which a ride waits for a driver: paid, declined by its driver, or
+# rescheduled off the driver who was only free at the old time.
+DISPATCH_AFTER = {"confirm", "decline", "reschedule"}
+
+
+def dispatch_when_confirmed(sender, *, ride_id, move, to_status, **kwargs):
+    if move in DISPATCH_AFTER and to_status == RideStatus.CONFIRMED:
+        queue_auto_dispatch(ride_id)

@@ -1,0 +1,334 @@
+"""Writes for drivers, vehicles and dispatch.
+
+Ride moves are never made here: every status change goes through
+`bookings.services` (ride_assign, ride_reassign, ride_unassign, ...). What fleet
+adds is the part only it knows: which driver may take a ride, checked under a
+lock so two assignments can't both pass the overlap check.
+
+No double-booking, in two layers:
+1. Every assignment locks the driver's profile row (`select_for_update`) and
+   then the ride row, and checks eligibility (overlap included) on what it
+   read under those locks. Two assignments for one driver queue behind each
+   other; the second sees the first's ride and is refused. (On SQLite, whose
+   IMMEDIATE transactions serialise all writers, the same code is race-free.)
+2. On PostgreSQL an exclusion constraint (bookings migration
+   0002_fleet_driver_no_overlap) rejects any two overlapping windows held by one
+   driver, whatever code path writes them. Its IntegrityError becomes a DomainError.
+"""
+
+import logging
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from bookings import services as rides
+from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
+from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
+from fleet.models import DriverProfile, normalise_plate
+from project.accounts.models import User
+from project.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+AUTO_DISPATCH_FLAG = "Auto-dispatch found no eligible driver. Assign one by hand."
+VEHICLE_FIELDS = ("vehicle_make", "vehicle_model", "plate", "pet_capacity", "max_crate_size", "pet_types")
+
+
+# --- Assigning rides ------------------------------------------------------------
+
+
+def _locked_profile(driver: User) -> DriverProfile:
+    # of=("self",): lock the profile row only, not the joined user row.
+    profile = (
+        DriverProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=driver.pk)
+        .first()
+    )
+    if profile is None:
+        raise DomainError(f"{driver.name} has no vehicle on file yet.", code="invalid")
+    return profile
+
+
+def _lock_ride_for(profile: DriverProfile, ride: Ride) -> Ride:
+    """Lock the ride (after the profile: one lock order everywhere) and check the driver
+    can take it as it is now."""
+    locked = Ride.objects.select_for_update().get(pk=ride.pk)
+    busy = clashing_rides(locked).filter(driver_id=profile.user_id).exists()
+    if reasons := exclusion_reasons(profile, locked, busy=busy):
+        raise DomainError(
+            f"{profile.user.name} can't take this ride: {'; '.join(reasons).lower()}.", code="conflict"
+        )
+    return locked
+
+
+def _overlap_refused(driver: User) -> DomainError:
+    return DomainError(f"{driver.name} has another ride in this time window.", code="conflict")
+
+
+def dispatch_assign(*, ride: Ride, driver: User, by, note: str = "") -> Ride:
+    """Give a confirmed ride to an eligible driver (an admin, or the system for auto-dispatch)."""
+    with transaction.atomic():
+        profile = _locked_profile(driver)
+        locked = _lock_ride_for(profile, ride)
+        try:
+            return rides.ride_assign(ride=locked, driver=profile.user, by=by, note=note)
+        except IntegrityError as exc:  # the PostgreSQL exclusion constraint
+            raise _overlap_refused(driver) from exc
+
+
+def _reason_required(reason: str, what: str) -> str:
+    if not (reason or "").strip():
+        raise DomainError(f"Say why you {what}.", code="invalid", errors={"reason": [f"Say why you {what}."]})
+    return reason.strip()
+
+
+def dispatch_reassign(*, ride: Ride, driver: User, by, reason: str) -> Ride:
+    reason = _reason_required(reason, "are changing the driver")
+    with transaction.atomic():
+        profile = _locked_profile(driver)
+        locked = _lock_ride_for(profile, ride)
+        try:
+            return rides.ride_reassign(ride=locked, driver=profile.user, by=by, reason=reason)
+        except IntegrityError as exc:
+            raise _overlap_refused(driver) from exc
+
+
+def dispatch_unassign(*, ride: Ride, by, reason: str) -> Ride:
+    """Take the driver off a ride; it goes back to the unassigned queue."""
+    return rides.ride_unassign(ride=ride, by=by, reason=_reason_required(reason, "are unassigning"))
+
+
+def ride_auto_dispatch(*, ride_id: int) -> Ride | None:
+    """Assign the best eligible driver to a confirmed ride, or flag it for operations.
+
+    Safe to run twice: a ride that is no longer confirmed-and-unassigned is left alone.
+    """
+    ride = Ride.objects.select_related("pet").filter(pk=ride_id).first()
+    if (
+        ride is None
+        or ride.status != RideStatus.CONFIRMED
+        or ride.driver_id
+        or ride.ends_at <= timezone.now()
+    ):
+        return None
+    for candidate in eligible_candidates(ride):
+        if candidate.declined:
+            continue
+        where = f"{candidate.distance_miles} mi from pickup" if candidate.distance_miles is not None else ""
+        note = "Auto-dispatch: best eligible driver" + (f" ({where})" if where else "") + "."
+        try:
+            return dispatch_assign(ride=ride, driver=candidate.driver, by=None, note=note)
+        except DomainError as exc:
+            if exc.code != "conflict":  # the ride itself moved on (cancelled, assigned by hand)
+                return None
+            log.info(
+                "auto-dispatch: %s lost the race for ride %s; trying the next", candidate.driver, ride.pk
+            )
+    with transaction.atomic():
+        current = Ride.objects.select_for_update().get(pk=ride.pk)
+        if current.status == RideStatus.CONFIRMED and current.driver_id is None and not current.attention:
+            rides.ride_flag(ride=current, reason=AUTO_DISPATCH_FLAG)
+    return None
+
+
+def dispatch_waiting_rides() -> int:
+    """Try auto-dispatch again on every waiting ride (e.g. a driver just came on duty).
+    Returns how many found a driver."""
+    placed = 0
+    waiting = Ride.objects.filter(
+        status=RideStatus.CONFIRMED, driver__isnull=True, ends_at__gt=timezone.now()
+    ).order_by("scheduled_at")
+    for ride_id in waiting.values_list("pk", flat=True):
+        placed += ride_auto_dispatch(ride_id=ride_id) is not None
+    return placed
+
+
+def queue_auto_dispatch(ride_id: int) -> None:
+    if settings.DISPATCH_AUTO:
+        async_task("fleet.tasks.auto_dispatch", ride_id, task_name=f"auto-dispatch ride {ride_id}")
+
+
+def _queue_dispatch_waiting_rides() -> None:
+    """After commit: a driver became available, so waiting rides may now find one."""
+    if settings.DISPATCH_AUTO:
+        transaction.on_commit(
+            lambda: async_task("fleet.tasks.dispatch_waiting_rides", task_name="dispatch waiting rides")
+        )
+
+
+# --- The driver's own actions -------------------------------------------------------
+
+
+def driver_set_duty(*, driver: User, on_duty: bool) -> DriverProfile:
+    with transaction.atomic():
+        profile = _locked_profile(driver)
+        if on_duty and not profile.user.is_active:
+            raise DomainError("This driver account is deactivated.", code="not_allowed")
+        if profile.on_duty != on_duty:
+            profile.on_duty = on_duty
+            profile.save(update_fields=["on_duty", "updated_at"])
+            if on_duty:
+                _queue_dispatch_waiting_rides()
+    return profile
+
+
+def _coordinate(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+def driver_report_position(*, driver: User, lat, lng, accuracy_m: int | None = None) -> Ride:
+    """Keep the driver's last position, for the ride under way only: a driver who is not
+    on a ride is not tracked."""
+    ride = (
+        Ride.objects.for_driver(driver)
+        .filter(status__in=IN_PROGRESS_STATUSES)
+        .order_by("scheduled_at")
+        .first()
+    )
+    if ride is None:
+        raise DomainError("Your location is only shared while you are on a ride.", code="conflict")
+    updated = DriverProfile.objects.filter(user_id=driver.pk).update(
+        last_lat=_coordinate(lat),
+        last_lng=_coordinate(lng),
+        last_accuracy_m=accuracy_m,
+        position_at=timezone.now(),
+        position_ride=ride,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise DomainError("You have no vehicle on file yet.", code="invalid")
+    return ride
+
+
+# --- Driver accounts (operations) ---------------------------------------------------
+
+
+def _email_taken(email: str, *, exclude_pk=None) -> bool:
+    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+def _plate_taken(plate: str, *, exclude_pk=None) -> bool:
+    return DriverProfile.objects.filter(plate=normalise_plate(plate)).exclude(pk=exclude_pk).exists()
+
+
+def _check_unique(*, email: str | None = None, plate: str, exclude_pk=None) -> None:
+    errors = {}
+    if email is not None and _email_taken(email, exclude_pk=exclude_pk):
+        errors["email"] = ["Someone already has an account with this email."]
+    if _plate_taken(plate, exclude_pk=exclude_pk):
+        errors["plate"] = ["Another vehicle has this plate."]
+    if errors:
+        raise DomainError("Please correct the highlighted fields.", code="conflict", errors=errors)
+
+
+def driver_create(
+    *, name: str, email: str, phone: str, vehicle: dict, on_duty: bool = False
+) -> DriverProfile:
+    """Make a driver account (the only way one is made) and email them a link to set a password."""
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    _check_unique(email=email, plate=vehicle["plate"])
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=None, name=name.strip(), phone=phone or "", role=User.Role.DRIVER
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+            profile = DriverProfile.objects.create(user=user, on_duty=on_duty, **vehicle)
+            driver_invite(profile=profile)
+    except IntegrityError as exc:  # a concurrent create with the same email or plate
+        _check_unique(email=email, plate=vehicle["plate"])
+        raise DomainError("This driver could not be saved; please try again.", code="conflict") from exc
+    return profile
+
+
+def driver_update(
+    *, profile: DriverProfile, name: str, phone: str, vehicle: dict, on_duty: bool
+) -> DriverProfile:
+    _check_unique(plate=vehicle["plate"], exclude_pk=profile.pk)
+    with transaction.atomic():
+        profile = _locked_profile(profile.user)
+        user = profile.user
+        user.name, user.phone = name.strip(), phone or ""
+        user.save(update_fields=["name", "phone", "updated_at"])
+        for field, value in vehicle.items():
+            setattr(profile, field, value)
+        came_on_duty = on_duty and user.is_active and not profile.on_duty
+        profile.on_duty = on_duty and user.is_active
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError as exc:  # a concurrent save took the plate
+            raise DomainError(
+                "Another vehicle has this plate.",
+                code="conflict",
+                errors={"plate": ["Another vehicle has this plate."]},
+            ) from exc
+        if came_on_duty:
+            _queue_dispatch_waiting_rides()
+    return profile
+
+
+def driver_deactivate(*, profile: DriverProfile, by) -> list[int]:
+    """Stop a driver from signing in and from being dispatched. Their upcoming rides go back
+    to dispatch; a ride under way must be finished (or handled by operations) first.
+    Returns the ids of the rides that went back to dispatch."""
+    with transaction.atomic():
+        profile = _locked_profile(profile.user)
+        held = Ride.objects.for_driver(profile.user).filter(
+            status__in=[RideStatus.ASSIGNED, *IN_PROGRESS_STATUSES]
+        )
+        if held.filter(status__in=IN_PROGRESS_STATUSES).exists():
+            raise DomainError(
+                f"{profile.user.name} is on a ride right now. Deactivate after it ends.", code="conflict"
+            )
+        released = []
+        for ride in held.order_by("scheduled_at"):
+            rides.ride_unassign(ride=ride, by=by, reason=f"{profile.user.name} is no longer driving for us.")
+            released.append(ride.pk)
+        User.objects.filter(pk=profile.pk).update(is_active=False, updated_at=timezone.now())
+        profile.on_duty = False
+        profile.save(update_fields=["on_duty", "updated_at"])
+        for ride_id in released:
+            transaction.on_commit(lambda ride_id=ride_id: queue_auto_dispatch(ride_id))
+    return released
+
+
+def driver_reactivate(*, profile: DriverProfile) -> None:
+    User.objects.filter(pk=profile.pk).update(is_active=True, updated_at=timezone.now())
+
+
+def driver_invite(*, profile: DriverProfile) -> None:
+    """Queue the set-your-password email (after commit; the task sends it once per request)."""
+    requested_at = timezone.now()
+    DriverProfile.objects.filter(pk=profile.pk).update(invite_requested_at=requested_at)
+    transaction.on_commit(
+        lambda: async_task(
+            "fleet.tasks.send_driver_invite",
+            profile.pk,
+            requested_at.isoformat(),
+            task_name=f"driver invite {profile.pk}",
+        )
+    )
+
+
+def driver_invite_send(*, user_id: int, requested_at: datetime) -> bool:
+    """Send the invite asked for at `requested_at`, unless it was sent already. Returns whether it sent."""
+    from fleet.emails import send_invite_email
+
+    with transaction.atomic():
+        profile = DriverProfile.objects.select_for_update().select_related("user").filter(pk=user_id).first()
+        if profile is None or not profile.user.is_active:
+            return False
+        if profile.invite_sent_at and profile.invite_sent_at >= requested_at:
+            return False
+        send_invite_email(profile.user)
+        profile.invite_sent_at = timezone.now()
+        profile.save(update_fields=["invite_sent_at", "updated_at"])
+    return True
