@@ -1,11 +1,13 @@
 """Every kind renders in every format with realistic data, under a strict template
 setting: a missing variable fails the render instead of printing nothing."""
 
+import itertools
 from datetime import timedelta
 
 import pytest
 from django.template import TemplateSyntaxError
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from bookings.models import RideEvent, RideStatus
 from notifications import triggers
@@ -24,8 +26,12 @@ def scenarios(customer):
     admin = AdminFactory()
     pet = PetFactory(owner=customer, name="O'Malley", special_needs="Needs her blanket", crate_required=True)
 
+    slots = itertools.count()
+
     def ride_with(status, action=None, *, driver_held=None, actor=None, data=None, note=""):
-        ride = make_ride(pet=pet, status=status, driver=driver_held)
+        # Each ride in its own time slot: one driver can't hold overlapping rides (PostgreSQL checks).
+        when = timezone.now() + timedelta(days=3, hours=2 * next(slots))
+        ride = make_ride(pet=pet, status=status, driver=driver_held, scheduled_at=when)
         event = None
         if driver_held:
             RideEvent.objects.create(ride=ride, action="assign", data={"driver_id": driver_held.pk})
