@@ -5,6 +5,7 @@ each one names its move here. The HTML portals and the API show and accept only
 what `allowed_moves()` returns, so the rules live in this file alone.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,13 +28,22 @@ class Move:
     sources: frozenset[str]
     actors: frozenset[Actor]
     target: str | None = None  # None: the status stays as it is
+    # A further condition on the ride: returns why the move is refused, or None.
+    guard: Callable[[Ride], str | None] | None = None
 
     def target_from(self, status: str) -> str:
         return self.target or status
 
+    def refusal(self, ride: Ride) -> str | None:
+        return self.guard(ride) if self.guard else None
 
-def _move(name, label, sources, actors, target=None) -> Move:
-    return Move(name, label, frozenset(sources), frozenset(actors), target)
+
+def _move(name, label, sources, actors, target=None, guard=None) -> Move:
+    return Move(name, label, frozenset(sources), frozenset(actors), target, guard)
+
+
+def _not_accepted_yet(message: str):
+    return lambda ride: message if ride.accepted_at is not None else None
 
 
 C, D, A, SYS = Actor.CUSTOMER, Actor.DRIVER, Actor.ADMIN, Actor.SYSTEM
@@ -48,8 +58,21 @@ MOVES: dict[str, Move] = {
         _move("assign", "Assign driver", [S.CONFIRMED], [A, SYS], S.ASSIGNED),
         _move("reassign", "Reassign driver", [S.ASSIGNED], [A]),
         _move("unassign", "Unassign driver", [S.ASSIGNED], [A, SYS], S.CONFIRMED),
-        _move("accept", "Accept ride", [S.ASSIGNED], [D]),
-        _move("decline", "Decline ride", [S.ASSIGNED], [D], S.CONFIRMED),
+        _move(
+            "accept",
+            "Accept ride",
+            [S.ASSIGNED],
+            [D],
+            guard=_not_accepted_yet("You have already accepted this ride."),
+        ),
+        _move(
+            "decline",
+            "Decline ride",
+            [S.ASSIGNED],
+            [D],
+            S.CONFIRMED,
+            guard=_not_accepted_yet("You accepted this ride; ask operations to reassign it."),
+        ),
         _move("start", "On my way", [S.ASSIGNED], [D], S.EN_ROUTE),
         _move("pickup", "Picked up", [S.EN_ROUTE], [D], S.PICKED_UP),
         _move("complete", "Delivered", [S.PICKED_UP], [D, A], S.COMPLETED),
@@ -84,7 +107,7 @@ def actor_for(ride: Ride, user) -> Actor | None:
 
 def can(ride: Ride, user, move_name: str) -> bool:
     move = MOVES[move_name]
-    return ride.status in move.sources and actor_for(ride, user) in move.actors
+    return ride.status in move.sources and actor_for(ride, user) in move.actors and move.refusal(ride) is None
 
 
 def allowed_moves(ride: Ride, user) -> list[str]:

@@ -174,6 +174,8 @@ def _apply_move(
                 f"This ride is {locked.get_status_display().lower()}: “{spec.label}” is not possible now.",
                 code="illegal_move",
             )
+        if refusal := spec.refusal(locked):
+            raise DomainError(refusal, code="illegal_move")
         if check:
             check(locked)
         from_status = locked.status
@@ -271,25 +273,12 @@ def ride_unassign(*, ride: Ride, by, reason: str) -> Ride:
 
 
 def ride_accept(*, ride: Ride, by) -> Ride:
-    def check(locked):
-        if locked.accepted_at is not None:
-            raise DomainError("You have already accepted this ride.", code="illegal_move")
-
-    return _apply_move(ride=ride, move="accept", by=by, check=check, changes={"accepted_at": timezone.now()})
+    return _apply_move(ride=ride, move="accept", by=by, changes={"accepted_at": timezone.now()})
 
 
 def ride_decline(*, ride: Ride, by, reason: str = "") -> Ride:
-    def check(locked):
-        if locked.accepted_at is not None:
-            raise DomainError("You accepted this ride; ask operations to reassign it.", code="illegal_move")
-
     return _apply_move(
-        ride=ride,
-        move="decline",
-        by=by,
-        note=reason,
-        check=check,
-        changes={"driver": None, "accepted_at": None},
+        ride=ride, move="decline", by=by, note=reason, changes={"driver": None, "accepted_at": None}
     )
 
 

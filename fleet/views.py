@@ -6,9 +6,6 @@ is swapped in place, `ride-stepped` refreshes a ride page's timeline and
 Steps call the ride state machine's services; this module only parses and renders.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
@@ -18,57 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from bookings import selectors as ride_selectors
-from bookings import services as rides
 from bookings.lifecycle import allowed_moves
 from fleet import selectors, services
-from fleet.forms import DutyForm, OptionalReasonForm, PhotoStepForm, PositionForm, ReasonForm
+from fleet.forms import DutyForm, PositionForm
+from fleet.steps import STEPS
 from project.accounts.policies import driver_required
 from project.errors import DomainError, add_errors_to_form
 from project.htmx import render_partial
-
-
-@dataclass(frozen=True)
-class Step:
-    move: str  # the move's name in bookings.lifecycle
-    form: type | None  # what the step asks for, if anything
-    call: Callable  # (ride, driver, cleaned_data) -> Ride, through bookings.services
-    done: str  # what the driver reads afterwards
-
-
-# URL slug -> step. Only the ride's assigned driver can make these; the services check.
-STEPS = {
-    "accept": Step("accept", None, lambda r, d, _: rides.ride_accept(ride=r, by=d), "Ride accepted."),
-    "decline": Step(
-        "decline",
-        OptionalReasonForm,
-        lambda r, d, data: rides.ride_decline(ride=r, by=d, reason=data["reason"]),
-        "Ride declined. Dispatch will find another driver.",
-    ),
-    "start": Step(
-        "start",
-        None,
-        lambda r, d, _: rides.ride_start(ride=r, by=d),
-        "You're on your way. The owner can follow the ride.",
-    ),
-    "pickup": Step(
-        "pickup",
-        PhotoStepForm,
-        lambda r, d, data: rides.ride_pickup(ride=r, by=d, photo=data["photo"], note=data["note"]),
-        "Picked up. Drive safely!",
-    ),
-    "complete": Step(
-        "complete",
-        PhotoStepForm,
-        lambda r, d, data: rides.ride_complete(ride=r, by=d, photo=data["photo"], note=data["note"]),
-        "Delivered. Thank you!",
-    ),
-    "no-show": Step(
-        "no_show",
-        ReasonForm,
-        lambda r, d, data: rides.ride_no_show(ride=r, by=d, reason=data["reason"]),
-        "No-show recorded. Operations will follow up.",
-    ),
-}
 
 
 def card_context(request, ride, *, bound: dict | None = None, error: str = "") -> dict:

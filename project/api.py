@@ -34,10 +34,13 @@ install_error_handlers(api)
 
 from billing import api as billing_api  # noqa: E402
 from bookings import api as bookings_api  # noqa: E402
+from fleet import api as fleet_api  # noqa: E402
 from project.accounts import api as accounts_api  # noqa: E402
 
 api.add_router("", accounts_api.router)
 api.add_router("", bookings_api.router)
 api.add_router("", billing_api.router)
+api.add_router("", fleet_api.router)
 api.add_router("", bookings_api.admin_router)
+api.add_router("", fleet_api.admin_router)
 api.add_router("", billing_api.admin_router)

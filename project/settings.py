@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Django parses multipart bodies for POST only; the API's PUT /rides/{id}/status takes photos.
+    "ninja.compatibility.files.fix_request_files_middleware",
     "project.accounts.middleware.UserTimezoneMiddleware",
 ]
 

@@ -29,6 +29,14 @@ class ApiClient:
     def put(self, path, json=None, **kwargs):
         return self.request("put", path, json=json if json is not None else {}, **kwargs)
 
+    def put_form(self, path, fields: dict, files: dict | None = None):
+        """multipart/form-data, as a phone app uploads a photo."""
+        from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+        body = encode_multipart(BOUNDARY, {**fields, **(files or {})})
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return self.client.put(f"/api/v1{path}", body, content_type=MULTIPART_CONTENT, headers=headers)
+
     def delete(self, path, **kwargs):
         return self.request("delete", path, **kwargs)
 

@@ -1,0 +1,200 @@
+"""API for drivers (their rides, steps, duty, position) and for operations' assignment.
+The steps are fleet.steps' table, the same the driver portal uses."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.shortcuts import get_object_or_404
+from django.utils.datastructures import MultiValueDict
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+from pydantic import Field
+
+from bookings.api import BookingDetailOut, _detail
+from bookings.lifecycle import allowed_moves
+from bookings.models import Ride, RideStatus
+from fleet import selectors, services
+from fleet.steps import STEPS
+from project.accounts.models import User
+from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, admin_auth, driver_auth, invalid
+
+router = Router(tags=["drivers"], auth=driver_auth)
+admin_router = Router(tags=["admin"], auth=admin_auth)
+
+# API action name -> the portal's step slug.
+ACTIONS = {
+    "accept": "accept",
+    "decline": "decline",
+    "start": "start",
+    "pickup": "pickup",
+    "complete": "complete",
+    "no_show": "no-show",
+}
+
+
+class PetForDriverOut(Schema):
+    name: str
+    type: str
+    breed: str
+    weight_lb: str
+    special_needs: str
+    crate_required: bool
+
+    @staticmethod
+    def resolve_weight_lb(pet) -> str:
+        return str(pet.weight_lb)
+
+
+class OwnerOut(Schema):
+    name: str
+    phone: str
+
+    @staticmethod
+    def resolve_phone(user) -> str:
+        return str(user.phone or "")
+
+
+class DriverRideOut(Schema):
+    id: int
+    status: str
+    pet: PetForDriverOut
+    owner: OwnerOut
+    pickup_address: str
+    dropoff_address: str
+    distance_miles: str
+    scheduled_at: datetime
+    ends_at: datetime
+    notes: str
+    accepted_at: datetime | None
+    allowed_actions: list[str]
+
+    @staticmethod
+    def resolve_owner(ride):
+        return ride.customer
+
+    @staticmethod
+    def resolve_distance_miles(ride) -> str:
+        return str(ride.distance_miles)
+
+    @staticmethod
+    def resolve_allowed_actions(ride, context) -> list[str]:
+        moves = allowed_moves(ride, context["request"].auth)
+        return [action for action, slug in ACTIONS.items() if STEPS[slug].move in moves]
+
+
+class AssignedFilters(Schema):
+    day: date | None = Field(None, description="Pickups on this day (your time zone)")
+    status: RideStatus | None = None
+
+
+class DutyIn(Schema):
+    on_duty: bool
+
+
+class DutyOut(Schema):
+    on_duty: bool
+
+
+class PositionIn(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy_m: int | None = Field(None, ge=0, le=100_000)
+
+
+class PositionOut(Schema):
+    ride_id: int
+
+
+class StepIn(Schema):
+    action: str = Field(description="accept, decline, start, pickup, complete or no_show")
+    note: str = Field("", max_length=1000, description="Optional, with pickup and complete")
+    reason: str = Field("", max_length=500, description="Required for no_show; optional for decline")
+
+
+class AssignIn(Schema):
+    driver_id: int = Field(ge=1, le=2**63 - 1)
+    reason: str = Field("", max_length=500, description="Required when the ride already has a driver")
+
+
+@router.get("/rides/assigned", response={200: list[DriverRideOut], **AUTH_ERRORS, 422: ErrorOut})
+@paginate(Pages)
+def assigned_rides(request, filters: Query[AssignedFilters]):
+    """Rides given to you, soonest first; filter by day and status."""
+    rides = selectors.driver_rides(request.auth).order_by("scheduled_at", "id")
+    if filters.status:
+        rides = rides.filter(status=filters.status)
+    if filters.day:
+        start = datetime.combine(filters.day, time.min, request.auth.tzinfo)
+        rides = rides.filter(scheduled_at__gte=start, scheduled_at__lt=start + timedelta(days=1))
+    return rides
+
+
+@router.put(
+    "/rides/{ride_id}/status",
+    response={200: DriverRideOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+)
+def ride_step(request, ride_id: Id, payload: Form[StepIn], photo: UploadedFile | None = File(None)):
+    """Move one of your rides a step: the same moves and checks as the driver portal.
+    Send `multipart/form-data`; `pickup` and `complete` need a `photo` (JPEG, PNG or WebP)."""
+    ride = selectors.driver_ride(request.auth, ride_id)
+    slug = ACTIONS.get(payload.action)
+    if slug is None:
+        raise invalid({"action": [f"Choose one of: {', '.join(ACTIONS)}."]})
+    step = STEPS[slug]
+    form = None
+    if step.form is not None:
+        files = MultiValueDict({"photo": [photo]} if photo is not None else {})
+        form = step.form(payload.dict(), files)
+        if not form.is_valid():
+            raise invalid(form)
+    ride = step.call(ride, request.auth, form.cleaned_data if form else {})
+    if ride.driver_id != request.auth.pk:  # declined: no longer the caller's ride
+        ride = Ride.objects.select_related("pet", "customer").get(pk=ride.pk)
+    else:
+        ride = selectors.driver_ride(request.auth, ride.pk)
+    return ride
+
+
+@router.put("/drivers/me/duty", response={200: DutyOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS})
+def duty(request, payload: DutyIn):
+    """Go on or off duty. Going on duty lets waiting rides come your way."""
+    if selectors.driver_profile(request.auth) is None:
+        raise invalid({"non_field": ["Your vehicle isn't set up yet. Operations will add it."]})
+    return services.driver_set_duty(driver=request.auth, on_duty=payload.on_duty)
+
+
+@router.post(
+    "/drivers/me/position",
+    response={200: PositionOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+)
+def position(request, payload: PositionIn):
+    """Report where you are, while a ride is under way (refused otherwise, 409)."""
+    ride = services.driver_report_position(
+        driver=request.auth, lat=payload.lat, lng=payload.lng, accuracy_m=payload.accuracy_m
+    )
+    return {"ride_id": ride.pk}
+
+
+@admin_router.post(
+    "/admin/rides/{ride_id}/assign",
+    response={
+        200: BookingDetailOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        **AUTH_ERRORS,
+    },
+)
+def assign(request, ride_id: Id, payload: AssignIn):
+    """Give a confirmed ride to an eligible driver, or (with a reason) move an assigned ride to
+    another driver. Ineligible drivers and overlapping windows are refused (409)."""
+    ride = get_object_or_404(Ride.objects.select_related("pet", "customer", "driver"), pk=ride_id)
+    driver = User.objects.drivers().filter(pk=payload.driver_id).first()
+    if driver is None:
+        raise invalid({"driver_id": ["Choose a driver."]})
+    if ride.status == RideStatus.ASSIGNED:
+        ride = services.dispatch_reassign(ride=ride, driver=driver, by=request.auth, reason=payload.reason)
+    else:
+        ride = services.dispatch_assign(ride=ride, driver=driver, by=request.auth, note=payload.reason)
+    return _detail(request, Ride.objects.select_related("pet", "customer", "driver").get(pk=ride.pk))
