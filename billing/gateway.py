@@ -168,6 +168,15 @@ class Gateway:
         )
         return customer.id
 
+    def customer_exists(self, customer_id: str) -> bool:
+        try:
+            self._call(self._v1.customers.retrieve, customer_id)
+        except GatewayError as exc:
+            if exc.transient:
+                raise
+            return False
+        return True
+
     def create_setup_intent(self, *, customer: str, metadata: dict, key: str) -> SetupIntent:
         intent = self._call(
             self._v1.setup_intents.create,

@@ -258,7 +258,7 @@ GEOCODER = env.str("GEOCODER", default="bookings.geocoding.ZipCentroidGeocoder")
 ROAD_FACTOR = 1.3  # straight-line distance to a typical road distance
 
 # Functions that fill the demo database, in dependency order (`manage.py seed_demo`).
-DEMO_SEEDERS = ["bookings.demo.seed", "fleet.demo.seed", "notifications.demo.seed"]
+DEMO_SEEDERS = ["bookings.demo.seed", "fleet.demo.seed", "billing.demo.seed", "notifications.demo.seed"]
 
 # --- JSON API (/api/v1/) ------------------------------------------------------
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
