@@ -45,7 +45,7 @@ def dispatch_queue(request):
 @require_http_methods(["GET", "POST"])
 def assign(request, pk):
     ride = get_object_or_404(Ride.objects.with_list_relations(), pk=pk)
-    form = AssignForm(request.POST or None)
+    form = AssignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             driver = form.cleaned_data["driver"]
@@ -129,7 +129,7 @@ def driver_list(request):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def driver_create(request):
-    form = DriverForm(request.POST or None)
+    form = DriverForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -155,7 +155,7 @@ def driver_create(request):
 @require_http_methods(["GET", "POST"])
 def driver_edit(request, pk):
     profile = selectors.driver_for_ops(pk)
-    form = DriverForm(request.POST or None, instance=profile)
+    form = DriverForm(request.POST if request.method == "POST" else None, instance=profile)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -18,7 +18,7 @@ def preferences(request):
     preference = services.preferences_of(request.user)
     choices = customer_sms_choices()
     initial = [spec.kind.value for spec in choices if spec.kind.value not in preference.sms_muted_kinds]
-    form = PreferencesForm(request.POST or None, initial={"sms_kinds": initial})
+    form = PreferencesForm(request.POST if request.method == "POST" else None, initial={"sms_kinds": initial})
     saved = False
     if request.method == "POST" and form.is_valid():
         preference = services.preferences_update(

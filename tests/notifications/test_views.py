@@ -71,6 +71,14 @@ def test_saving_by_htmx_returns_the_form_with_confirmation(customer_client, cust
     assert NotificationPreference.objects.get(user=customer).sms_muted_kinds != []
 
 
+def test_unticking_every_box_turns_all_texts_off(customer_client, customer):
+    # A form of checkboxes all unticked posts nothing at all; it must still be saved.
+    response = customer_client.post(PREFERENCES, {})
+    assert response.status_code == HTTPStatus.FOUND
+    muted = set(NotificationPreference.objects.get(user=customer).sms_muted_kinds)
+    assert muted == {spec.kind.value for spec in customer_sms_choices()}
+
+
 def test_an_unknown_choice_is_refused_and_saves_nothing(customer_client, customer):
     response = customer_client.post(PREFERENCES, {"sms_kinds": ["receipt", "reminder"]})
     assert response.status_code == HTTPStatus.OK
