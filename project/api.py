@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
 
-from project.api_support import install_error_handlers
+from project.api_support import TextParser, install_error_handlers
 
 
 def docs_access(view):
@@ -29,6 +29,7 @@ api = NinjaAPI(
     "`POST /login`, then send `Authorization: Bearer <access>`.",
     urls_namespace="api",
     docs_decorator=docs_access,
+    parser=TextParser(),
 )
 install_error_handlers(api)
 

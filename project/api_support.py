@@ -13,6 +13,7 @@ from django.conf import settings
 from ninja import Field, Path, Schema
 from ninja.errors import AuthorizationError, HttpError
 from ninja.pagination import PageNumberPagination
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.throttling import AnonRateThrottle
 
@@ -29,6 +30,38 @@ DOMAIN_ERROR_STATUS = {
     "unauthenticated": 401,
     "unavailable": 503,
 }
+
+
+NUL_MESSAGE = "Text may not contain NUL characters."
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class TextParser(Parser):
+    """JSON and query/form parsing that refuses NUL characters, which no text column can store
+    (PostgreSQL raises on them). Django's form fields refuse them too; this covers the API's schemas."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if _has_nul(data):
+            raise ValueError(NUL_MESSAGE)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        from ninja.errors import ValidationError
+
+        parsed = super().parse_querydict(data, list_fields, request)
+        if bad := [key for key, value in parsed.items() if _has_nul(value)]:
+            raise ValidationError([{"loc": ["query", key], "msg": NUL_MESSAGE} for key in bad])
+        return parsed
 
 
 class ErrorOut(Schema):
@@ -138,4 +171,11 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+        detail = str(exc)
+        if (
+            exc.status_code == 400
+            and isinstance(exc.__cause__, ValueError)
+            and str(exc.__cause__) == NUL_MESSAGE
+        ):
+            detail = NUL_MESSAGE  # a body with NUL characters: say so rather than "cannot parse"
+        return api.create_response(request, error_body(detail), status=exc.status_code)

@@ -239,8 +239,9 @@ def test_reschedule_into_the_past_is_rejected(customer_api, ride):
 
 def test_cancel_returns_the_fee(customer_api, customer):
     ride = make_ride(customer=customer, scheduled_at=timezone.now() + timedelta(days=3))
-    body = customer_api.delete(f"/bookings/{ride.pk}", data={"reason": "Vet closed"}).json()
+    body = customer_api.delete(f"/bookings/{ride.pk}?reason=Vet+closed").json()
     assert (body["status"], body["fee_cents"]) == ("cancelled", 0)
+    assert ride.events.get(action="cancel").note == "Vet closed"
 
 
 def test_cancelling_twice_is_a_409_conflict(customer_api, ride):
@@ -260,3 +261,15 @@ def test_ids_beyond_the_database_range_are_422_not_500(customer_api, path):
     # Found by the fuzzer on PostgreSQL: a 20-digit id overflowed bigint.
     for bad in (10**20, 0, -1):
         assert customer_api.get(path.format(bad)).status_code == 422
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(customer_api, admin_api, pet, ride):
+    # Found by the fuzzer on PostgreSQL, whose text columns cannot hold NUL.
+    response = admin_api.get("/admin/rides", data={"q": "a\x00b"})
+    assert response.status_code == 422 and "q" in response.json()["errors"]
+    response = customer_api.post("/bookings", request_body(pet, notes="gate\x00code"))
+    assert (response.status_code, response.json()["detail"]) == (400, "Text may not contain NUL characters.")
+    assert customer_api.delete(f"/bookings/{ride.pk}?reason=x%00").status_code == 422
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CONFIRMED
+    assert Ride.objects.count() == 1
