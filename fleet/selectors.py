@@ -58,7 +58,8 @@ def driver_board(user, now: datetime | None = None) -> Board:
         driver_rides(user)
         .filter(
             Q(status__in=OPEN_STATUSES)
-            | Q(status__in=ENDED_STATUSES, scheduled_at__gte=day_start, scheduled_at__lt=day_end)
+            # Done today: rides that ended today, whatever day they were booked for.
+            | Q(status__in=ENDED_STATUSES, updated_at__gte=day_start, updated_at__lt=day_end)
         )
         .order_by("scheduled_at", "id")[:BOARD_LIMIT]
     )
