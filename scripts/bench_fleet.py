@@ -9,39 +9,13 @@ docs/fleet-benchmarks.md.
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-os.environ.setdefault("DJANGO_DEBUG", "1")  # plain static storage: no collectstatic needed
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-
-def timed(label, func, repeat=20):
-    samples, queries = [], 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            func()
-            samples.append((time.perf_counter() - start) * 1000)
-        queries = len(ctx.captured_queries)
-    print(f"| {label} | {statistics.median(samples):.1f} ms | {max(samples):.1f} ms | {queries} |")
+from benchkit import analyze, table_header, throwaway_database, timed
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 
 def main():
@@ -50,12 +24,8 @@ def main():
     parser.add_argument("--rides", type=int, default=20000)
     args = parser.parse_args()
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         run(args.drivers, args.rides)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(n_drivers, n_rides):
@@ -112,13 +82,12 @@ def run(n_drivers, n_rides):
         r.ends_at = r.scheduled_at + timedelta(minutes=40)
     Ride.objects.bulk_create(held, batch_size=2000)
     waiting = Ride.objects.bulk_create([ride(i) for i in range(200)])
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # fresh statistics, as a live database has
+    analyze()
     target = Ride.objects.select_related("pet").get(pk=waiting[0].pk)
     busiest = drivers[1]
 
     print(f"{n_drivers} drivers, {n_rides} held rides, {connection.vendor}\n")
-    print("| path | median | max | queries |\n|---|---|---|---|")
+    table_header()
     timed(
         f"rank every driver for a ride (`dispatch.candidates`, {n_drivers} drivers)",
         lambda: dispatch.candidates(target),

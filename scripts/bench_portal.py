@@ -10,40 +10,14 @@ docs/portal-benchmarks.md.
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-key-long-enough-for-hs256-signing")
-os.environ.setdefault("DJANGO_DEBUG", "1")  # plain static storage: no collectstatic needed
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-
-def timed(label, func, repeat=20):
-    samples, queries = [], 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            response = func()
-            samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (label, response.status_code)
-        queries = len(ctx.captured_queries)
-    print(f"| {label} | {statistics.median(samples):.1f} ms | {max(samples):.1f} ms | {queries} |")
+from benchkit import analyze, table_header, throwaway_database
+from benchkit import timed as timed_any
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 
 def main():
@@ -51,12 +25,12 @@ def main():
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--rides", type=int, default=20000)
     args = parser.parse_args()
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         run(args.customers, args.rides)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def timed(label, func, repeat=20):
+    timed_any(label, func, repeat=repeat, expect_status=200)
 
 
 def run(n_customers, n_rides):
@@ -104,13 +78,12 @@ def run(n_customers, n_rides):
             )
         )
     Ride.objects.bulk_create(rides, batch_size=2000)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    analyze()
     customer = customers[0]
     per_customer = Ride.objects.filter(customer=customer).count()
 
     print(f"{n_rides} rides, {n_customers} customers ({per_customer} rides each), {connection.vendor}\n")
-    print("| path | median | max | queries |\n|---|---|---|---|")
+    table_header()
     client = Client()
     client.force_login(customer)
     timed("GET /app/ (my rides, upcoming)", lambda: client.get("/app/"))
