@@ -1,7 +1,6 @@
 """Payments in the back office (/ops/): the ledger with filters and CSV, refunds, capture retries."""
 
 import csv
-from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
@@ -14,12 +13,9 @@ from billing.forms import PaymentFilterForm, RefundForm
 from bookings.models import Ride
 from project.accounts.policies import admin_required
 from project.accounts.templatetags.ui import money
+from project.dates import day_bounds
 from project.errors import DomainError, add_errors_to_form
 from project.htmx import paginate, query_without_page, render_partial
-
-
-def _day_start(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _filters(form: PaymentFilterForm) -> dict:
@@ -30,8 +26,8 @@ def _filters(form: PaymentFilterForm) -> dict:
         "kind": data["kind"],
         "status": data["status"],
         "search": data["q"],
-        "date_from": data["date_from"] and _day_start(data["date_from"]),
-        "date_to": data["date_to"] and _day_start(data["date_to"]) + timedelta(days=1),
+        "date_from": data["date_from"] and day_bounds(data["date_from"])[0],
+        "date_to": data["date_to"] and day_bounds(data["date_to"])[1],
     }
 
 

@@ -1,7 +1,7 @@
 """API for customers: pets, quotes and bookings. Parsing and serialisation only:
 the rules are the portal's (PetForm, ride_plan, the ride services)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -15,6 +15,7 @@ from bookings.lifecycle import allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
 from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, admin_auth, customer_auth, invalid
+from project.dates import day_bounds
 
 router = Router(tags=["customers"], auth=customer_auth)
 admin_router = Router(tags=["admin"], auth=admin_auth)
@@ -238,14 +239,7 @@ def booking_list(request, filters: Query[BookingFilters]):
         rides = rides.filter(status__in=statuses) if statuses else rides
     elif filters.status:
         rides = rides.filter(status=filters.status)
-    tz = request.auth.tzinfo
-    if filters.date_from:
-        rides = rides.filter(scheduled_at__gte=datetime.combine(filters.date_from, time.min, tz))
-    if filters.date_to:
-        rides = rides.filter(
-            scheduled_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tz)
-        )
-    return rides
+    return rides.picked_up_between(filters.date_from, filters.date_to, request.auth.tzinfo)
 
 
 @router.get("/bookings/{ride_id}", response={200: BookingDetailOut, **NOT_FOUND, **AUTH_ERRORS})
@@ -304,6 +298,6 @@ def admin_ride_list(request, filters: Query[AdminRideFilters]):
         status=status,
         search=filters.q or "",
         attention=filters.attention,
-        date_from=filters.date_from and datetime.combine(filters.date_from, time.min, tz),
-        date_to=filters.date_to and datetime.combine(filters.date_to + timedelta(days=1), time.min, tz),
+        date_from=filters.date_from and day_bounds(filters.date_from, tz)[0],
+        date_to=filters.date_to and day_bounds(filters.date_to, tz)[1],
     )

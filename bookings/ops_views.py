@@ -1,7 +1,5 @@
 """The back office (/ops/): the day at a glance and every ride. Admins only."""
 
-from datetime import datetime, time, timedelta
-
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,19 +11,15 @@ from bookings.forms import OpsRideFilterForm, ReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
 from project.accounts.policies import admin_required
+from project.dates import day_bounds
 from project.errors import DomainError
 from project.htmx import paginate, query_without_page, render_partial
-
-
-def _local_day_bounds(day) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, start + timedelta(days=1)
 
 
 @admin_required
 @require_GET
 def home(request):
-    today_start, today_end = _local_day_bounds(timezone.localdate())
+    today_start, today_end = day_bounds(timezone.localdate())
     counts = Ride.objects.on_day(today_start, today_end).aggregate(
         total=Count("id"),
         **{status.value: Count("id", filter=Q(status=status)) for status in RideStatus},
@@ -61,8 +55,8 @@ def ride_list(request):
             "status": data["status"],
             "search": data["q"],
             "attention": data["attention"],
-            "date_from": data["date_from"] and _local_day_bounds(data["date_from"])[0],
-            "date_to": data["date_to"] and _local_day_bounds(data["date_to"])[1],
+            "date_from": data["date_from"] and day_bounds(data["date_from"])[0],
+            "date_to": data["date_to"] and day_bounds(data["date_to"])[1],
         }
     page = paginate(request, selectors.ops_rides(**filters), per_page=25)
     return render_partial(

@@ -1,7 +1,7 @@
 """API for drivers (their rides, steps, duty, position) and for operations' assignment.
 The steps are fleet.steps' table, the same the driver portal uses."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils.datastructures import MultiValueDict
@@ -123,10 +123,7 @@ def assigned_rides(request, filters: Query[AssignedFilters]):
     rides = selectors.driver_rides(request.auth).order_by("scheduled_at", "id")
     if filters.status:
         rides = rides.filter(status=filters.status)
-    if filters.day:
-        start = datetime.combine(filters.day, time.min, request.auth.tzinfo)
-        rides = rides.filter(scheduled_at__gte=start, scheduled_at__lt=start + timedelta(days=1))
-    return rides
+    return rides.picked_up_between(filters.day, filters.day, request.auth.tzinfo)
 
 
 @router.put(

@@ -17,7 +17,7 @@ one chosen driver under a row lock before assigning (see `dispatch_assign`).
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -28,6 +28,7 @@ from bookings.geocoding import Point, straight_line_miles
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
 from fleet.models import CrateSize, DriverProfile
 from project.accounts.models import User
+from project.dates import day_bounds
 
 # Rides that count towards a driver's load for the day.
 LOAD_STATUSES = [*DRIVER_HELD_STATUSES, RideStatus.COMPLETED]
@@ -94,9 +95,7 @@ def clashing_rides(ride: Ride) -> QuerySet[Ride]:
 def operations_day(moment: datetime) -> tuple[datetime, datetime]:
     """The calendar day (in the service's time zone) that `moment` falls on."""
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    day = timezone.localtime(moment, zone).date()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start, start + timedelta(days=1)
+    return day_bounds(timezone.localtime(moment, zone).date(), zone)
 
 
 def rides_on_day(day_start: datetime, day_end: datetime, *, exclude_ride: Ride | None = None):

@@ -3,7 +3,7 @@ driver, so another driver's ride is unreachable (404)."""
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -12,6 +12,7 @@ from django.utils import timezone
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Ride, RideStatus
 from fleet.dispatch import operations_day, rides_on_day
 from fleet.models import DriverProfile
+from project.dates import day_bounds
 
 BOARD_LIMIT = 60  # a driver's open rides shown at once (a busy week)
 
@@ -44,16 +45,11 @@ class Board:
         return not (self.current or self.waiting or self.later_today or self.upcoming or self.done_today)
 
 
-def _local_day(now: datetime) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(timezone.localtime(now).date(), time.min))
-    return start, start + timedelta(days=1)
-
-
 def driver_board(user, now: datetime | None = None) -> Board:
     """One query. `version` changes whenever anything on the board would (a new ride, a
     step, a cancellation, a new day), so the page polls cheaply and re-renders only then."""
     now = now or timezone.now()
-    day_start, day_end = _local_day(now)
+    day_start, day_end = day_bounds(timezone.localdate(now))
     rides = list(
         driver_rides(user)
         .filter(
