@@ -382,3 +382,15 @@ def test_views_reject_wrong_http_methods(customer_client, ride):
         customer_client.delete(reverse("bookings:ride_detail", args=[ride.pk])).status_code
         == HTTPStatus.METHOD_NOT_ALLOWED
     )
+
+
+def test_quote_fragments_are_denied_like_their_pages(client, driver, other_customer, ride):
+    """The HTMX fragments check who is asking, as the pages they belong to do."""
+    quote = reverse("bookings:ride_quote")
+    reschedule_quote = reverse("bookings:ride_reschedule_quote", args=[ride.pk])
+    data = {"scheduled_at": local_input(ride.scheduled_at + timedelta(days=1))}
+    client.force_login(driver)
+    assert client.post(quote, headers={"HX-Request": "true"}).status_code == HTTPStatus.FORBIDDEN
+    assert client.post(reschedule_quote, data).status_code == HTTPStatus.FORBIDDEN
+    client.force_login(other_customer)
+    assert client.post(reschedule_quote, data).status_code == HTTPStatus.NOT_FOUND
