@@ -36,6 +36,11 @@ def drive_to(ride, status, driver, photo):
     return rides.ride_complete(ride=ride, by=driver, photo=photo)
 
 
+def half_up_percent(cents, percent):
+    """The fee rule as the terms state it: a share of the fare, half a cent rounded up."""
+    return (cents * percent + 50) // 100
+
+
 def ledger(ride):
     return list(ride.transactions.order_by("id").values_list("kind", "status", "amount_cents"))
 
@@ -188,7 +193,7 @@ def held_soon_ride(pet, pay):
 
 
 def test_late_cancellation_by_the_customer_captures_the_fee(held_soon_ride, committed, settings):
-    expected_fee = round(held_soon_ride.price_cents * settings.CANCELLATION_FEE_PERCENT / 100)
+    expected_fee = half_up_percent(held_soon_ride.price_cents, settings.CANCELLATION_FEE_PERCENT)
     with committed():
         rides.ride_cancel(ride=held_soon_ride, by=held_soon_ride.customer)
 
@@ -233,7 +238,7 @@ def test_no_show_captures_the_fee(held_soon_ride, driver, photo, committed, sett
 
     fee = held_soon_ride.transactions.get(kind="fee")
     assert fee.status == "succeeded" and fee.reason == "No-show"
-    assert fee.amount_cents == round(held_soon_ride.price_cents * settings.CANCELLATION_FEE_PERCENT / 100)
+    assert fee.amount_cents == half_up_percent(held_soon_ride.price_cents, settings.CANCELLATION_FEE_PERCENT)
     assert held_soon_ride.payments.get().status == PS.CAPTURED
 
 
@@ -261,7 +266,7 @@ def test_far_ride_late_cancel_holds_then_takes_the_fee(pet, pay, committed, sett
     with committed():
         tasks.settle_ride_move(ride.pk, "cancel", cancel.pk)
 
-    fee = round(ride.price_cents * settings.CANCELLATION_FEE_PERCENT / 100)
+    fee = half_up_percent(ride.price_cents, settings.CANCELLATION_FEE_PERCENT)
     assert ledger(ride) == [("authorization", "succeeded", fee), ("fee", "succeeded", fee)]
     ride.refresh_from_db()
     assert ride.attention == ""
