@@ -16,7 +16,8 @@ from pydantic import Field
 from billing import services
 from billing.models import Payment
 from bookings.selectors import customer_ride
-from project.api_support import AUTH_ERRORS, ErrorOut, Id, JWTAuth, admin_auth, customer_auth
+from core.api import AUTH_ERRORS, ErrorOut, Id
+from project.accounts.api_auth import JWTAuth, admin_auth, customer_auth
 
 router = Router(tags=["customers"])
 admin_router = Router(tags=["admin"], auth=admin_auth)

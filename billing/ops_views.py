@@ -11,11 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import panels, selectors, services
 from billing.forms import PaymentFilterForm, RefundForm
 from bookings.models import Ride
+from core.dates import day_bounds
+from core.errors import DomainError, add_errors_to_form
+from core.htmx import render_partial
+from core.money import format_money
+from core.pagination import paginate, query_without_page
 from project.accounts.policies import admin_required
-from project.accounts.templatetags.ui import money
-from project.dates import day_bounds
-from project.errors import DomainError, add_errors_to_form
-from project.htmx import paginate, query_without_page, render_partial
 
 
 def _filters(form: PaymentFilterForm) -> dict:
@@ -115,7 +116,7 @@ def refund(request, pk):
         except DomainError as exc:
             add_errors_to_form(form, exc)
         else:
-            notice = f"Refund of {money(txn.amount_cents, txn.currency)} sent to Stripe."
+            notice = f"Refund of {format_money(txn.amount_cents, txn.currency)} sent to Stripe."
     elif str(form.data.get("payment", "")).isdigit():
         payment_id = int(form.data["payment"])
     if request.htmx:
@@ -129,7 +130,7 @@ def refund(request, pk):
         messages.error(
             request, "Refund not made: " + " ".join(e for errs in form.errors.values() for e in errs)
         )
-    return redirect("ops:ride_detail", pk=ride.pk)
+    return redirect("bookings_ops:ride_detail", pk=ride.pk)
 
 
 @admin_required
@@ -143,4 +144,4 @@ def retry_capture(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Capture sent to Stripe again.")
-    return redirect("ops:ride_detail", pk=ride.pk)
+    return redirect("bookings_ops:ride_detail", pk=ride.pk)

@@ -12,8 +12,8 @@ from billing.services.checkout import hold_later
 from bookings.models import RideStatus
 from bookings.pricing import cancellation_terms
 from bookings.selectors import customer_ride
+from core.errors import DomainError
 from project.accounts.policies import customer_required
-from project.errors import DomainError
 
 
 @customer_required

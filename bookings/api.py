@@ -14,8 +14,9 @@ from bookings.forms import PetForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
-from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, admin_auth, customer_auth, invalid
-from project.dates import day_bounds
+from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, invalid
+from core.dates import day_bounds
+from project.accounts.api_auth import admin_auth, customer_auth
 
 router = Router(tags=["customers"], auth=customer_auth)
 admin_router = Router(tags=["admin"], auth=admin_auth)

@@ -2,7 +2,7 @@ from django import forms
 
 from bookings.models import Pet, RideStatus
 from bookings.services import ride_plan
-from project.errors import DomainError, add_errors_to_form
+from core.errors import DomainError, add_errors_to_form
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import day_bounds
+
 
 class PetQuerySet(models.QuerySet):
     def active(self):
@@ -96,8 +98,6 @@ class RideQuerySet(models.QuerySet):
 
     def picked_up_between(self, first_day=None, last_day=None, tz=None):
         """Pickups on `first_day` .. `last_day` inclusive (local days; either end may be open)."""
-        from project.dates import day_bounds
-
         rides = self
         if first_day:
             rides = rides.filter(scheduled_at__gte=day_bounds(first_day, tz)[0])

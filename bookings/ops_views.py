@@ -10,10 +10,11 @@ from bookings import hooks, selectors, services
 from bookings.forms import OpsRideFilterForm, ReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
+from core.dates import day_bounds
+from core.errors import DomainError
+from core.htmx import render_partial
+from core.pagination import paginate, query_without_page
 from project.accounts.policies import admin_required
-from project.dates import day_bounds
-from project.errors import DomainError
-from project.htmx import paginate, query_without_page, render_partial
 
 
 @admin_required
@@ -100,7 +101,7 @@ def ride_cancel(request, pk):
             messages.error(request, exc.message)
         else:
             messages.success(request, f"Ride #{ride.pk} is cancelled. The customer is not charged.")
-    return redirect("ops:ride_detail", pk=ride.pk)
+    return redirect("bookings_ops:ride_detail", pk=ride.pk)
 
 
 @admin_required
@@ -109,4 +110,4 @@ def ride_clear_flag(request, pk):
     ride = get_object_or_404(Ride, pk=pk)
     services.ride_clear_flag(ride=ride, by=request.user)
     messages.success(request, f"Ride #{ride.pk} no longer needs attention.")
-    return redirect("ops:ride_detail", pk=ride.pk)
+    return redirect("bookings_ops:ride_detail", pk=ride.pk)

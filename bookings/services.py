@@ -19,7 +19,7 @@ from bookings.models import OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, estimated_end, quote_ride
 from bookings.signals import ride_moved
-from project.errors import DomainError
+from core.errors import DomainError
 
 # --- Pets ------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+"""The customer portal (/app/): my rides, booking with a live quote, a ride, pets."""
+
 from django.urls import path
 
 from bookings import views

@@ -10,9 +10,10 @@ from bookings import hooks, selectors, services
 from bookings.forms import BookingForm, PetForm, ReasonForm, RescheduleForm
 from bookings.lifecycle import allowed_moves
 from bookings.pricing import cancellation_terms
+from core.errors import DomainError, add_errors_to_form
+from core.htmx import render_partial
+from core.pagination import paginate, query_without_page
 from project.accounts.policies import customer_required, login_required
-from project.errors import DomainError, add_errors_to_form
-from project.htmx import paginate, query_without_page, render_partial
 
 # --- Pets ------------------------------------------------------------------
 

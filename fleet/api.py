@@ -13,10 +13,11 @@ from pydantic import Field
 from bookings.api import BookingDetailOut, _detail
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
+from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, invalid
 from fleet import selectors, services
 from fleet.steps import STEPS
+from project.accounts.api_auth import admin_auth, driver_auth
 from project.accounts.models import User
-from project.api_support import AUTH_ERRORS, ErrorOut, Id, Pages, admin_auth, driver_auth, invalid
 
 router = Router(tags=["drivers"], auth=driver_auth)
 admin_router = Router(tags=["admin"], auth=admin_auth)

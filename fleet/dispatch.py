@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from bookings.geocoding import Point, straight_line_miles
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
+from core.dates import day_bounds
 from fleet.models import CrateSize, DriverProfile
 from project.accounts.models import User
-from project.dates import day_bounds
 
 # Rides that count towards a driver's load for the day.
 LOAD_STATUSES = [*DRIVER_HELD_STATUSES, RideStatus.COMPLETED]

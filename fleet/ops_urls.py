@@ -1,3 +1,5 @@
+"""Fleet in the back office (/ops/fleet/): the dispatch queue and the drivers with their vehicles."""
+
 from django.urls import path
 
 from fleet import ops_views

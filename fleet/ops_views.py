@@ -7,11 +7,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.models import Ride
+from core.errors import DomainError, add_errors_to_form
+from core.htmx import render_partial
+from core.pagination import paginate, query_without_page
 from fleet import dispatch, selectors, services
 from fleet.forms import AssignForm, DriverForm, ReasonForm, ReassignForm
 from project.accounts.policies import admin_required
-from project.errors import DomainError, add_errors_to_form
-from project.htmx import paginate, query_without_page, render_partial
 
 
 def _back(request, default: str, *args):
@@ -85,7 +86,7 @@ def _change_driver(request, pk, form_class, change, invalid: str):
             messages.success(request, change(ride, form.cleaned_data))
         except DomainError as exc:
             messages.error(request, exc.message)
-    return _back(request, "ops:ride_detail", ride.pk)
+    return _back(request, "bookings_ops:ride_detail", ride.pk)
 
 
 @admin_required

@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Ride, RideStatus
+from core.dates import day_bounds
 from fleet.dispatch import operations_day, rides_on_day
 from fleet.models import DriverProfile
-from project.dates import day_bounds
 
 BOARD_LIMIT = 60  # a driver's open rides shown at once (a busy week)
 

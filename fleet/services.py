@@ -27,10 +27,10 @@ from django_q.tasks import async_task
 
 from bookings import services as rides
 from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
+from core.errors import DomainError
 from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
 from fleet.models import DriverProfile, normalise_plate
 from project.accounts.models import User
-from project.errors import DomainError
 
 log = logging.getLogger(__name__)
 

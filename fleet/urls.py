@@ -1,8 +1,10 @@
+"""The driver portal (/drive/), for a phone: the board, duty, position reports, a ride and its steps."""
+
 from django.urls import path
 
 from fleet import views
 
-app_name = "drive"
+app_name = "fleet"
 urlpatterns = [
     path("", views.home, name="home"),
     path("duty/", views.duty, name="duty"),

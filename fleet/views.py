@@ -16,12 +16,12 @@ from django_htmx.http import trigger_client_event
 
 from bookings import selectors as ride_selectors
 from bookings.lifecycle import allowed_moves
+from core.errors import DomainError, add_errors_to_form
+from core.htmx import render_partial
 from fleet import selectors, services
 from fleet.forms import DutyForm, PositionForm
 from fleet.steps import STEPS
 from project.accounts.policies import driver_required
-from project.errors import DomainError, add_errors_to_form
-from project.htmx import render_partial
 
 
 def card_context(request, ride, *, bound: dict | None = None, error: str = "") -> dict:
@@ -34,7 +34,7 @@ def card_context(request, ride, *, bound: dict | None = None, error: str = "") -
         if step.form and step.move in moves
     }
     forms.update(bound or {})
-    detail_url = reverse("drive:ride_detail", args=[ride.pk])
+    detail_url = reverse("fleet:ride_detail", args=[ride.pk])
     here = request.htmx.current_url_abs_path if request.htmx else request.path
     return {
         "details_url": detail_url if here != detail_url else None,
@@ -114,8 +114,8 @@ def ride_step(request, pk, step):
                 return response
             messages.success(request, step_spec.done)
             if still_mine and ride.is_open:
-                return redirect("drive:ride_detail", pk=ride.pk)
-            return redirect("drive:home")
+                return redirect("fleet:ride_detail", pk=ride.pk)
+            return redirect("fleet:home")
     ride = selectors.driver_ride(request.user, pk)  # as it is now, for the card
     bound = {step_spec.move: form} if form is not None else {}
     context = card_context(request, ride, bound=bound, error=error)
@@ -146,7 +146,7 @@ def duty(request):
         messages.error(request, "Your vehicle isn't set up yet. Operations will add it.")
     if request.htmx:
         return render(request, "fleet/home.html#duty", {"profile": profile})
-    return redirect("drive:home")
+    return redirect("fleet:home")
 
 
 @driver_required

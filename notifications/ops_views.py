@@ -5,12 +5,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
+from core.htmx import render_partial
+from core.pagination import paginate, query_without_page
 from notifications import selectors, services
 from notifications.forms import OpsNotificationFilterForm
 from notifications.models import Notification
 from project.accounts.policies import admin_required
-from project.errors import DomainError
-from project.htmx import paginate, query_without_page, render_partial
 
 
 @admin_required
@@ -68,4 +69,4 @@ def notification_retry(request, pk):
         messages.success(request, f"Message #{notification.pk} is queued again.")
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         return redirect(next_url)
-    return redirect("ops_notifications:detail", pk=notification.pk)
+    return redirect("notifications_ops:detail", pk=notification.pk)

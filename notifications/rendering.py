@@ -18,9 +18,9 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 
 from bookings.models import Ride
+from core.money import format_money
 from notifications.kinds import Audience, spec_for
 from notifications.triggers import Planned
-from project.accounts.templatetags.ui import money
 
 LAYOUTS = {
     "subject": "notifications/email/subject.txt",
@@ -74,11 +74,11 @@ def _ride_details(ride: Ride, tz, audience: Audience) -> list[tuple[str, str]]:
 def _fare(ride: Ride, charged: tuple[int, str] | None) -> dict:
     """The fare breakdown as quoted, and what was actually taken when billing says so."""
     currency = ride.quote.get("currency") or ride.currency
-    lines = [(line["label"], money(line["cents"], currency)) for line in ride.quote.get("lines", [])]
+    lines = [(line["label"], format_money(line["cents"], currency)) for line in ride.quote.get("lines", [])]
     return {
         "lines": lines,
-        "total": money(ride.price_cents, ride.currency),
-        "charged": money(*charged) if charged else "",
+        "total": format_money(ride.price_cents, ride.currency),
+        "charged": format_money(*charged) if charged else "",
     }
 
 
@@ -90,7 +90,7 @@ def message_context(planned: Planned, ride: Ride) -> dict:
         ride_url = absolute(reverse("bookings:ride_detail", args=[ride.pk]))
         preferences_url = absolute(reverse("notifications:preferences"))
     else:
-        ride_url = absolute(reverse("drive:home"))
+        ride_url = absolute(reverse("fleet:home"))
         preferences_url = ""
     facts = dict(planned.facts)
     context = {
@@ -103,7 +103,7 @@ def message_context(planned: Planned, ride: Ride) -> dict:
         "pickup": ride.pickup_address,
         "dropoff": ride.dropoff_address,
         "driver_name": ride.driver.name if ride.driver_id else "",
-        "price": money(ride.price_cents, ride.currency),
+        "price": format_money(ride.price_cents, ride.currency),
         "ride_url": ride_url,
         "button_url": ride_url,
         "preferences_url": preferences_url,
@@ -116,7 +116,7 @@ def message_context(planned: Planned, ride: Ride) -> dict:
         context["fare"] = _fare(ride, facts.pop("charged"))
     if "refunded" in facts:
         refunded = facts.pop("refunded")
-        context["refunded"] = money(*refunded) if refunded else ""
+        context["refunded"] = format_money(*refunded) if refunded else ""
     if "old_scheduled_at" in facts:
         context["old_when"] = local_when(facts.pop("old_scheduled_at"), tz)
     if "pay_url" in facts:

@@ -5,11 +5,11 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from core.htmx import render_partial
 from notifications import services
 from notifications.forms import PreferencesForm
 from notifications.kinds import customer_sms_choices
 from project.accounts.policies import customer_required
-from project.htmx import render_partial
 
 
 @customer_required

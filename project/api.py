@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
 
-from project.api_support import TextParser, install_error_handlers
+from core.api import TextParser, install_error_handlers
 
 
 def docs_access(view):

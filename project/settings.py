@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_q",
     "ninja",  # serves the API docs (Swagger UI) from our static files, not a CDN
+    "core",
     "project.accounts",
     "bookings",
     "fleet",

@@ -106,11 +106,11 @@ def run(n_drivers, n_rides):
     admin = User.objects.create_user("ops@bench.example", "x", name="Ops", role=User.Role.ADMIN)
     client.force_login(admin)
     timed(
-        f"GET /ops/dispatch/rides/<id>/ (assign page, {n_drivers} drivers)",
-        lambda: client.get(f"/ops/dispatch/rides/{target.pk}/"),
+        f"GET /ops/fleet/dispatch/rides/<id>/ (assign page, {n_drivers} drivers)",
+        lambda: client.get(f"/ops/fleet/dispatch/rides/{target.pk}/"),
         repeat=10,
     )
-    timed("GET /ops/dispatch/", lambda: client.get("/ops/dispatch/"), repeat=10)
+    timed("GET /ops/fleet/dispatch/", lambda: client.get("/ops/fleet/dispatch/"), repeat=10)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from project.dates import day_bounds
+from core.dates import day_bounds
 
 NY = ZoneInfo("America/New_York")
 

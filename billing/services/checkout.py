@@ -36,8 +36,8 @@ from billing.services import ledger
 from billing.services.reconcile import apply_intent
 from bookings.models import OPEN_STATUSES, Ride, RideStatus
 from bookings.services import ride_expire
-from project.accounts.templatetags.ui import money
-from project.errors import DomainError
+from core.errors import DomainError
+from core.money import format_money
 
 PS = PaymentStatus
 UNAVAILABLE = "We can't reach our payment provider right now. Please try again in a minute."
@@ -179,7 +179,7 @@ def _use_saved_card(ride: Ride, payment: Payment, by) -> Transaction | None:
 
 def _step_after(ride: Ride, payment: Payment) -> CheckoutStep:
     ride.refresh_from_db()
-    amount = money(payment.amount_cents, payment.currency)
+    amount = format_money(payment.amount_cents, payment.currency)
     if payment.status == PS.AUTHORIZED:
         return CheckoutStep(
             "paid", payment, message=f"{amount} is held on {payment.card_label}. We charge it after the ride."

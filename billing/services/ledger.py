@@ -30,8 +30,8 @@ from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Stripe
 from billing.signals import payment_changed
 from bookings.models import Ride, RideStatus
 from bookings.services import ride_clear_flag, ride_confirm, ride_flag
-from project.accounts.templatetags.ui import money
-from project.errors import DomainError
+from core.errors import DomainError
+from core.money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def hold_succeeded(txn: Transaction, intent: Intent) -> None:
         )
         if txn.source == Source.RIDE:
             return  # a hold placed to take a fee or the fare right away; settlement captures it next
-        note = f"{money(intent.amount, payment.currency)} held on {payment.card_label}."
+        note = f"{format_money(intent.amount, payment.currency)} held on {payment.card_label}."
         if secure_ride(payment, note):
             announce("authorized", txn, payment.ride_id)
         else:
@@ -248,7 +248,7 @@ def hold_failed(txn: Transaction, message: str) -> None:
         if _customer_present(txn):
             return  # the customer sees the message at checkout and tries again
         ride = Ride.objects.only("status").get(pk=txn.ride_id)
-        amount = money(txn.amount_cents, txn.currency)
+        amount = format_money(txn.amount_cents, txn.currency)
         if ride.is_open:
             flag(
                 ride.pk, f"card hold of {amount} failed: {message} The customer is asked to pay on the site."
@@ -362,7 +362,7 @@ def capture_failed(txn: Transaction, message: str) -> None:
         status=Status.FAILED,
         error=message,
         then=lambda payment: flag(
-            txn.ride_id, f"{what} of {money(txn.amount_cents, txn.currency)} failed: {message}"
+            txn.ride_id, f"{what} of {format_money(txn.amount_cents, txn.currency)} failed: {message}"
         ),
     )
 
@@ -378,7 +378,7 @@ def void_succeeded(txn: Transaction) -> None:
 
 
 def void_failed(txn: Transaction, message: str) -> None:
-    amount = money(txn.amount_cents, txn.currency)
+    amount = format_money(txn.amount_cents, txn.currency)
     _close(
         txn,
         status=Status.FAILED,

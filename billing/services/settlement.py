@@ -23,8 +23,8 @@ from billing.services import ledger
 from billing.services.checkout import hold_later, payment_place_hold
 from bookings.models import Ride, RideEvent
 from bookings.pricing import cancellation_terms
-from project.accounts.templatetags.ui import money
-from project.errors import DomainError
+from core.errors import DomainError
+from core.money import format_money
 
 PS = PaymentStatus
 Kind, Status, Source = Transaction.Kind, Transaction.Status, Transaction.Source
@@ -96,8 +96,8 @@ def settle_completion(*, ride: Ride) -> None:
     if payment.status == PS.CAPTURED and payment.captured_cents < ride.price_cents:
         ledger.flag(
             ride.pk,
-            f"captured {money(payment.captured_cents, ride.currency)} of "
-            f"{money(ride.price_cents, ride.currency)}: the hold was smaller than the fare.",
+            f"captured {format_money(payment.captured_cents, ride.currency)} of "
+            f"{format_money(ride.price_cents, ride.currency)}: the hold was smaller than the fare.",
         )
 
 
@@ -194,7 +194,7 @@ def payment_refund(*, payment: Payment, amount_cents: int, reason: str, by, requ
         available = refundable_cents(locked)
         if amount_cents > available:
             message = (
-                f"You can refund at most {money(available, locked.currency)}."
+                f"You can refund at most {format_money(available, locked.currency)}."
                 if available > 0
                 else "Nothing is left to refund on this payment."
             )

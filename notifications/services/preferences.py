@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from notifications.kinds import customer_sms_choices
 from notifications.models import Channel, Notification, NotificationPreference, Status
-from project.errors import DomainError
 
 # Twilio's opt-out and opt-in words (single-word replies, any case).
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}

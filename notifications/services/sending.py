@@ -10,6 +10,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import DomainError
 from notifications import channels, triggers
 from notifications.channels import SendError
 from notifications.kinds import Kind, spec_for
@@ -18,7 +19,6 @@ from notifications.rendering import absolute
 from notifications.services.dispatch import enqueue_on_commit
 from notifications.services.preferences import preferences_of, sms_opt_out
 from notifications.triggers import REMINDER_STATUSES
-from project.errors import DomainError
 
 logger = logging.getLogger("notifications")
 
@@ -62,7 +62,7 @@ def _current_address(notification: Notification) -> str:
 
 def _deliver(notification: Notification) -> channels.SendResult:
     if notification.channel == Channel.SMS:
-        callback = absolute(reverse("twilio:status")) if settings.TWILIO_STATUS_CALLBACKS else None
+        callback = absolute(reverse("notifications_webhooks:twilio_status")) if settings.TWILIO_STATUS_CALLBACKS else None
         return channels.sms_backend().send(
             to=notification.to, body=notification.message, status_callback=callback
         )

@@ -10,9 +10,10 @@ from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 from pydantic import Field
 
+from core.api import AUTH_ERRORS, ErrorOut, invalid, throttle
 from project.accounts import services, tokens
+from project.accounts.api_auth import any_user
 from project.accounts.forms import ApiProfileForm, ApiRegisterForm
-from project.api_support import AUTH_ERRORS, ErrorOut, any_user, invalid, throttle
 
 router = Router(tags=["accounts"])
 

@@ -4,8 +4,8 @@ from project.accounts.models import User
 
 PORTAL_HOME = {
     User.Role.CUSTOMER: "bookings:ride_list",
-    User.Role.DRIVER: "drive:home",
-    User.Role.ADMIN: "ops:home",
+    User.Role.DRIVER: "fleet:home",
+    User.Role.ADMIN: "ops_home",
 }
 
 

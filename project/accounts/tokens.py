@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from project.accounts.models import RefreshToken, User
-from project.errors import DomainError
 
 ALGORITHM = "HS256"
 

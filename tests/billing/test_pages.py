@@ -16,8 +16,8 @@ from tests.conftest import CustomerFactory, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 
-PAYMENTS = reverse("billing:ops_payments")
-CSV_URL = reverse("billing:ops_payments_csv")
+PAYMENTS = reverse("billing_ops:payments")
+CSV_URL = reverse("billing_ops:payments_csv")
 
 
 def ledger_row(ride, kind="capture", status="succeeded", amount=2500, **fields):
@@ -53,7 +53,7 @@ def test_payments_page_lists_the_ledger_with_totals(admin_client):
     assert "3 ledger rows" in html and "1 failed" in html
     assert "$30.00" in html and "$25.00" in html  # charged, net
     assert "Late pickup" in html and "No such charge" in html
-    assert f'href="{reverse("ops:ride_detail", args=[ride.pk])}"' in html
+    assert f'href="{reverse("bookings_ops:ride_detail", args=[ride.pk])}"' in html
     assert f'href="{PAYMENTS}"' in html  # the "Payments" link in the ops navigation
 
 
@@ -168,16 +168,16 @@ def test_receipt_is_the_customers_own(client, other_customer, driver, charged_ri
 
 
 def test_ops_ride_page_shows_the_money_trail_and_refund_form(admin_client, charged_ride):
-    html = admin_client.get(reverse("ops:ride_detail", args=[charged_ride.pk])).content.decode()
+    html = admin_client.get(reverse("bookings_ops:ride_detail", args=[charged_ride.pk])).content.decode()
 
     assert 'id="ride-money"' in html and 'aria-label="Money trail"' in html
     assert html.count("money-trail-row") == 3
     assert "up to $25.00" in html  # captured $29.73 − refunded $4.73
-    assert reverse("billing:ops_refund", args=[charged_ride.pk]) in html
+    assert reverse("billing_ops:refund", args=[charged_ride.pk]) in html
 
 
 def test_ops_money_fragment(client, admin_user, customer, charged_ride):
-    url = reverse("billing:ops_ride_money", args=[charged_ride.pk])
+    url = reverse("billing_ops:ride_money", args=[charged_ride.pk])
     client.force_login(admin_user)
     assert client.get(url).content.decode().lstrip().startswith('<section class="card')
     client.force_login(customer)

@@ -12,7 +12,7 @@ from billing.forms import RefundForm
 from billing.gateway import get_gateway
 from billing.models import PaymentStatus, Transaction
 from bookings.models import RideStatus
-from project.errors import DomainError
+from core.errors import DomainError
 from tests.billing.fixtures import denied
 from tests.billing.test_settlement import drive_to
 
@@ -41,7 +41,7 @@ def refund_form(payment, amount: str, reason: str = "Driver was 20 minutes late"
 
 
 def refund_url(payment):
-    return reverse("billing:ops_refund", args=[payment.ride_id])
+    return reverse("billing_ops:refund", args=[payment.ride_id])
 
 
 def stripe_refunds(payment):
@@ -53,7 +53,7 @@ def test_partial_then_full_refund(admin_client, admin_user, captured, committed,
     with committed():
         response = admin_client.post(refund_url(captured), refund_form(captured, "5.00"))
 
-    assert response.url == reverse("ops:ride_detail", args=[captured.ride_id])
+    assert response.url == reverse("bookings_ops:ride_detail", args=[captured.ride_id])
     first = captured.transactions.get(kind="refund")
     assert (first.status, first.amount_cents, first.initiated_by, first.source) == (
         "succeeded",
@@ -195,7 +195,7 @@ def test_only_operations_refund(request, client_name, expected, captured):
 
 
 def test_a_payment_of_another_ride_is_not_found(admin_client, captured, ride):
-    response = admin_client.post(reverse("billing:ops_refund", args=[ride.pk]), refund_form(captured, "1.00"))
+    response = admin_client.post(reverse("billing_ops:refund", args=[ride.pk]), refund_form(captured, "1.00"))
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert not Transaction.objects.filter(kind="refund").exists()

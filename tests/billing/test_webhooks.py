@@ -23,7 +23,7 @@ from tests.billing.fixtures import NEEDS_3DS, WEBHOOK_SECRET
 pytestmark = pytest.mark.django_db
 
 PS = PaymentStatus
-URL = reverse("billing:stripe_webhook")
+URL = reverse("billing_webhooks:stripe")
 
 
 def event(type_: str, obj: dict, event_id: str | None = None) -> dict:

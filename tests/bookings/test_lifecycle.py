@@ -8,7 +8,7 @@ import pytest
 from bookings import services
 from bookings.lifecycle import MOVES, Actor, allowed_moves
 from bookings.models import DRIVER_HELD_STATUSES, RideEvent, RideStatus
-from project.errors import DomainError
+from core.errors import DomainError
 from tests.conftest import DriverFactory, make_ride
 
 pytestmark = pytest.mark.django_db

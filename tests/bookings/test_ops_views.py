@@ -11,7 +11,7 @@ from tests.conftest import CustomerFactory, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 
-OPS_URLS = ["ops:home", "ops:ride_list"]
+OPS_URLS = ["ops_home", "bookings_ops:ride_list"]
 
 
 @pytest.mark.parametrize("name", OPS_URLS)
@@ -22,7 +22,7 @@ def test_ops_is_for_admins_only(client, name, role_fixture, request):
 
 
 def test_ops_ride_actions_are_for_admins_only(customer_client, ride):
-    for name in ("ops:ride_detail", "ops:ride_cancel", "ops:ride_clear_flag"):
+    for name in ("bookings_ops:ride_detail", "bookings_ops:ride_cancel", "bookings_ops:ride_clear_flag"):
         url = reverse(name, args=[ride.pk])
         assert customer_client.post(url).status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.METHOD_NOT_ALLOWED)
     ride.refresh_from_db()
@@ -30,11 +30,11 @@ def test_ops_ride_actions_are_for_admins_only(customer_client, ride):
 
 
 def test_ops_anonymous_goes_to_login(client):
-    assert client.get(reverse("ops:home")).url.startswith(reverse("account_login"))
+    assert client.get(reverse("ops_home")).url.startswith(reverse("account_login"))
 
 
 def rides_listed(admin_client, **params):
-    response = admin_client.get(reverse("ops:ride_list"), params)
+    response = admin_client.get(reverse("bookings_ops:ride_list"), params)
     assert response.status_code == HTTPStatus.OK
     return {ride.pk for ride in response.context["page_obj"]}
 
@@ -69,13 +69,13 @@ def test_ops_ride_table_filters_and_searches(admin_client):
 
 
 def test_ops_ride_table_ignores_bad_filters(admin_client, ride):
-    response = admin_client.get(reverse("ops:ride_list"), {"status": "nonsense", "date_from": "yesterday"})
+    response = admin_client.get(reverse("bookings_ops:ride_list"), {"status": "nonsense", "date_from": "yesterday"})
     assert response.status_code == HTTPStatus.OK
     assert response.context["form"].errors
 
 
 def test_ops_ride_table_htmx_fragment(admin_client, ride):
-    response = admin_client.get(reverse("ops:ride_list"), headers={"HX-Request": "true"})
+    response = admin_client.get(reverse("bookings_ops:ride_list"), headers={"HX-Request": "true"})
     assert response.content.decode().lstrip().startswith('<div id="ride-table">')
 
 
@@ -89,7 +89,7 @@ def test_ops_ride_table_query_count_is_flat(admin_client, count, django_assert_m
             scheduled_at=timezone.now() + timedelta(days=2, hours=3 * n),
         )
     with django_assert_max_num_queries(4):
-        admin_client.get(reverse("ops:ride_list"))
+        admin_client.get(reverse("bookings_ops:ride_list"))
 
 
 @pytest.mark.parametrize("count", [5, 50])
@@ -98,13 +98,13 @@ def test_ops_home_query_count_is_flat(admin_client, count, django_assert_max_num
         ride = make_ride(scheduled_at=timezone.now() + timedelta(minutes=150 + n))
         ride_flag(ride=ride, reason="check")
     with django_assert_max_num_queries(5):
-        assert admin_client.get(reverse("ops:home")).status_code == HTTPStatus.OK
+        assert admin_client.get(reverse("ops_home")).status_code == HTTPStatus.OK
 
 
 def test_ops_ride_detail_and_cancel_never_charges(admin_client, ride):
-    page = admin_client.get(reverse("ops:ride_detail", args=[ride.pk])).content.decode()
+    page = admin_client.get(reverse("bookings_ops:ride_detail", args=[ride.pk])).content.decode()
     assert "never charges the customer" in page
-    admin_client.post(reverse("ops:ride_cancel", args=[ride.pk]), {"reason": "Storm warning"})
+    admin_client.post(reverse("bookings_ops:ride_cancel", args=[ride.pk]), {"reason": "Storm warning"})
     ride.refresh_from_db()
     assert ride.status == RideStatus.CANCELLED
     event = ride.events.get(action="cancel")
@@ -113,10 +113,10 @@ def test_ops_ride_detail_and_cancel_never_charges(admin_client, ride):
 
 def test_ops_clear_flag(admin_client, ride):
     ride_flag(ride=ride, reason="Card declined")
-    admin_client.post(reverse("ops:ride_clear_flag", args=[ride.pk]))
+    admin_client.post(reverse("bookings_ops:ride_clear_flag", args=[ride.pk]))
     ride.refresh_from_db()
     assert ride.attention == ""
 
 
 def test_ops_ride_detail_404_for_unknown_ride(admin_client):
-    assert admin_client.get(reverse("ops:ride_detail", args=[999999])).status_code == HTTPStatus.NOT_FOUND
+    assert admin_client.get(reverse("bookings_ops:ride_detail", args=[999999])).status_code == HTTPStatus.NOT_FOUND

@@ -12,7 +12,7 @@ from PIL import Image
 from bookings import services
 from bookings.models import RideStatus
 from bookings.photos import clean_ride_photo
-from project.errors import DomainError
+from core.errors import DomainError
 from tests.conftest import CustomerFactory, DriverFactory, make_ride
 
 pytestmark = pytest.mark.django_db

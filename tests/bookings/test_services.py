@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from bookings import hooks, services
 from bookings.models import Pet, Ride, RideEvent, RideStatus
-from project.errors import DomainError
+from core.errors import DomainError
 from tests.conftest import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db

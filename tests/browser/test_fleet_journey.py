@@ -250,13 +250,13 @@ def test_driver_portal_and_dispatch_pages_look_finished(
     ops = new_context(viewport).new_page()
     login(ops, scene["admin"])
     for path, name in [
-        ("/ops/dispatch/", "ops-dispatch"),
-        (f"/ops/dispatch/rides/{ride.pk}/", "ops-assign"),
+        ("/ops/fleet/dispatch/", "ops-dispatch"),
+        (f"/ops/fleet/dispatch/rides/{ride.pk}/", "ops-assign"),
         (f"/ops/rides/{flagged.pk}/", "ops-ride-unassigned"),
         (f"/ops/rides/{assigned.pk}/", "ops-ride-assigned"),
-        ("/ops/drivers/", "ops-drivers"),
-        (f"/ops/drivers/{dana.pk}/", "ops-driver-edit"),
-        ("/ops/drivers/new/", "ops-driver-new"),
+        ("/ops/fleet/drivers/", "ops-drivers"),
+        (f"/ops/fleet/drivers/{dana.pk}/", "ops-driver-edit"),
+        ("/ops/fleet/drivers/new/", "ops-driver-new"),
     ]:
         ops.goto(f"{live_server.url}{path}")
         ops.wait_for_load_state("networkidle")

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from bookings import services as rides
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
+from core.errors import DomainError
 from fleet import services
-from project.errors import DomainError
 from tests.conftest import AdminFactory, CustomerFactory, PetFactory, make_ride
 from tests.fleet.conftest import NEAR, on_duty_driver
 

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import Pet, RideEvent, RideStatus
+from core.errors import DomainError
 from fleet import services
 from fleet.dispatch import candidates, eligible_candidates
 from fleet.models import CrateSize
-from project.errors import DomainError
 from tests.conftest import make_ride
 from tests.fleet.conftest import FAR, NEAR, DriverProfileFactory, on_duty_driver
 

@@ -19,7 +19,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def step_url(ride, step):
-    return reverse("drive:ride_step", args=[ride.pk, step])
+    return reverse("fleet:ride_step", args=[ride.pk, step])
 
 
 def png(name="handover.png"):
@@ -40,7 +40,7 @@ def assigned(fleet_driver, customer):
 
 
 def test_next_ride_card_has_what_the_driver_needs_at_the_kerb(driver_client, assigned, customer):
-    page = driver_client.get(reverse("drive:home")).content.decode()
+    page = driver_client.get(reverse("fleet:home")).content.decode()
     for expected in [
         "Next ride",
         "Biscuit",
@@ -77,7 +77,7 @@ def test_board_groups_rides_and_shows_done_ones_from_today(driver_client, fleet_
         accepted_at=now,
     )
     done = make_ride(customer=customer, status=RideStatus.COMPLETED, driver=fleet_driver, scheduled_at=now)
-    board = driver_client.get(reverse("drive:home")).context["board"]
+    board = driver_client.get(reverse("fleet:home")).context["board"]
     assert board.current == under_way
     assert board.waiting == [unanswered]
     assert board.upcoming == [later]
@@ -86,20 +86,20 @@ def test_board_groups_rides_and_shows_done_ones_from_today(driver_client, fleet_
 
 def test_board_shows_only_the_drivers_own_rides(driver_client, assigned, other_fleet_driver, customer):
     mine_not = make_ride(customer=customer, status=RideStatus.ASSIGNED, driver=other_fleet_driver)
-    page = driver_client.get(reverse("drive:home")).content.decode()
+    page = driver_client.get(reverse("fleet:home")).content.decode()
     assert f"ride #{assigned.pk}" in page
     assert f"#{mine_not.pk}" not in page
 
 
 def test_the_board_polls_cheaply(driver_client, assigned):
-    first = driver_client.get(reverse("drive:home"))
+    first = driver_client.get(reverse("fleet:home"))
     version = first.context["board"].version
-    unchanged = driver_client.get(reverse("drive:home"), {"v": version}, **HTMX)
+    unchanged = driver_client.get(reverse("fleet:home"), {"v": version}, **HTMX)
     assert unchanged.status_code == HTTPStatus.NO_CONTENT  # htmx leaves the page alone
 
     assigned.accepted_at = timezone.now()
     assigned.save()  # what dispatch or a step would change
-    changed = driver_client.get(reverse("drive:home"), {"v": version}, **HTMX)
+    changed = driver_client.get(reverse("fleet:home"), {"v": version}, **HTMX)
     assert changed.status_code == HTTPStatus.OK
     body = changed.content.decode()
     assert body.lstrip().startswith('<div id="drive-board"') and "<html" not in body
@@ -120,13 +120,13 @@ def test_board_queries_do_not_grow_with_rides(
             scheduled_at=start + timedelta(hours=2 * i),
         )
     with django_assert_max_num_queries(8):
-        response = driver_client.get(reverse("drive:home"))
+        response = driver_client.get(reverse("fleet:home"))
     assert len(response.context["board"].waiting) == count - 1
 
 
 def test_a_driver_without_a_vehicle_sees_why(client, driver):
     client.force_login(driver)
-    page = client.get(reverse("drive:home")).content.decode()
+    page = client.get(reverse("fleet:home")).content.decode()
     assert "Your vehicle isn't set up yet" in page
     assert "No rides for you yet" in page
 
@@ -160,14 +160,14 @@ def test_a_ride_through_every_step_with_htmx(driver_client, assigned, fleet_driv
 def test_steps_work_as_plain_form_posts(driver_client, assigned):
     response = driver_client.post(step_url(assigned, "accept"))
     assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == reverse("drive:ride_detail", args=[assigned.pk])
+    assert response["Location"] == reverse("fleet:ride_detail", args=[assigned.pk])
     page = driver_client.get(response["Location"]).content.decode()
     assert "Ride accepted." in page and "On my way to pickup" in page
 
 
 def test_declining_returns_the_ride_to_dispatch(driver_client, assigned, auto_dispatch_off):
     response = driver_client.post(step_url(assigned, "decline"), {"reason": "Flat tyre"})
-    assert response["Location"] == reverse("drive:home")
+    assert response["Location"] == reverse("fleet:home")
     assigned.refresh_from_db()
     assert (assigned.status, assigned.driver) == (RideStatus.CONFIRMED, None)
     assert assigned.events.get(action="decline").note == "Flat tyre"
@@ -179,7 +179,7 @@ def test_declining_with_htmx_replaces_the_card(driver_client, assigned, auto_dis
     assert "Ride declined" in response.content.decode() and "off your list" in response.content.decode()
     assert json.loads(response["HX-Trigger"]) == {"ride-stepped": {}, "rides-changed": {}}
     assert (
-        driver_client.get(reverse("drive:ride_detail", args=[assigned.pk])).status_code
+        driver_client.get(reverse("fleet:ride_detail", args=[assigned.pk])).status_code
         == HTTPStatus.NOT_FOUND
     )
 
@@ -255,7 +255,7 @@ def test_no_show_needs_a_reason_and_records_it(driver_client, fleet_driver, cust
 
 def test_another_drivers_ride_is_404(client, other_fleet_driver, assigned):
     client.force_login(other_fleet_driver)
-    assert client.get(reverse("drive:ride_detail", args=[assigned.pk])).status_code == HTTPStatus.NOT_FOUND
+    assert client.get(reverse("fleet:ride_detail", args=[assigned.pk])).status_code == HTTPStatus.NOT_FOUND
     for step in ["accept", "decline", "start"]:
         assert client.post(step_url(assigned, step)).status_code == HTTPStatus.NOT_FOUND
     assigned.refresh_from_db()
@@ -265,11 +265,11 @@ def test_another_drivers_ride_is_404(client, other_fleet_driver, assigned):
 @pytest.mark.parametrize(
     ("method", "url"),
     [
-        ("get", lambda ride: reverse("drive:home")),
-        ("get", lambda ride: reverse("drive:ride_detail", args=[ride.pk])),
+        ("get", lambda ride: reverse("fleet:home")),
+        ("get", lambda ride: reverse("fleet:ride_detail", args=[ride.pk])),
         ("post", lambda ride: step_url(ride, "accept")),
-        ("post", lambda ride: reverse("drive:duty")),
-        ("post", lambda ride: reverse("drive:position")),
+        ("post", lambda ride: reverse("fleet:duty")),
+        ("post", lambda ride: reverse("fleet:position")),
     ],
 )
 def test_customers_and_admins_get_403_on_driver_endpoints(
@@ -285,7 +285,7 @@ def test_customers_and_admins_get_403_on_driver_endpoints(
 def test_anonymous_users_are_sent_to_login(client, assigned):
     response = client.post(step_url(assigned, "accept"))
     assert response.status_code == HTTPStatus.FOUND and "/accounts/login/" in response["Location"]
-    htmx = client.get(reverse("drive:home"), **HTMX)
+    htmx = client.get(reverse("fleet:home"), **HTMX)
     assert "/accounts/login/" in htmx["HX-Redirect"]
 
 
@@ -298,15 +298,15 @@ def test_unknown_steps_and_wrong_methods(driver_client, assigned):
 
 
 def test_drivers_toggle_their_duty(driver_client, fleet_driver, auto_dispatch_off):
-    response = driver_client.post(reverse("drive:duty"), {"on_duty": "0"}, **HTMX)
+    response = driver_client.post(reverse("fleet:duty"), {"on_duty": "0"}, **HTMX)
     assert "Off duty" in response.content.decode() and "Go on duty" in response.content.decode()
     assert not DriverProfile.objects.get(pk=fleet_driver.pk).on_duty
-    driver_client.post(reverse("drive:duty"), {"on_duty": "1"})
+    driver_client.post(reverse("fleet:duty"), {"on_duty": "1"})
     assert DriverProfile.objects.get(pk=fleet_driver.pk).on_duty
 
 
 def test_position_is_kept_only_during_a_ride(driver_client, fleet_driver, customer):
-    url = reverse("drive:position")
+    url = reverse("fleet:position")
     refused = driver_client.post(url, {"lat": "40.7", "lng": "-73.9"})
     assert refused.status_code == HTTPStatus.CONFLICT
     assert "only shared while you are on a ride" in refused.json()["error"]
@@ -326,6 +326,6 @@ def test_position_is_kept_only_during_a_ride(driver_client, fleet_driver, custom
 @pytest.mark.parametrize("data", [{"lat": "91", "lng": "0"}, {"lat": "x", "lng": "1"}, {"lng": "1"}])
 def test_bad_positions_are_refused(data, driver_client, fleet_driver, customer):
     make_ride(customer=customer, status=RideStatus.EN_ROUTE, driver=fleet_driver)
-    response = driver_client.post(reverse("drive:position"), data)
+    response = driver_client.post(reverse("fleet:position"), data)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert DriverProfile.objects.get(pk=fleet_driver.pk).position_at is None

@@ -103,7 +103,7 @@ def test_assigning_from_the_queue(admin_client, ride, fleet_driver, admin_user):
 
 
 def test_assigning_goes_back_to_the_ride_page_but_never_off_site(admin_client, ride, fleet_driver):
-    ride_page = reverse("ops:ride_detail", args=[ride.pk])
+    ride_page = reverse("bookings_ops:ride_detail", args=[ride.pk])
     response = admin_client.post(
         reverse("fleet_ops:assign", args=[ride.pk]),
         {"driver": fleet_driver.pk, "next": "https://evil.example/"},
@@ -143,7 +143,7 @@ def test_reassign_and_unassign_from_the_ride_page(admin_client, fleet_driver, ot
     ride.refresh_from_db()
     assert ride.driver == other_fleet_driver
     response = admin_client.post(unassign, {"reason": "Customer asked for a woman driver"})
-    assert response["Location"] == reverse("ops:ride_detail", args=[ride.pk])
+    assert response["Location"] == reverse("bookings_ops:ride_detail", args=[ride.pk])
     ride.refresh_from_db()
     assert (ride.status, ride.driver) == (RideStatus.CONFIRMED, None)
     assert ride.events.get(action="unassign").note == "Customer asked for a woman driver"
@@ -152,11 +152,11 @@ def test_reassign_and_unassign_from_the_ride_page(admin_client, fleet_driver, ot
 def test_ops_ride_page_panel_offers_the_best_drivers_then_reassign(admin_client, ride):
     nina = on_duty_driver("Near Nina", NEAR)
     on_duty_driver("Far Fred", FAR)
-    page = admin_client.get(reverse("ops:ride_detail", args=[ride.pk])).content.decode()
+    page = admin_client.get(reverse("bookings_ops:ride_detail", args=[ride.pk])).content.decode()
     assert "Best eligible drivers" in page and 'aria-label="Assign Near Nina"' in page
 
     admin_client.post(reverse("fleet_ops:assign", args=[ride.pk]), {"driver": nina.pk})
-    page = admin_client.get(reverse("ops:ride_detail", args=[ride.pk])).content.decode()
+    page = admin_client.get(reverse("bookings_ops:ride_detail", args=[ride.pk])).content.decode()
     assert "not accepted yet" in page and "Change driver" in page and "Unassign" in page
     assert re.search(r'<option value="\d+">Far Fred · [\d.]+ mi away · 0 that day</option>', page)
     assert ">Near Nina ·" not in page  # the current driver is not offered
@@ -219,7 +219,7 @@ def test_admins_create_drivers_who_set_their_password_from_the_email(
     )
     user.refresh_from_db()
     assert user.check_password("a-long-new-secret-9")
-    assert client.get(reverse("home"))["Location"] == reverse("drive:home")
+    assert client.get(reverse("home"))["Location"] == reverse("fleet:home")
     # The link works once.
     client.logout()
     assert "invalid" in client.get(path, follow=True).content.decode().lower()
@@ -264,7 +264,7 @@ def test_nobody_becomes_a_driver_by_signing_up_or_editing_their_profile(client):
     )
     user.refresh_from_db()
     assert user.role == User.Role.CUSTOMER
-    assert client.get(reverse("drive:home")).status_code == HTTPStatus.FORBIDDEN
+    assert client.get(reverse("fleet:home")).status_code == HTTPStatus.FORBIDDEN
 
 
 def test_editing_a_driver_and_their_vehicle(admin_client, fleet_driver, auto_dispatch_off):

@@ -15,7 +15,7 @@ from tests.conftest import CustomerFactory, make_ride
 pytestmark = pytest.mark.django_db
 
 PREFERENCES = reverse("notifications:preferences")
-OPS_LIST = reverse("ops_notifications:list")
+OPS_LIST = reverse("notifications_ops:list")
 
 
 # --- Preferences -----------------------------------------------------------------
@@ -112,7 +112,7 @@ def failed_sms(ride) -> Notification:
 @pytest.mark.parametrize("name", ["list", "detail", "retry"])
 def test_back_office_pages_are_for_admins_only(client, customer, driver, ride, name):
     sms = failed_sms(ride)
-    url = OPS_LIST if name == "list" else reverse(f"ops_notifications:{name}", args=[sms.pk])
+    url = OPS_LIST if name == "list" else reverse(f"notifications_ops:{name}", args=[sms.pk])
     method = client.post if name == "retry" else client.get
     assert method(url).status_code == HTTPStatus.FOUND  # to login
     for user in (customer, driver):
@@ -127,7 +127,7 @@ def test_list_shows_failures_with_their_error(admin_client, ride):
     html = admin_client.get(OPS_LIST).content.decode()
     assert "21211" in html and "The &#x27;To&#x27; number is not valid." in html
     assert "Retry" in html
-    assert 'href="/ops/notifications/"' in admin_client.get(reverse("ops:home")).content.decode()
+    assert 'href="/ops/notifications/"' in admin_client.get(reverse("ops_home")).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -196,7 +196,7 @@ def test_retry_re_sends_the_same_row(admin_client, admin_user, ride, committed):
     sms = failed_sms(ride)
     count = Notification.objects.count()
     with committed():
-        response = admin_client.post(reverse("ops_notifications:retry", args=[sms.pk]), {"next": OPS_LIST})
+        response = admin_client.post(reverse("notifications_ops:retry", args=[sms.pk]), {"next": OPS_LIST})
     assert response.status_code == HTTPStatus.FOUND and response.url == OPS_LIST
     sms.refresh_from_db()
     assert sms.status == Status.SENT and sms.attempts == 1 and sms.last_error == ""
@@ -208,7 +208,7 @@ def test_retry_by_htmx_swaps_the_row(admin_client, ride, committed):
     sms = failed_sms(ride)
     with committed():
         response = admin_client.post(
-            reverse("ops_notifications:retry", args=[sms.pk]), headers={"HX-Request": "true"}
+            reverse("notifications_ops:retry", args=[sms.pk]), headers={"HX-Request": "true"}
         )
     html = response.content.decode()
     # The row comes back queued (a worker sends it), with no Retry button left to press twice.
@@ -222,7 +222,7 @@ def test_only_failed_messages_can_be_retried(admin_client, ride, committed):
     with committed():
         notify(occasion=Occasion("confirm", ride.pk))
     sms = Notification.objects.get(channel="sms")
-    response = admin_client.post(reverse("ops_notifications:retry", args=[sms.pk]), follow=True)
+    response = admin_client.post(reverse("notifications_ops:retry", args=[sms.pk]), follow=True)
     assert "Only failed messages can be retried." in response.content.decode()
     sms.refresh_from_db()
     assert sms.status == Status.SENT and sms.attempts == 1
@@ -233,7 +233,7 @@ def test_retry_refuses_a_text_to_someone_who_replied_stop(admin_client, ride, cu
 
     sms = failed_sms(ride)
     NotificationPreference.objects.create(user=customer, sms_opted_out_at=timezone.now())
-    response = admin_client.post(reverse("ops_notifications:retry", args=[sms.pk]), follow=True)
+    response = admin_client.post(reverse("notifications_ops:retry", args=[sms.pk]), follow=True)
     assert "replied STOP" in response.content.decode()
     sms.refresh_from_db()
     assert sms.status == Status.FAILED
@@ -242,22 +242,22 @@ def test_retry_refuses_a_text_to_someone_who_replied_stop(admin_client, ride, cu
 def test_retry_ignores_an_outside_next_url(admin_client, ride):
     sms = failed_sms(ride)
     response = admin_client.post(
-        reverse("ops_notifications:retry", args=[sms.pk]), {"next": "https://evil.example/"}
+        reverse("notifications_ops:retry", args=[sms.pk]), {"next": "https://evil.example/"}
     )
-    assert response.url == reverse("ops_notifications:detail", args=[sms.pk])
+    assert response.url == reverse("notifications_ops:detail", args=[sms.pk])
 
 
 def test_detail_shows_the_message_and_its_attempts(admin_client, ride, committed):
     with committed():
         notify(occasion=Occasion("confirm", ride.pk))
     email = Notification.objects.get(channel="email")
-    response = admin_client.get(reverse("ops_notifications:detail", args=[email.pk]))
+    response = admin_client.get(reverse("notifications_ops:detail", args=[email.pk]))
     html = response.content.decode()
     assert email.subject.replace("'", "&#x27;") in html
     assert "srcdoc=" in html and "sandbox" in html
     assert "Sent" in html and " ms" in html
     assert (
-        admin_client.get(reverse("ops_notifications:detail", args=[999999])).status_code
+        admin_client.get(reverse("notifications_ops:detail", args=[999999])).status_code
         == HTTPStatus.NOT_FOUND
     )
 
@@ -265,5 +265,5 @@ def test_detail_shows_the_message_and_its_attempts(admin_client, ride, committed
 def test_ride_page_shows_its_messages(admin_client, ride, committed):
     with committed():
         notify(occasion=Occasion("confirm", ride.pk))
-    html = admin_client.get(reverse("ops:ride_detail", args=[ride.pk])).content.decode()
+    html = admin_client.get(reverse("bookings_ops:ride_detail", args=[ride.pk])).content.decode()
     assert "Messages" in html and f"?ride={ride.pk}" in html and "Booking confirmed · SMS" in html

@@ -209,5 +209,5 @@ def test_stop_from_an_unknown_number_is_harmless(client, customer, twilio):
 
 
 def test_webhook_urls(twilio):
-    assert reverse("twilio:status") == STATUS_PATH
-    assert reverse("twilio:inbound") == INBOUND_PATH
+    assert reverse("notifications_webhooks:twilio_status") == STATUS_PATH
+    assert reverse("notifications_webhooks:twilio_inbound") == INBOUND_PATH

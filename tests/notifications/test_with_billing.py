@@ -6,8 +6,8 @@ from django.core import mail
 
 from bookings import services as rides
 from bookings.models import RideStatus
+from core.money import format_money
 from notifications.models import Notification
-from project.accounts.templatetags.ui import money
 from tests.conftest import make_ride
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_paid_ride_end_to_end_messages(pet, pay, driver, admin_user, photo, comm
     payment = ride.payments.get()
     assert payment.status == "captured"
     receipt = Notification.objects.get(kind="receipt", channel="email")
-    assert money(payment.captured_cents, payment.currency) in receipt.message
+    assert format_money(payment.captured_cents, payment.currency) in receipt.message
     assert any(message.subject == receipt.subject for message in mail.outbox)
 
     from billing import services as billing
@@ -36,4 +36,4 @@ def test_paid_ride_end_to_end_messages(pet, pay, driver, admin_user, photo, comm
             payment=payment, amount_cents=300, reason="Late pickup", by=admin_user, request_key="t1"
         )
     refund = Notification.objects.get(kind="refund_issued", channel="email")
-    assert money(300, payment.currency) in refund.message
+    assert format_money(300, payment.currency) in refund.message

@@ -1,7 +1,7 @@
 """`manage.py localstripe_webhook`: have localstripe send its (signed) events to this app.
 
 Development only (scripts/run-dev runs it): real Stripe webhooks are set up in
-Stripe's dashboard with the URL /billing/webhooks/stripe/ and STRIPE_WEBHOOK_SECRET.
+Stripe's dashboard with the URL /webhooks/stripe/ and STRIPE_WEBHOOK_SECRET.
 """
 
 import json
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, wait, **options):
         if not settings.STRIPE_USES_LOCALSTRIPE:
             raise CommandError("STRIPE_SECRET_KEY is set: configure webhooks in Stripe's dashboard instead.")
-        target = f"{settings.SITE_URL}{reverse('billing:stripe_webhook')}"
+        target = f"{settings.SITE_URL}{reverse('billing_webhooks:stripe')}"
         body = json.dumps({"url": target, "secret": settings.STRIPE_WEBHOOK_SECRET}).encode()
         config = f"{settings.LOCALSTRIPE_URL}/_config/webhooks/whiskers"
         deadline = time.monotonic() + wait
