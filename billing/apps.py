@@ -7,11 +7,16 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self):
-        from billing import checks, panels, receivers  # noqa: F401  (registers checks and receivers)
-        from billing.schedules import ensure_schedules
-        from bookings import hooks
+        """Everything billing plugs into the apps below it, in one place (docs/architecture.md)."""
+        from django.core import checks as django_checks
 
-        hooks.register_payment_page(panels.checkout_url)
-        hooks.register_ride_panel("customer", panels.customer_panel)
-        hooks.register_ride_panel("ops", panels.ops_panel)
+        from billing import checks, panels, receivers
+        from billing.schedules import ensure_schedules
+        from bookings.panels import register_ride_panel
+        from bookings.signals import ride_moved
+
+        ride_moved.connect(receivers.settle_ride_move, dispatch_uid="billing.settle_ride_move")
+        register_ride_panel("customer", panels.customer_panel)
+        register_ride_panel("ops", panels.ops_panel)
+        django_checks.register(checks.stripe_keys_configured, deploy=True)
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="billing.ensure_schedules")

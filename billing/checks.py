@@ -1,8 +1,7 @@
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Warning
 
 
-@register(deploy=True)
 def stripe_keys_configured(app_configs, **kwargs):
     if settings.STRIPE_USES_LOCALSTRIPE:
         return [

@@ -4,14 +4,15 @@ the rules are the portal's (PetForm, ride_plan, the ride services)."""
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
-from bookings import hooks, selectors, services
+from bookings import selectors, services
 from bookings.forms import PetForm
-from bookings.lifecycle import allowed_moves
+from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
 from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, invalid
@@ -165,7 +166,9 @@ def _detail(request, ride: Ride) -> Ride:
     """The ride with what BookingDetailOut adds: the caller's actions, the timeline, where to pay."""
     ride.allowed_actions = allowed_moves(ride, request.auth)
     ride.timeline = list(selectors.ride_timeline(ride))
-    ride.payment_url = hooks.payment_page_url(ride) if ride.status == RideStatus.PENDING_PAYMENT else None
+    ride.payment_url = (
+        reverse(PAYMENT_STEP, args=[ride.pk]) if ride.status == RideStatus.PENDING_PAYMENT else None
+    )
     return ride
 
 
@@ -272,8 +275,7 @@ def booking_cancel(request, ride_id: Id, reason: str = Query("", max_length=500)
     ride = _my_ride(request, ride_id)
     terms = cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents)
     ride = services.ride_cancel(ride=ride, by=request.auth, reason=reason)
-    fee = terms.fee_cents if hooks.payment_required() else 0
-    return {"id": ride.pk, "status": ride.status, "fee_cents": fee, "currency": ride.currency}
+    return {"id": ride.pk, "status": ride.status, "fee_cents": terms.fee_cents, "currency": ride.currency}
 
 
 # --- Operations ---------------------------------------------------------------------

@@ -48,6 +48,10 @@ def _not_accepted_yet(message: str):
 
 C, D, A, SYS = Actor.CUSTOMER, Actor.DRIVER, Actor.ADMIN, Actor.SYSTEM
 
+# Where a new booking (PENDING_PAYMENT) is paid: billing's checkout, which "confirm"s it once the
+# card is held. Bookings knows that page by its URL name only, never by importing billing.
+PAYMENT_STEP = "billing:checkout"
+
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [

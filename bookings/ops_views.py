@@ -6,10 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from bookings import hooks, selectors, services
+from bookings import selectors, services
 from bookings.forms import OpsRideFilterForm, ReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
+from bookings.panels import ride_panels
 from core.dates import day_bounds
 from core.errors import DomainError
 from core.htmx import render_partial
@@ -84,7 +85,7 @@ def ride_detail(request, pk):
             "events": selectors.ride_timeline(ride),
             "moves": allowed_moves(ride, request.user),
             "cancel_form": ReasonForm(),
-            "panels": hooks.ride_panels("ops", request, ride),
+            "panels": ride_panels("ops", request, ride),
         },
     )
 

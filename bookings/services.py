@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bookings import hooks
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for
 from bookings.models import OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
@@ -199,7 +198,7 @@ def _apply_move(
 
 
 def ride_book(*, customer, plan: RidePlan, notes: str = "") -> Ride:
-    """Create a booking. It waits for payment, or is confirmed at once when none is required."""
+    """Create a booking. It waits for payment (PAYMENT_STEP); billing confirms it once the card is held."""
     with transaction.atomic():
         ride = Ride.objects.create(
             customer=customer,
@@ -216,13 +215,11 @@ def ride_book(*, customer, plan: RidePlan, notes: str = "") -> Ride:
             data={"price_cents": ride.price_cents},
         )
         _announce(ride, event)
-        if not hooks.payment_required():
-            ride = ride_confirm(ride=ride, by=None, note="Your booking is confirmed.")
     return ride
 
 
 def ride_confirm(*, ride: Ride, by=None, note: str = "") -> Ride:
-    """Payment is secured (or not needed): the ride is on. Called by the payment step."""
+    """Payment is secured: the ride is on. Called by billing once the card is held."""
     return _apply_move(ride=ride, move="confirm", by=by, note=note or "Payment authorised.")
 
 

@@ -6,9 +6,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import hooks, selectors, services
+from bookings import selectors, services
 from bookings.forms import BookingForm, PetForm, ReasonForm, RescheduleForm
-from bookings.lifecycle import allowed_moves
+from bookings.lifecycle import PAYMENT_STEP, allowed_moves
+from bookings.panels import ride_panels
 from bookings.pricing import cancellation_terms
 from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
@@ -77,17 +78,14 @@ def ride_new(request):
     )
     if request.method == "POST" and form.is_valid():
         ride = services.ride_book(customer=request.user, plan=form.plan, notes=form.cleaned_data["notes"])
-        if payment_url := hooks.payment_page_url(ride):
-            return redirect(payment_url)
-        messages.success(request, f"Ride booked for {ride.pet.name}.")
-        return redirect("bookings:ride_detail", pk=ride.pk)
+        return redirect(PAYMENT_STEP, pk=ride.pk)
     if not form.fields["pet"].queryset.exists():
         messages.info(request, "Add your pet first, then book their ride.")
         return redirect("bookings:pet_create")
     return render(
         request,
         "bookings/ride_form.html",
-        {"form": form, "quote": form.plan and form.plan.quote, "payment_required": hooks.payment_required()},
+        {"form": form, "quote": form.plan and form.plan.quote},
     )
 
 
@@ -130,7 +128,7 @@ def _ride_context(request, ride):
         "ride": ride,
         "events": selectors.ride_timeline(ride),
         "moves": allowed_moves(ride, request.user),
-        "panels": hooks.ride_panels("customer", request, ride),
+        "panels": ride_panels("customer", request, ride),
         # The page refreshes its status, timeline and panels while the ride is open, then stops.
         "poll_seconds": None if ride.is_ended else settings.RIDE_LIVE_POLL_SECONDS,
     }

@@ -6,10 +6,11 @@ class FleetConfig(AppConfig):
     verbose_name = "Fleet"
 
     def ready(self):
-        from bookings import hooks
+        """Everything fleet plugs into the apps below it, in one place (docs/architecture.md)."""
+        from bookings.panels import register_ride_panel
         from bookings.signals import ride_moved
         from fleet import panels, receivers
 
         ride_moved.connect(receivers.dispatch_when_confirmed, dispatch_uid="fleet.auto_dispatch")
-        hooks.register_ride_panel("customer", panels.customer_panel)
-        hooks.register_ride_panel("ops", panels.ops_panel)
+        register_ride_panel("customer", panels.customer_panel)
+        register_ride_panel("ops", panels.ops_panel)

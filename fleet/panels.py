@@ -1,5 +1,5 @@
-"""Fleet's panels on the ride pages (bookings.hooks): the driver and their last position
-for the customer; assign / reassign / unassign for operations. Each checks its own access."""
+"""Fleet's panels on the ride pages (bookings.panels): the driver and their last position
+for the customer; assign / reassign / unassign for operations."""
 
 from datetime import timedelta
 
@@ -13,7 +13,7 @@ from fleet.models import DriverProfile
 
 
 def customer_panel(request, ride) -> str | None:
-    if request.user.pk != ride.customer_id or ride.driver_id is None:
+    if ride.driver_id is None:
         return None
     profile = DriverProfile.objects.filter(pk=ride.driver_id).first()
     position = selectors.position_for_ride(ride, profile)
@@ -33,8 +33,6 @@ def _choice(candidate) -> tuple[int, str]:
 
 
 def ops_panel(request, ride) -> str | None:
-    if not request.user.is_authenticated or not request.user.is_admin:
-        return None
     context = {"ride": ride, "next": request.get_full_path()}
     if ride.driver_id:
         context["profile"] = DriverProfile.objects.filter(pk=ride.driver_id).first()

@@ -1,5 +1,5 @@
 """Fleet listens to ride moves: a ride that is (again) confirmed without a driver goes to
-auto-dispatch. Receivers only queue work (bookings.signals)."""
+auto-dispatch. Receivers only queue work (bookings.signals; connected in FleetConfig.ready)."""
 
 from bookings.models import RideStatus
 from fleet.services import queue_auto_dispatch

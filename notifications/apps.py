@@ -7,10 +7,14 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
-        from bookings import hooks
-        from notifications import receivers  # noqa: F401  (connects the signal receivers)
-        from notifications.panels import ops_ride_panel
+        """Everything notifications plugs into the apps below it, in one place (docs/architecture.md)."""
+        from billing.signals import payment_changed
+        from bookings.panels import register_ride_panel
+        from bookings.signals import ride_moved
+        from notifications import panels, receivers
         from notifications.schedules import ensure_schedules
 
-        hooks.register_ride_panel("ops", ops_ride_panel)
+        ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
+        payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
+        register_ride_panel("ops", panels.ops_ride_panel)
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="notifications.schedules")

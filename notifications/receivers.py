@@ -1,23 +1,18 @@
 """How ride moves and money events reach notifications: each receiver only queues
-a task (`handle_occasion`), which calls the entry point `services.notify`."""
+a task (`handle_occasion`), which calls the entry point `services.notify`. Connected in
+NotificationsConfig.ready."""
 
-from django.dispatch import receiver
-
-from billing.signals import payment_changed
-from bookings.signals import ride_moved
 from notifications.tasks import queue_occasion
 from notifications.triggers import PLANNERS, Occasion
 
 PAYMENT_KINDS_WITH_MESSAGES = {"captured", "refunded", "action_required"}
 
 
-@receiver(ride_moved, dispatch_uid="notifications.ride_moved")
 def on_ride_moved(sender, *, ride_id, move, event_id=None, **kwargs):
     if move in PLANNERS:
         queue_occasion(Occasion(name=move, ride_id=ride_id, event_id=event_id))
 
 
-@receiver(payment_changed, dispatch_uid="notifications.payment_changed")
 def on_payment_changed(sender, *, ride_id, kind, transaction_id=None, **kwargs):
     if kind in PAYMENT_KINDS_WITH_MESSAGES:
         queue_occasion(
@@ -25,8 +20,5 @@ def on_payment_changed(sender, *, ride_id, kind, transaction_id=None, **kwargs):
                 name=f"payment:{kind}",
                 ride_id=ride_id,
                 transaction_id=transaction_id,
-                # Optional extras billing may send; otherwise the ledger row is read.
-                amount_cents=kwargs.get("amount_cents"),
-                currency=kwargs.get("currency") or "",
             )
         )

@@ -13,8 +13,7 @@ messages (kind, recipient, occurrence, facts for the wording); the entry point
 |                         |                                       | driver_ride_removed (the old)   |
 | unassign                |                                       | driver_ride_removed             |
 | start / pickup          | driver_on_the_way / picked_up         |                                 |
-| complete                | ride_completed, and the receipt when  |                                 |
-|                         | no payment step is registered         |                                 |
+| complete                | ride_completed                        |                                 |
 | no_show                 | no_show                               |                                 |
 | cancel / expire         | ride_cancelled                        | driver_ride_removed             |
 | reschedule              | ride_rescheduled                      | driver_ride_removed (if held)   |
@@ -30,12 +29,11 @@ customer is on the payment page, the driver acted themselves, "confirm" and
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
-from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
-from bookings import hooks
+from billing.models import Transaction
 from bookings.models import Ride, RideEvent, RideStatus
 from notifications.kinds import Kind
 
@@ -51,9 +49,7 @@ class Occasion:
     name: str  # a ride move, "payment:<kind>" or "reminder"
     ride_id: int
     event_id: int | None = None
-    transaction_id: int | None = None
-    amount_cents: int | None = None  # billing may pass the amount; otherwise read from its ledger
-    currency: str = ""
+    transaction_id: int | None = None  # money events: billing's ledger row
     lead_minutes: int | None = None  # reminders: how long before pickup
 
 
@@ -89,30 +85,10 @@ def driver_before(ride: Ride, event: RideEvent | None):
 
 
 def payment_amount(occasion: Occasion) -> tuple[int, str] | None:
-    """The amount of the payment behind a money event, when we can know it.
-
-    Billing may pass `amount_cents`/`currency` with the signal. Otherwise the
-    transaction row is read through the app registry (notifications never imports
-    billing's models). Without either, messages leave the amount out.
-    """
-    if occasion.amount_cents is not None:
-        return abs(int(occasion.amount_cents)), occasion.currency or "usd"  # refunds may come negative
-    if occasion.transaction_id is None:
-        return None
-    try:
-        ledger = apps.get_model("billing", "Transaction")
-    except LookupError:
-        return None
-    row = ledger.objects.filter(pk=occasion.transaction_id).first()
-    if row is None:
-        return None
-    cents = getattr(row, "amount_cents", None)
-    if cents is None and (amount := getattr(row, "amount", None)) is not None:
-        # Integer amounts are cents; a Decimal is in currency units.
-        cents = int(amount * 100) if isinstance(amount, Decimal) else int(amount)
-    if cents is None:
-        return None
-    return abs(int(cents)), str(getattr(row, "currency", "") or "usd")
+    """(cents, currency) of the ledger row behind a money event; None when there is none
+    (the message then falls back to the fare as quoted)."""
+    row = Transaction.objects.filter(pk=occasion.transaction_id).values("amount_cents", "currency").first()
+    return (row["amount_cents"], row["currency"]) if row else None
 
 
 # --- Planners -------------------------------------------------------------------
@@ -153,14 +129,6 @@ def _removal(occasion, ride, event, **facts) -> list[Planned]:
 
 def _unassigned(occasion, ride, event):
     return _removal(occasion, ride, event, why="unassigned")
-
-
-def _completed(occasion, ride, event):
-    plans = [Planned(Kind.RIDE_COMPLETED, ride.customer)]
-    if not hooks.payment_required():
-        # No payment step: nothing will be captured, so the fare as quoted is the receipt.
-        plans.append(Planned(Kind.RECEIPT, ride.customer, facts={"charged": None}))
-    return plans
 
 
 def _cancelled(occasion, ride, event):
@@ -213,7 +181,12 @@ def _refund(occasion, ride, event):
 def _payment_action(occasion, ride, event):
     occurrence = str(occasion.transaction_id or "")
     return [
-        Planned(Kind.PAYMENT_ACTION, ride.customer, occurrence, {"pay_url": hooks.payment_page_url(ride)})
+        Planned(
+            Kind.PAYMENT_ACTION,
+            ride.customer,
+            occurrence,
+            {"pay_url": reverse("billing:checkout", args=[ride.pk])},
+        )
     ]
 
 
@@ -225,7 +198,7 @@ PLANNERS: dict[str, Callable] = {
     "unassign": _unassigned,
     "start": _customer(Kind.DRIVER_ON_THE_WAY),
     "pickup": _customer(Kind.PICKED_UP),
-    "complete": _completed,
+    "complete": _customer(Kind.RIDE_COMPLETED),
     "no_show": _no_show,
     "cancel": _cancelled,
     "expire": _cancelled,

@@ -83,6 +83,35 @@ class PetFactory(factory.django.DjangoModelFactory):
     weight_lb = Decimal("24.0")
 
 
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A ride's fare held on a card, as checkout leaves it (no Stripe call: for tests that read
+    the ledger; tests of the money itself go through localstripe with the `pay` fixture)."""
+
+    class Meta:
+        model = "billing.Payment"
+
+    ride = factory.LazyFunction(lambda: make_ride())
+    status = "authorized"
+    amount_cents = factory.LazyAttribute(lambda payment: payment.ride.price_cents)
+    payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n}")
+    card_brand, card_last4 = "visa", "4242"
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    """One ledger row of a payment (default: its fare captured)."""
+
+    class Meta:
+        model = "billing.Transaction"
+
+    payment = factory.SubFactory(PaymentFactory)
+    ride = factory.LazyAttribute(lambda txn: txn.payment.ride)
+    kind = "capture"
+    status = "succeeded"
+    amount_cents = factory.LazyAttribute(lambda txn: txn.payment.amount_cents)
+    idempotency_key = factory.Sequence(lambda n: f"test-txn-{n}")
+    source = "ride"
+
+
 def make_ride(
     *,
     customer=None,
@@ -191,14 +220,3 @@ def driver_client(client, driver):
 @pytest.fixture
 def admin_client(client, admin_user):
     return _client_for(client, admin_user)
-
-
-@pytest.fixture
-def no_payment_step():
-    """Bookings are confirmed at once, as when no payment provider is registered."""
-    from bookings import hooks
-
-    saved = hooks._payment_page
-    hooks.register_payment_page(None)
-    yield
-    hooks.register_payment_page(saved)

@@ -62,7 +62,11 @@ def _current_address(notification: Notification) -> str:
 
 def _deliver(notification: Notification) -> channels.SendResult:
     if notification.channel == Channel.SMS:
-        callback = absolute(reverse("notifications_webhooks:twilio_status")) if settings.TWILIO_STATUS_CALLBACKS else None
+        callback = (
+            absolute(reverse("notifications_webhooks:twilio_status"))
+            if settings.TWILIO_STATUS_CALLBACKS
+            else None
+        )
         return channels.sms_backend().send(
             to=notification.to, body=notification.message, status_callback=callback
         )

@@ -124,7 +124,7 @@ def test_pet_with_upcoming_ride_cannot_be_deleted(customer_api, pet, ride):
 # --- Quotes and bookings ------------------------------------------------------------
 
 
-def test_quote_matches_the_booking_price(customer_api, pet, no_payment_step):
+def test_quote_matches_the_booking_price(customer_api, pet):
     body = request_body(pet)
     quote = customer_api.post("/quotes", body).json()
     assert quote["total_cents"] == sum(line["cents"] for line in quote["lines"])
@@ -158,7 +158,7 @@ def test_booking_someone_elses_pet_is_refused(customer_api, other_customer):
     assert response.json()["errors"] == {"pet": ["Choose one of your pets."]}
 
 
-def test_booking_without_offset_is_read_in_the_customers_zone(customer_api, customer, pet, no_payment_step):
+def test_booking_without_offset_is_read_in_the_customers_zone(customer_api, customer, pet):
     customer.time_zone = "America/Los_Angeles"
     customer.save()
     response = customer_api.post("/bookings", request_body(pet, scheduled_at="2026-12-02T09:30:00"))
@@ -166,13 +166,22 @@ def test_booking_without_offset_is_read_in_the_customers_zone(customer_api, cust
     assert Ride.objects.get().scheduled_at.isoformat() == "2026-12-02T17:30:00+00:00"
 
 
-def test_booking_detail_has_timeline_and_actions(customer_api, pet, no_payment_step):
+def test_booking_detail_has_timeline_actions_and_where_to_pay(customer_api, pet, pay, settings):
+    settings.DISPATCH_AUTO = False  # no fleet here: the ride stays confirmed
     created = customer_api.post("/bookings", request_body(pet)).json()
     detail = customer_api.get(f"/bookings/{created['id']}").json()
-    assert detail["status"] == "confirmed"
+    assert (detail["status"], detail["payment_url"]) == (
+        "pending_payment",
+        f"/app/rides/{created['id']}/pay/",
+    )
+    assert [event["action"] for event in detail["timeline"]] == ["book"]
+    assert detail["allowed_actions"] == ["cancel", "reschedule"]
+
+    pay(Ride.objects.get(pk=created["id"]))
+    detail = customer_api.get(f"/bookings/{created['id']}").json()
+    assert (detail["status"], detail["payment_url"]) == ("confirmed", None)
     assert [event["action"] for event in detail["timeline"]] == ["book", "confirm"]
     assert detail["allowed_actions"] == ["cancel", "reschedule"]
-    assert detail["payment_url"] is None
 
 
 def test_booking_list_filters_and_paginates(customer_api, customer, other_customer):

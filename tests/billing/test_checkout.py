@@ -80,8 +80,7 @@ def test_good_card_holds_the_fare_and_confirms_the_ride(pending_ride, pay, payme
     assert payment_events == [("authorized", pending_ride.pk, hold.pk)]
 
 
-def test_without_a_payment_step_bookings_are_confirmed_at_once(customer_client, pet, no_payment_step):
-    """The foundation's behaviour, kept for tests about booking itself (fixture `no_payment_step`)."""
+def test_booking_waits_at_checkout_and_holds_nothing_until_the_card_is_entered(customer_client, pet):
     from bookings.services import ride_book, ride_plan
 
     plan = ride_plan(
@@ -91,14 +90,8 @@ def test_without_a_payment_step_bookings_are_confirmed_at_once(customer_client, 
         dropoff_address=DROPOFF,
         scheduled_at=timezone.now() + timedelta(days=2),
     )
-    assert ride_book(customer=pet.owner, plan=plan).status == RideStatus.CONFIRMED
+    assert ride_book(customer=pet.owner, plan=plan).status == RideStatus.PENDING_PAYMENT
     assert not Payment.objects.exists()
-
-
-def test_the_payment_step_is_registered_by_billing(pet):
-    from bookings import hooks
-
-    assert hooks.payment_required()  # (and restored after tests that turn it off)
 
 
 def test_posting_without_a_saved_card_changes_nothing(customer_client, pending_ride, stripe_server):

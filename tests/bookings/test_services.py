@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from bookings import hooks, services
+from bookings import services
 from bookings.models import Pet, Ride, RideEvent, RideStatus
 from core.errors import DomainError
 from tests.conftest import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
@@ -66,23 +66,12 @@ def test_plan_reports_every_problem_at_once(customer, pet):
     assert set(errors) == {"pickup_address", "scheduled_at"}
 
 
-def test_book_confirms_at_once_without_a_payment_step(customer, pet, no_payment_step):
+def test_book_waits_for_payment(customer, pet):
     ride = services.ride_book(customer=customer, plan=plan(customer, pet), notes="  Ring twice ")
-    assert ride.status == RideStatus.CONFIRMED
+    assert ride.status == RideStatus.PENDING_PAYMENT
     assert ride.notes == "Ring twice"
-    assert list(ride.events.values_list("action", flat=True)) == ["book", "confirm"]
+    assert list(ride.events.values_list("action", flat=True)) == ["book"]
     assert ride.price_cents == ride.quote["total_cents"]
-
-
-def test_book_waits_for_payment_when_a_payment_step_is_registered(customer, pet):
-    saved = hooks._payment_page
-    hooks.register_payment_page(lambda ride: f"/pay/{ride.pk}/")
-    try:
-        ride = services.ride_book(customer=customer, plan=plan(customer, pet))
-        assert ride.status == RideStatus.PENDING_PAYMENT
-        assert hooks.payment_page_url(ride) == f"/pay/{ride.pk}/"
-    finally:
-        hooks.register_payment_page(saved)
 
 
 def test_reschedule_requotes_and_records_old_and_new(customer, pet):

@@ -159,34 +159,20 @@ def test_booking_form_without_pets_sends_customer_to_add_one(customer_client):
     assert response.url == reverse("bookings:pet_create")
 
 
-def test_book_a_ride(customer_client, customer, pet, no_payment_step):
+def test_book_a_ride_then_pay_for_it(customer_client, customer, pet):
     response = customer_client.post(reverse("bookings:ride_new"), booking_data(pet, notes="Gate code 1234"))
     ride = Ride.objects.get()
-    assert response.url == reverse("bookings:ride_detail", args=[ride.pk])
+    assert response.url == f"/app/rides/{ride.pk}/pay/"
     assert (ride.customer, ride.pet, ride.status, ride.notes) == (
         customer,
         pet,
-        RideStatus.CONFIRMED,
+        RideStatus.PENDING_PAYMENT,
         "Gate code 1234",
     )
     assert ride.price_cents == ride.quote["total_cents"] > 0
 
 
-def test_booking_goes_to_the_payment_page_when_one_is_registered(customer_client, pet):
-    from bookings import hooks
-
-    saved = hooks._payment_page
-    hooks.register_payment_page(lambda ride: f"/checkout/{ride.pk}/")
-    try:
-        response = customer_client.post(reverse("bookings:ride_new"), booking_data(pet))
-    finally:
-        hooks.register_payment_page(saved)
-    ride = Ride.objects.get()
-    assert response.url == f"/checkout/{ride.pk}/"
-    assert ride.status == RideStatus.PENDING_PAYMENT
-
-
-def test_booking_time_is_read_in_the_customers_time_zone(customer_client, customer, pet, no_payment_step):
+def test_booking_time_is_read_in_the_customers_time_zone(customer_client, customer, pet):
     customer.time_zone = "America/Los_Angeles"
     customer.save()
     customer_client.post(reverse("bookings:ride_new"), booking_data(pet, scheduled_at="2026-12-02T09:30"))
@@ -313,9 +299,10 @@ def test_ride_list_query_count_does_not_grow_with_rides(
     assert response.status_code == HTTPStatus.OK
 
 
-def test_ride_detail_shows_timeline_and_breakdown(customer_client, customer, pet, no_payment_step):
+def test_ride_detail_shows_timeline_and_breakdown(customer_client, customer, pet, pay):
     customer_client.post(reverse("bookings:ride_new"), booking_data(pet))
     ride = Ride.objects.get()
+    pay(ride)
     content = customer_client.get(reverse("bookings:ride_detail", args=[ride.pk])).content.decode()
     for text in ("Booked", "Confirmed", "Base fare", "Reschedule", "Cancel ride", pet.name):
         assert text in content

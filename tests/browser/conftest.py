@@ -82,3 +82,12 @@ def login(live_server):
         page.wait_for_load_state()
 
     return do
+
+
+def type_card(page, number):
+    """localstripe's card Element: plain inputs (real Stripe's is an iframe)."""
+    page.get_by_placeholder("number").fill(number)
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("34")
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("10024")

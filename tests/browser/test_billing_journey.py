@@ -12,6 +12,7 @@ from billing.models import PaymentStatus
 from bookings import services as rides
 from bookings.models import Ride, RideStatus
 from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS
+from tests.browser.conftest import type_card
 from tests.conftest import DROPOFF, PICKUP, AdminFactory, CustomerFactory, DriverFactory, PetFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,15 +30,6 @@ def book_a_ride(page, live_server, days_ahead=3):
     page.get_by_role("button", name="Continue to payment").click()
     expect(page).to_have_url(re.compile(r"/app/rides/\d+/pay/$"))
     return Ride.objects.latest("id")
-
-
-def type_card(page, number):
-    """localstripe's card Element: plain inputs (real Stripe's is an iframe)."""
-    page.get_by_placeholder("number").fill(number)
-    page.get_by_placeholder("exp_month").fill("12")
-    page.get_by_placeholder("exp_year").fill("34")
-    page.get_by_placeholder("cvc").fill("123")
-    page.get_by_placeholder("postal_code").fill("10024")
 
 
 def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, browser):

@@ -1,4 +1,4 @@
-"""A new customer on a phone: sign up, add a pet, book with a live quote, find the
+"""A new customer on a phone: sign up, add a pet, book with a live quote, pay, find the
 ride, filter, open it, reschedule it, cancel it."""
 
 import re
@@ -9,6 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from bookings.models import Ride, RideStatus
+from tests.billing.fixtures import GOOD_CARD
+from tests.browser.conftest import type_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +19,7 @@ def local_input(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_customer_books_reschedules_and_cancels(page, live_server, shot, no_payment_step):
+def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, stripe_server):
     url = live_server.url
     page.goto(f"{url}/")
     shot(page, "landing")
@@ -72,8 +74,10 @@ def test_customer_books_reschedules_and_cancels(page, live_server, shot, no_paym
     page.get_by_label("Pickup date and time").dispatch_event("change")
     expect(total).to_have_text(first_total)
 
-    page.get_by_role("button", name="Book this ride").click()
-    expect(page.get_by_text("Ride booked for Biscuit")).to_be_visible()
+    page.get_by_role("button", name="Continue to payment").click()
+    type_card(page, GOOD_CARD)
+    page.get_by_role("button", name=re.compile(r"Hold \$[\d.]+ and book")).click()
+    expect(page.get_by_text("Biscuit's ride is booked.")).to_be_visible()
     expect(page.locator("#ride-status")).to_contain_text("Confirmed")
     shot(page, "ride-detail")
     ride = Ride.objects.get()

@@ -69,16 +69,19 @@ def test_operations_retry_a_failed_text(page, live_server, login, shot):
     shot(page, "ops-ride-messages-panel")
 
 
-@pytest.mark.parametrize("occasion", ["confirm", "complete"])
-def test_emails_read_well_on_a_phone(page, shot, occasion, no_payment_step):
+@pytest.mark.parametrize("occasion", ["confirm", "payment:captured"])
+def test_emails_read_well_on_a_phone(page, shot, occasion):
     from bookings.models import RideStatus
-    from tests.conftest import DriverFactory
+    from tests.conftest import DriverFactory, PaymentFactory, TransactionFactory
 
     customer = CustomerFactory(name="Alice Moreno")
-    status = RideStatus.COMPLETED if occasion == "complete" else RideStatus.CONFIRMED
+    status = RideStatus.COMPLETED if occasion == "payment:captured" else RideStatus.CONFIRMED
     driver = DriverFactory(name="Dana Diaz") if status == RideStatus.COMPLETED else None
     ride = make_ride(pet=PetFactory(owner=customer, name="Biscuit"), status=status, driver=driver)
-    notify(occasion=Occasion(occasion, ride.pk))
+    capture = (
+        TransactionFactory(payment=PaymentFactory(ride=ride)) if occasion == "payment:captured" else None
+    )
+    notify(occasion=Occasion(occasion, ride.pk, transaction_id=capture and capture.pk))
     email = Notification.objects.filter(channel="email").order_by("-id").first()
     page.set_content(email.message_html)
     expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -218,8 +218,9 @@ def test_reassign_and_unassign_record_the_reason(fleet_driver, other_fleet_drive
 # --- Auto-dispatch ---------------------------------------------------------------------
 
 
-def book(customer, pet, django_capture_on_commit_callbacks, when=None):
-    """Book through the real services; on-commit work (ride_moved -> auto-dispatch task) runs."""
+def book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay, when=None):
+    """Book and pay (at localstripe) through the real services; on-commit work
+    (ride_moved "confirm" -> auto-dispatch task) runs."""
     from bookings.services import ride_book, ride_plan
     from tests.conftest import DROPOFF, PICKUP
 
@@ -232,6 +233,7 @@ def book(customer, pet, django_capture_on_commit_callbacks, when=None):
     )
     with django_capture_on_commit_callbacks(execute=True):
         ride = ride_book(customer=customer, plan=plan)
+    pay(ride)
     ride.refresh_from_db()
     return ride
 
@@ -243,19 +245,19 @@ def test_a_confirmed_ride_gets_the_best_driver_automatically(
     other_fleet_driver,
     auto_dispatch_on,
     django_capture_on_commit_callbacks,
-    no_payment_step,
+    pay,
 ):
-    ride = book(customer, pet, django_capture_on_commit_callbacks)
+    ride = book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay)
     assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, fleet_driver)  # the nearer one
     event = ride.events.get(action="assign")
     assert event.actor is None and event.note.startswith("Auto-dispatch")
 
 
 def test_a_ride_nobody_can_take_stays_in_the_queue_flagged_once(
-    customer, pet, auto_dispatch_on, django_capture_on_commit_callbacks, no_payment_step
+    customer, pet, auto_dispatch_on, django_capture_on_commit_callbacks, pay
 ):
     on_duty_driver("Off Duty", NEAR, on_duty=False)
-    ride = book(customer, pet, django_capture_on_commit_callbacks)
+    ride = book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay)
     assert (ride.status, ride.driver, ride.attention) == (
         RideStatus.CONFIRMED,
         None,
@@ -266,9 +268,9 @@ def test_a_ride_nobody_can_take_stays_in_the_queue_flagged_once(
 
 
 def test_auto_dispatch_can_be_switched_off(
-    customer, pet, fleet_driver, auto_dispatch_off, django_capture_on_commit_callbacks, no_payment_step
+    customer, pet, fleet_driver, auto_dispatch_off, django_capture_on_commit_callbacks, pay
 ):
-    ride = book(customer, pet, django_capture_on_commit_callbacks)
+    ride = book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay)
     assert (ride.status, ride.driver, ride.attention) == (RideStatus.CONFIRMED, None, "")
 
 

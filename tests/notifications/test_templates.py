@@ -14,7 +14,14 @@ from notifications import triggers
 from notifications.kinds import KINDS, Kind
 from notifications.rendering import LAYOUTS, message_context, render
 from notifications.triggers import Occasion
-from tests.conftest import AdminFactory, DriverFactory, PetFactory, make_ride
+from tests.conftest import (
+    AdminFactory,
+    DriverFactory,
+    PaymentFactory,
+    PetFactory,
+    TransactionFactory,
+    make_ride,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,17 +96,23 @@ def scenarios(customer):
         data={"old_scheduled_at": old.isoformat(), "old_price_cents": 100, "new_price_cents": 200},
     )
     add("reschedule", (ride, moved))
-    add(
-        "payment:captured",
-        ride_with(RideStatus.COMPLETED, driver_held=driver),
-        amount_cents=2450,
-        currency="usd",
-    )
-    add("payment:captured", ride_with(RideStatus.CANCELLED), amount_cents=1200)  # a late-cancellation fee
-    add("payment:captured", ride_with(RideStatus.COMPLETED, driver_held=driver))  # amount unknown
-    add("payment:refunded", ride_with(RideStatus.COMPLETED, driver_held=driver), amount_cents=-1000)
-    add("payment:refunded", ride_with(RideStatus.COMPLETED, driver_held=driver))
-    add("payment:action_required", ride_with(RideStatus.PENDING_PAYMENT), transaction_id=5)
+
+    def money_event(name, ride_event, kind=None, cents=None):
+        """A money event with billing's ledger row behind it (kind None: no row to read)."""
+        ride, _ = ride_event
+        row = (
+            TransactionFactory(payment=PaymentFactory(ride=ride), kind=kind, amount_cents=cents)
+            if kind
+            else None
+        )
+        add(name, ride_event, transaction_id=row and row.pk)
+
+    money_event("payment:captured", ride_with(RideStatus.COMPLETED, driver_held=driver), "capture", 2450)
+    money_event("payment:captured", ride_with(RideStatus.CANCELLED), "fee", 1200)  # a late-cancellation fee
+    money_event("payment:captured", ride_with(RideStatus.COMPLETED, driver_held=driver))  # amount unknown
+    money_event("payment:refunded", ride_with(RideStatus.COMPLETED, driver_held=driver), "refund", 1000)
+    money_event("payment:refunded", ride_with(RideStatus.COMPLETED, driver_held=driver))
+    money_event("payment:action_required", ride_with(RideStatus.PENDING_PAYMENT))
     return items
 
 

@@ -2,8 +2,6 @@
 through the real path: service move -> ride_moved on commit -> task -> notify -> send."""
 
 from datetime import timedelta
-from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -11,27 +9,26 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.signals import payment_changed
-from bookings import hooks, services
+from bookings import services
 from bookings.models import RideEvent, RideStatus
-from notifications import triggers
 from notifications.models import Notification, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.conftest import DROPOFF, PICKUP, AdminFactory, CustomerFactory, DriverFactory, make_ride
+from tests.conftest import (
+    DROPOFF,
+    PICKUP,
+    AdminFactory,
+    CustomerFactory,
+    DriverFactory,
+    PaymentFactory,
+    TransactionFactory,
+    make_ride,
+)
 from tests.notifications.conftest import sent
 
 pytestmark = pytest.mark.django_db
 
 SMS, EMAIL = "sms", "email"
-
-
-@pytest.fixture
-def payment_step():
-    """A payment step registered, as billing does."""
-    saved = hooks._payment_page
-    hooks.register_payment_page(lambda ride: f"/pay/{ride.pk}/")
-    yield
-    hooks.register_payment_page(saved)
 
 
 def both(kind, user):
@@ -55,8 +52,9 @@ def book(customer, pet, committed):
         return services.ride_book(customer=customer, plan=plan)
 
 
-def test_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committed, no_payment_step):
-    ride = book(customer, pet, committed)  # "book" then "confirm"
+def test_a_paid_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committed, pay):
+    ride = book(customer, pet, committed)
+    pay(ride)  # the hold at localstripe "confirm"s the ride
 
     assert sent() == both("booking_confirmed", customer)
     assert Notification.objects.count() == 2
@@ -72,7 +70,7 @@ def test_booking_sends_one_confirmation_by_sms_and_email(customer, pet, committe
     assert Notification.objects.count() == 2
 
 
-def test_with_a_payment_step_the_confirmation_waits_for_the_payment(customer, pet, committed, payment_step):
+def test_the_confirmation_waits_for_the_payment(customer, pet, committed):
     ride = book(customer, pet, committed)
     assert ride.status == RideStatus.PENDING_PAYMENT
     assert sent() == set()
@@ -200,54 +198,42 @@ def test_each_ride_move_sends_exactly_its_messages(move, people, photo, committe
     assert Notification.objects.count() == count
 
 
-def test_delivery_texts_the_customer_and_emails_the_receipt(people, photo, committed, no_payment_step):
+def captured(ride, cents: int):
+    """The capture billing would record for `ride` (its ledger row)."""
+    return TransactionFactory(payment=PaymentFactory(ride=ride, amount_cents=cents))
+
+
+def test_delivery_texts_the_customer_and_the_receipt_waits_for_the_capture(people, photo, committed):
     ride = _ride_in(RideStatus.PICKED_UP, people)
     with committed():
         services.ride_complete(ride=ride, by=people["driver"], photo=photo)
-    customer = people["customer"]
-    # The "arrived" email is skipped when a text goes out: the receipt email follows anyway.
-    assert sent() == {("ride_completed", SMS, customer.email), ("receipt", EMAIL, customer.email)}
+    # The "arrived" email is skipped when a text goes out: the receipt email follows the capture.
+    assert sent() == {("ride_completed", SMS, people["customer"].email)}
+
+    capture = captured(ride, 2950)
+    with committed():
+        payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=capture.pk)
+        # A re-delivered event: still one receipt.
+        payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=capture.pk)
     receipt = Notification.objects.get(kind="receipt")
-    assert "Base fare" in receipt.message and f"${ride.price_cents / 100:.2f}" in receipt.message
+    assert receipt.channel == EMAIL
+    assert "We charged $29.50 to your card." in receipt.message
+    assert "Charged to your card: $29.50" in receipt.message
+    assert "Base fare" in receipt.message
 
 
-def test_delivery_to_a_customer_without_a_phone_comes_by_email(people, photo, committed, no_payment_step):
+def test_delivery_to_a_customer_without_a_phone_comes_by_email(people, photo, committed):
     customer = people["customer"]
     customer.phone = ""
     customer.save()
     ride = _ride_in(RideStatus.PICKED_UP, people)
     with committed():
         services.ride_complete(ride=ride, by=people["driver"], photo=photo)
+    assert sent() == {("ride_completed", EMAIL, customer.email)}
+    capture = captured(ride, ride.price_cents)
+    with committed():
+        payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=capture.pk)
     assert sent() == {("ride_completed", EMAIL, customer.email), ("receipt", EMAIL, customer.email)}
-
-
-def test_with_a_payment_step_the_receipt_waits_for_the_capture(people, photo, committed, payment_step):
-    ride = _ride_in(RideStatus.PICKED_UP, people)
-    with committed():
-        services.ride_complete(ride=ride, by=people["driver"], photo=photo)
-    assert sent() == {("ride_completed", SMS, people["customer"].email)}
-
-    with committed():
-        payment_changed.send(
-            sender=None,
-            ride_id=ride.pk,
-            kind="captured",
-            transaction_id=41,
-            amount_cents=2950,
-            currency="usd",
-        )
-        payment_changed.send(  # a re-delivered event: still one receipt
-            sender=None,
-            ride_id=ride.pk,
-            kind="captured",
-            transaction_id=41,
-            amount_cents=2950,
-            currency="usd",
-        )
-    receipt = Notification.objects.get(kind="receipt")
-    assert receipt.channel == EMAIL
-    assert "We charged $29.50 to your card." in receipt.message
-    assert "Charged to your card: $29.50" in receipt.message
 
 
 @pytest.mark.parametrize(
@@ -260,10 +246,10 @@ def test_with_a_payment_step_the_receipt_waits_for_the_capture(people, photo, co
         ("voided", [], ""),
     ],
 )
-def test_money_events(kind, expected_kinds, text, people, committed, payment_step):
+def test_money_events(kind, expected_kinds, text, people, committed):
     ride = _ride_in(RideStatus.CONFIRMED, people)
     with committed():
-        payment_changed.send(sender=None, ride_id=ride.pk, kind=kind, transaction_id=7)
+        payment_changed.send(sender=None, ride_id=ride.pk, kind=kind, transaction_id=None)
     customer = people["customer"]
     expected = set()
     for expected_kind in expected_kinds:
@@ -276,25 +262,20 @@ def test_money_events(kind, expected_kinds, text, people, committed, payment_ste
         assert text in Notification.objects.get(channel=EMAIL).message
 
 
-def test_refund_amount_and_payment_link(people, committed, payment_step):
+def test_refund_amounts_come_from_the_ledger_and_the_payment_link_is_checkout(people, committed):
     ride = _ride_in(RideStatus.COMPLETED, people)
+    payment = PaymentFactory(ride=ride, amount_cents=2000, status="captured", captured_cents=2000)
+    refunds = [
+        TransactionFactory(payment=payment, kind="refund", amount_cents=cents) for cents in (1200, 500)
+    ]
     with committed():
-        payment_changed.send(
-            sender=None,
-            ride_id=ride.pk,
-            kind="refunded",
-            transaction_id=8,
-            amount_cents=-1200,
-            currency="usd",
-        )
-        payment_changed.send(
-            sender=None, ride_id=ride.pk, kind="refunded", transaction_id=9, amount_cents=500
-        )
-        payment_changed.send(sender=None, ride_id=ride.pk, kind="action_required", transaction_id=10)
-    refunds = Notification.objects.filter(kind="refund_issued", channel=EMAIL).order_by("id")
-    assert [r.subject.split(" for ")[0] for r in refunds] == ["Refund of $12.00", "Refund of $5.00"]
+        for refund in refunds:
+            payment_changed.send(sender=None, ride_id=ride.pk, kind="refunded", transaction_id=refund.pk)
+        payment_changed.send(sender=None, ride_id=ride.pk, kind="action_required", transaction_id=None)
+    messages = Notification.objects.filter(kind="refund_issued", channel=EMAIL).order_by("id")
+    assert [m.subject.split(" for ")[0] for m in messages] == ["Refund of $12.00", "Refund of $5.00"]
     action = Notification.objects.get(kind="payment_action", channel=SMS)
-    assert action.message.endswith(f"{settings.SITE_URL}/pay/{ride.pk}/")
+    assert action.message.endswith(f"{settings.SITE_URL}/app/rides/{ride.pk}/pay/")
 
 
 def test_inactive_users_get_nothing(people, committed):
@@ -307,25 +288,9 @@ def test_inactive_users_get_nothing(people, committed):
     assert sent() == both("driver_new_ride", people["driver"])
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "shown"), [("amount_cents", 1850, "$18.50"), ("amount", Decimal("18.5"), "$18.50")]
-)
-def test_amounts_are_read_from_billings_ledger(
-    people, committed, payment_step, monkeypatch, field, value, shown
-):
-    """Billing's Transaction model is not on this branch: a stand-in row with either
-    field name shows the receipt reads the ledger through the app registry."""
-    row = SimpleNamespace(**{field: value, "currency": "usd"})
-    ledger = SimpleNamespace(objects=SimpleNamespace(filter=lambda pk: SimpleNamespace(first=lambda: row)))
-    real_get_model = triggers.apps.get_model
-    monkeypatch.setattr(
-        triggers.apps,
-        "get_model",
-        lambda app, model: (
-            ledger if (app, model) == ("billing", "Transaction") else real_get_model(app, model)
-        ),
-    )
+def test_the_receipt_shows_what_the_ledger_captured_not_the_quote(people, committed):
     ride = _ride_in(RideStatus.COMPLETED, people)
+    capture = captured(ride, 1850)  # a smaller hold than the fare: the ledger is the truth
     with committed():
-        payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=12)
-    assert f"We charged {shown} to your card." in Notification.objects.get(kind="receipt").message
+        payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=capture.pk)
+    assert "We charged $18.50 to your card." in Notification.objects.get(kind="receipt").message
