@@ -25,21 +25,28 @@ class Actor(StrEnum):
 class Move:
     name: str
     label: str
-    sources: frozenset[str]
+    targets: dict[str, str]  # from status -> to status: every state the move starts from, and where it goes
     actors: frozenset[Actor]
-    target: str | None = None  # None: the status stays as it is
     # A further condition on the ride: returns why the move is refused, or None.
     guard: Callable[[Ride], str | None] | None = None
 
+    @property
+    def sources(self) -> frozenset[str]:
+        return frozenset(self.targets)
+
     def target_from(self, status: str) -> str:
-        return self.target or status
+        return self.targets[status]
 
     def refusal(self, ride: Ride) -> str | None:
         return self.guard(ride) if self.guard else None
 
 
-def _move(name, label, sources, actors, target=None, guard=None) -> Move:
-    return Move(name, label, frozenset(sources), frozenset(actors), target, guard)
+def _move(name, label, targets, actors, guard=None) -> Move:
+    return Move(name, label, dict(targets), frozenset(actors), guard)
+
+
+def _to(target, *sources) -> dict[str, str]:
+    return {source: target for source in sources}
 
 
 def _not_accepted_yet(message: str):
@@ -55,41 +62,45 @@ PAYMENT_STEP = "billing:checkout"
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [
-        # Payment authorised (or no payment needed): the ride is on.
-        _move("confirm", "Confirm", [S.PENDING_PAYMENT], [SYS], S.CONFIRMED),
+        # Payment authorised: the ride is on.
+        _move("confirm", "Confirm", _to(S.CONFIRMED, S.PENDING_PAYMENT), [SYS]),
         # Unpaid bookings give their slot back after a while.
-        _move("expire", "Expire unpaid booking", [S.PENDING_PAYMENT], [SYS], S.CANCELLED),
-        _move("assign", "Assign driver", [S.CONFIRMED], [A, SYS], S.ASSIGNED),
-        _move("reassign", "Reassign driver", [S.ASSIGNED], [A]),
-        _move("unassign", "Unassign driver", [S.ASSIGNED], [A, SYS], S.CONFIRMED),
+        _move("expire", "Expire unpaid booking", _to(S.CANCELLED, S.PENDING_PAYMENT), [SYS]),
+        _move("assign", "Assign driver", _to(S.ASSIGNED, S.CONFIRMED), [A, SYS]),
+        _move("reassign", "Reassign driver", _to(S.ASSIGNED, S.ASSIGNED), [A]),
+        _move("unassign", "Unassign driver", _to(S.CONFIRMED, S.ASSIGNED), [A, SYS]),
         _move(
             "accept",
             "Accept ride",
-            [S.ASSIGNED],
+            _to(S.ASSIGNED, S.ASSIGNED),
             [D],
             guard=_not_accepted_yet("You have already accepted this ride."),
         ),
         _move(
             "decline",
             "Decline ride",
-            [S.ASSIGNED],
+            _to(S.CONFIRMED, S.ASSIGNED),
             [D],
-            S.CONFIRMED,
             guard=_not_accepted_yet("You accepted this ride; ask operations to reassign it."),
         ),
-        _move("start", "On my way", [S.ASSIGNED], [D], S.EN_ROUTE),
-        _move("pickup", "Picked up", [S.EN_ROUTE], [D], S.PICKED_UP),
-        _move("complete", "Delivered", [S.PICKED_UP], [D, A], S.COMPLETED),
-        _move("no_show", "No-show", [S.EN_ROUTE], [D, A], S.NO_SHOW),
+        _move("start", "On my way", _to(S.EN_ROUTE, S.ASSIGNED), [D]),
+        _move("pickup", "Picked up", _to(S.PICKED_UP, S.EN_ROUTE), [D]),
+        _move("complete", "Delivered", _to(S.COMPLETED, S.PICKED_UP), [D, A]),
+        _move("no_show", "No-show", _to(S.NO_SHOW, S.EN_ROUTE), [D, A]),
         _move(
             "cancel",
             "Cancel ride",
-            [S.PENDING_PAYMENT, S.CONFIRMED, S.ASSIGNED, S.EN_ROUTE],
+            _to(S.CANCELLED, S.PENDING_PAYMENT, S.CONFIRMED, S.ASSIGNED, S.EN_ROUTE),
             [C, A],
-            S.CANCELLED,
         ),
-        # A new time; an assigned ride goes back to dispatch (see services.ride_reschedule).
-        _move("reschedule", "Reschedule", [S.PENDING_PAYMENT, S.CONFIRMED, S.ASSIGNED], [C, A]),
+        # A new time. An assigned ride goes back to dispatch: its driver was only checked free
+        # for the old time (services.ride_reschedule clears the driver).
+        _move(
+            "reschedule",
+            "Reschedule",
+            {S.PENDING_PAYMENT: S.PENDING_PAYMENT, S.CONFIRMED: S.CONFIRMED, S.ASSIGNED: S.CONFIRMED},
+            [C, A],
+        ),
     ]
 }
 

@@ -332,8 +332,8 @@ def ride_cancel(*, ride: Ride, by, reason: str = "") -> Ride:
 def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
     """Move a ride to a new time: same rules as booking, before the cut-off, re-quoted.
 
-    A ride that had a driver goes back to dispatch, since the driver was only
-    checked free for the old time.
+    An assigned ride goes back to dispatch (the move table sends it to CONFIRMED), since its
+    driver was only checked free for the old time.
     """
     now = now or timezone.now()
     plan = ride_plan(
@@ -366,8 +366,8 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
             "price_cents": plan.quote.total_cents,
             "quote": plan.quote.as_json(),
         }
-        if locked.status == RideStatus.ASSIGNED:
-            fields.update(status=RideStatus.CONFIRMED, driver=None, accepted_at=None)
+        if locked.status == RideStatus.CONFIRMED:  # the table's target: no driver holds it any more
+            fields.update(driver=None, accepted_at=None)
         return fields
 
     def local(moment):
