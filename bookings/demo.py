@@ -96,6 +96,8 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
         )
         current = target
     RideEvent.objects.bulk_create(events)
+    if ride.is_ended:
+        Ride.objects.filter(pk=ride.pk).update(ended_at=moment)
     return ride
 
 

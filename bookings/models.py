@@ -142,6 +142,9 @@ class Ride(models.Model):
     notes = models.TextField(blank=True)
 
     accepted_at = models.DateTimeField(null=True, blank=True, help_text="When the driver accepted.")
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the ride was completed, cancelled or marked a no-show."
+    )
     # Something operations must look at (dispatch could not place it, a payment failed...).
     attention = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -156,6 +159,7 @@ class Ride(models.Model):
             models.Index(fields=["customer", "scheduled_at"]),
             models.Index(fields=["driver", "scheduled_at"]),
             models.Index(fields=["scheduled_at"]),
+            models.Index(fields=["driver", "ended_at"]),  # a driver's "done today"
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,7 +11,7 @@ from bookings.forms import OpsRideFilterForm, ReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
 from bookings.panels import ride_panels
-from core.dates import day_bounds
+from core.dates import day_bounds, operations_day
 from core.errors import DomainError
 from core.htmx import render_partial
 from core.pagination import paginate, query_without_page
@@ -21,7 +21,7 @@ from project.accounts.policies import admin_required
 @admin_required
 @require_GET
 def home(request):
-    today_start, today_end = day_bounds(timezone.localdate())
+    today_start, today_end = operations_day()
     counts = Ride.objects.on_day(today_start, today_end).aggregate(
         total=Count("id"),
         **{status.value: Count("id", filter=Q(status=status)) for status in RideStatus},

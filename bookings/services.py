@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for
-from bookings.models import OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
+from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, estimated_end, quote_ride
 from bookings.signals import ride_moved
@@ -179,7 +179,9 @@ def _apply_move(
             check(locked)
         from_status = locked.status
         locked.status = spec.target_from(from_status)
-        updates = changes(locked) if callable(changes) else (changes or {})
+        updates = changes(locked) if callable(changes) else dict(changes or {})
+        if locked.status in ENDED_STATUSES:
+            updates["ended_at"] = timezone.now()
         for name, value in updates.items():
             setattr(locked, name, value)
         locked.save(update_fields=["status", "updated_at", *updates])

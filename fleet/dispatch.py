@@ -15,18 +15,15 @@ sorts after the others and is never picked by auto-dispatch again.
 one chosen driver under a row lock before assigning (see `dispatch_assign`).
 """
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from bookings.geocoding import Point, straight_line_miles
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
-from core.dates import day_bounds
+from core.dates import operations_day
 from fleet.models import CrateSize, DriverProfile
 from project.accounts.models import User
 
@@ -90,12 +87,6 @@ def clashing_rides(ride: Ride) -> QuerySet[Ride]:
         scheduled_at__lt=ride.ends_at,
         ends_at__gt=ride.scheduled_at,
     ).exclude(pk=ride.pk)
-
-
-def operations_day(moment: datetime) -> tuple[datetime, datetime]:
-    """The calendar day (in the service's time zone) that `moment` falls on."""
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    return day_bounds(timezone.localtime(moment, zone).date(), zone)
 
 
 def rides_on_day(day_start: datetime, day_end: datetime, *, exclude_ride: Ride | None = None):

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Ride, RideStatus
-from core.dates import day_bounds
-from fleet.dispatch import operations_day, rides_on_day
+from core.dates import operations_day
+from fleet.dispatch import rides_on_day
 from fleet.models import DriverProfile
 
 BOARD_LIMIT = 60  # a driver's open rides shown at once (a busy week)
@@ -49,13 +49,13 @@ def driver_board(user, now: datetime | None = None) -> Board:
     """One query. `version` changes whenever anything on the board would (a new ride, a
     step, a cancellation, a new day), so the page polls cheaply and re-renders only then."""
     now = now or timezone.now()
-    day_start, day_end = day_bounds(timezone.localdate(now))
+    day_start, day_end = operations_day(now)
     rides = list(
         driver_rides(user)
         .filter(
             Q(status__in=OPEN_STATUSES)
             # Done today: rides that ended today, whatever day they were booked for.
-            | Q(status__in=ENDED_STATUSES, updated_at__gte=day_start, updated_at__lt=day_end)
+            | Q(status__in=ENDED_STATUSES, ended_at__gte=day_start, ended_at__lt=day_end)
         )
         .order_by("scheduled_at", "id")[:BOARD_LIMIT]
     )

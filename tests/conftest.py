@@ -31,7 +31,7 @@ def pytest_configure(config):
 
 # --- Factories ----------------------------------------------------------------
 
-from bookings.models import Pet, Ride, RideStatus  # noqa: E402
+from bookings.models import ENDED_STATUSES, Pet, Ride, RideStatus  # noqa: E402
 from bookings.services import _plan_fields, ride_plan  # noqa: E402
 from project.accounts.models import User  # noqa: E402
 from tests.billing.fixtures import *  # noqa: E402, F403  (localstripe, payment helpers)
@@ -123,7 +123,8 @@ def make_ride(
     dropoff=DROPOFF,
     **fields,
 ) -> Ride:
-    """A ride as the booking service would price it, put straight into `status`."""
+    """A ride as the booking service would price it, put straight into `status` (an ended one
+    ended now, unless `ended_at` says otherwise)."""
     if pet is None:
         pet = PetFactory(owner=customer) if customer else PetFactory()
     customer = pet.owner
@@ -136,6 +137,8 @@ def make_ride(
         scheduled_at=scheduled_at,
         now=scheduled_at - timedelta(days=1),
     )
+    if status in ENDED_STATUSES:
+        fields.setdefault("ended_at", timezone.now())
     return Ride.objects.create(
         customer=customer, pet=pet, status=status, driver=driver, **{**_plan_fields(plan), **fields}
     )

@@ -1,10 +1,16 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+
+
+def default_time_zone() -> str:
+    """New users start in the operations zone (DJANGO_TIME_ZONE) and may change it."""
+    return settings.TIME_ZONE
 
 
 def validate_time_zone(value: str) -> None:
@@ -57,7 +63,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = PhoneNumberField(blank=True, help_text="Mobile number for ride updates by SMS.")
     time_zone = models.CharField(
         max_length=64,
-        default="America/New_York",
+        default=default_time_zone,
         validators=[validate_time_zone],
         help_text="Ride times are shown and entered in this time zone.",
     )
