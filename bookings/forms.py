@@ -88,10 +88,18 @@ class RescheduleForm(forms.Form):
     scheduled_at = PickupTimeField(label="New pickup date and time")
 
 
-class ReasonForm(forms.Form):
+class OptionalReasonForm(forms.Form):
+    """A cancel or a decline: saying why helps, but is not asked for."""
+
     reason = forms.CharField(
         required=False, max_length=500, label="Reason (optional)", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class RequiredReasonForm(forms.Form):
+    """A no-show, an unassign: operations need to know why."""
+
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OpsRideFilterForm(forms.Form):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings import selectors, services
-from bookings.forms import OpsRideFilterForm, ReasonForm
+from bookings.forms import OpsRideFilterForm, OptionalReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
 from bookings.panels import ride_panels
@@ -84,7 +84,7 @@ def ride_detail(request, pk):
             "ride": ride,
             "events": selectors.ride_timeline(ride),
             "moves": allowed_moves(ride, request.user),
-            "cancel_form": ReasonForm(),
+            "cancel_form": OptionalReasonForm(),
             "panels": ride_panels("ops", request, ride),
         },
     )
@@ -94,7 +94,7 @@ def ride_detail(request, pk):
 @require_POST
 def ride_cancel(request, pk):
     ride = get_object_or_404(Ride, pk=pk)
-    form = ReasonForm(request.POST)
+    form = OptionalReasonForm(request.POST)
     if form.is_valid():
         try:
             services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])

@@ -18,7 +18,7 @@ from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent,
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, estimated_end, quote_ride
 from bookings.signals import ride_moved
-from core.errors import DomainError
+from core.errors import DomainError, required_reason
 
 # --- Pets ------------------------------------------------------------------
 
@@ -310,13 +310,8 @@ def ride_complete(*, ride: Ride, by, photo=None, note: str = "") -> Ride:
     return _apply_move(ride=ride, move="complete", by=by, photo=photo, note=note)
 
 
-def _reason_required(reason: str, what: str) -> None:
-    if not (reason or "").strip():
-        raise DomainError(f"Say why {what}.", code="invalid", errors={"reason": [f"Say why {what}."]})
-
-
 def ride_no_show(*, ride: Ride, by, reason: str) -> Ride:
-    _reason_required(reason, "the pet was not handed over")
+    reason = required_reason(reason, "the pet was not handed over")
     return _apply_move(ride=ride, move="no_show", by=by, note=reason)
 
 

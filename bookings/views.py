@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings import selectors, services
-from bookings.forms import BookingForm, PetForm, ReasonForm, RescheduleForm
+from bookings.forms import BookingForm, OptionalReasonForm, PetForm, RescheduleForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.panels import ride_panels
 from bookings.pricing import cancellation_terms
@@ -184,7 +184,7 @@ def ride_reschedule_quote(request, pk):
 @require_http_methods(["GET", "POST"])
 def ride_cancel(request, pk):
     ride = selectors.customer_ride(request.user, pk)
-    form = ReasonForm(request.POST if request.method == "POST" else None)
+    form = OptionalReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])

@@ -24,3 +24,12 @@ def add_errors_to_form(form, exc: DomainError) -> None:
     for field, messages in exc.errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def required_reason(reason: str, why: str) -> str:
+    """`reason` stripped, or a DomainError on the `reason` field when it is blank.
+    `why` finishes the sentence "Say why …" ("the pet was not handed over")."""
+    if not (reason or "").strip():
+        message = f"Say why {why}."
+        raise DomainError(message, code="invalid", errors={"reason": [message]})
+    return reason.strip()

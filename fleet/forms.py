@@ -72,16 +72,6 @@ class DriverForm(forms.ModelForm):
         return {field: self.cleaned_data[field] for field in VEHICLE_FIELDS}
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500, required=False, label="Reason (optional)", widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
 class PhotoStepForm(forms.Form):
     photo = forms.FileField(
         label="Photo",

@@ -6,12 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bookings.forms import RequiredReasonForm
 from bookings.models import Ride
 from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
 from core.pagination import paginate, query_without_page
 from fleet import dispatch, selectors, services
-from fleet.forms import AssignForm, DriverForm, ReasonForm, ReassignForm
+from fleet.forms import AssignForm, DriverForm, ReassignForm
 from project.accounts.policies import admin_required
 
 
@@ -108,7 +109,7 @@ def unassign(request, pk):
         services.dispatch_unassign(ride=ride, by=request.user, reason=data["reason"])
         return f"Ride #{ride.pk} is back in the dispatch queue."
 
-    return _change_driver(request, pk, ReasonForm, change, "Say why you are unassigning the driver.")
+    return _change_driver(request, pk, RequiredReasonForm, change, "Say why you are unassigning the driver.")
 
 
 # --- Drivers and vehicles -------------------------------------------------------------

@@ -6,9 +6,10 @@ from datetime import timedelta
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from bookings.forms import RequiredReasonForm
 from bookings.models import RideStatus
 from fleet import dispatch, selectors
-from fleet.forms import ReasonForm, ReassignForm
+from fleet.forms import ReassignForm
 from fleet.models import DriverProfile
 
 
@@ -42,5 +43,5 @@ def ops_panel(request, ride) -> str | None:
     elif ride.status == RideStatus.ASSIGNED:
         choices = [_choice(c) for c in dispatch.eligible_candidates(ride)]
         context["reassign_form"] = ReassignForm(choices=choices, auto_id="reassign-%s")
-        context["unassign_form"] = ReasonForm(auto_id="unassign-%s")
+        context["unassign_form"] = RequiredReasonForm(auto_id="unassign-%s")
     return render_to_string("fleet/panels/ops.html", context, request=request)

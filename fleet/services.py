@@ -27,7 +27,7 @@ from django_q.tasks import async_task
 
 from bookings import services as rides
 from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
-from core.errors import DomainError
+from core.errors import DomainError, required_reason
 from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
 from fleet.models import DriverProfile, normalise_plate
 from project.accounts.models import User
@@ -81,14 +81,8 @@ def dispatch_assign(*, ride: Ride, driver: User, by, note: str = "") -> Ride:
             raise _overlap_refused(driver) from exc
 
 
-def _reason_required(reason: str, what: str) -> str:
-    if not (reason or "").strip():
-        raise DomainError(f"Say why you {what}.", code="invalid", errors={"reason": [f"Say why you {what}."]})
-    return reason.strip()
-
-
 def dispatch_reassign(*, ride: Ride, driver: User, by, reason: str) -> Ride:
-    reason = _reason_required(reason, "are changing the driver")
+    reason = required_reason(reason, "you are changing the driver")
     with transaction.atomic():
         profile = _locked_profile(driver)
         locked = _lock_ride_for(profile, ride)
@@ -100,7 +94,7 @@ def dispatch_reassign(*, ride: Ride, driver: User, by, reason: str) -> Ride:
 
 def dispatch_unassign(*, ride: Ride, by, reason: str) -> Ride:
     """Take the driver off a ride; it goes back to the unassigned queue."""
-    return rides.ride_unassign(ride=ride, by=by, reason=_reason_required(reason, "are unassigning"))
+    return rides.ride_unassign(ride=ride, by=by, reason=required_reason(reason, "you are unassigning"))
 
 
 def ride_auto_dispatch(*, ride_id: int) -> Ride | None:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bookings import services as rides
-from fleet.forms import OptionalReasonForm, PhotoStepForm, ReasonForm
+from bookings.forms import OptionalReasonForm, RequiredReasonForm
+from fleet.forms import PhotoStepForm
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ STEPS = {
     ),
     "no-show": Step(
         "no_show",
-        ReasonForm,
+        RequiredReasonForm,
         lambda r, d, data: rides.ride_no_show(ride=r, by=d, reason=data["reason"]),
         "No-show recorded. Operations will follow up.",
     ),
