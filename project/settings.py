@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.management.utils import get_random_secret_key
 
+from core.retry import parse_delays
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # runtime state: SQLite file, uploads, dev key, outbox
 
@@ -299,11 +301,9 @@ BILLING_PAYMENT_WINDOW = timedelta(minutes=env.int("BILLING_PAYMENT_WINDOW_MINUT
 BILLING_HOLD_MAX_DAYS = timedelta(days=env.int("BILLING_HOLD_MAX_DAYS", default=5))
 # ...this long before pickup, off-session.
 BILLING_HOLD_LEAD = timedelta(hours=env.int("BILLING_HOLD_LEAD_HOURS", default=48))
-# Back-off between attempts of a payment operation after a transient error (then it is flagged).
 LOGGING["loggers"]["stripe"] = {"level": env.str("STRIPE_LOG_LEVEL", default="WARNING")}  # a line per request
-BILLING_RETRY_DELAYS = [
-    timedelta(minutes=m) for m in env.list("BILLING_RETRY_MINUTES", cast=int, default=[1, 5, 15, 60, 240])
-]
+# Back-off between attempts of a payment operation after a transient error (then it is flagged).
+BILLING_RETRY_DELAYS = parse_delays(env.str("BILLING_RETRY_DELAYS", default="1m,5m,15m,1h,4h"))
 
 # --- Notifications (SMS and email) ------------------------------------------
 # SMS: Twilio when TWILIO_ACCOUNT_SID is set, else the development backend, which
