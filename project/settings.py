@@ -327,9 +327,8 @@ NOTIFY_SUPPORT_EMAIL = env.str("NOTIFY_SUPPORT_EMAIL", default="help@whiskers.ex
 NOTIFY_REMINDER_LEADS = [
     timedelta(minutes=m) for m in env.list("NOTIFY_REMINDER_MINUTES", cast=int, default=[1440, 60])
 ]
-# Transient failures: retried after 1, 2, 4, 8... times the base delay, up to the attempt limit.
-NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
-NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+# Back-off between attempts of a message after a transient failure (then it is failed).
+NOTIFY_RETRY_DELAYS = parse_delays(env.str("NOTIFY_RETRY_DELAYS", default="1m,2m,4m,8m"))
 # A queued send whose task has not run after this long is queued again (a lost broker message).
 NOTIFY_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFY_REQUEUE_AFTER_MINUTES", default=10))
 
