@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class NotificationsConfig(AppConfig):
@@ -8,9 +7,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from bookings import hooks
+        from core import schedules
         from notifications import receivers  # noqa: F401  (connects the signal receivers)
         from notifications.panels import ops_ride_panel
-        from notifications.schedules import ensure_schedules
+        from notifications.schedules import SCHEDULES
 
         hooks.register_ride_panel("ops", ops_ride_panel)
-        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="notifications.schedules")
+        schedules.register(*SCHEDULES)
