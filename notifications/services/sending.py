@@ -16,8 +16,8 @@ from notifications.channels import SendError
 from notifications.kinds import Kind, spec_for
 from notifications.models import AttemptOutcome, Channel, Notification, NotificationAttempt, Status
 from notifications.rendering import absolute
-from notifications.services.dispatch import enqueue_on_commit
 from notifications.services.preferences import preferences_of, sms_opt_out
+from notifications.services.queueing import enqueue_on_commit
 from notifications.triggers import REMINDER_STATUSES
 
 logger = logging.getLogger("notifications")

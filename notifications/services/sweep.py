@@ -13,7 +13,7 @@ from bookings.models import Ride, RideEvent
 from core.retry import due_rows
 from notifications.kinds import Kind
 from notifications.models import Notification, Status
-from notifications.services.dispatch import enqueue_on_commit, notify
+from notifications.services.queueing import enqueue_on_commit, notify
 from notifications.triggers import REMINDER_STATUSES, Occasion
 
 
