@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class BillingConfig(AppConfig):
@@ -11,12 +10,13 @@ class BillingConfig(AppConfig):
         from django.core import checks as django_checks
 
         from billing import checks, panels, receivers
-        from billing.schedules import ensure_schedules
+        from billing.schedules import SCHEDULES
         from bookings.panels import register_ride_panel
         from bookings.signals import ride_moved
+        from core import schedules
 
         ride_moved.connect(receivers.settle_ride_move, dispatch_uid="billing.settle_ride_move")
         register_ride_panel("customer", panels.customer_panel)
         register_ride_panel("ops", panels.ops_panel)
         django_checks.register(checks.stripe_keys_configured, deploy=True)
-        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="billing.ensure_schedules")
+        schedules.register(*SCHEDULES)

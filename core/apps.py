@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,12 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from core.schedules import ensure_schedules
+
+        # Once per migrate, as the app of the Schedule table: Django sends post_migrate only
+        # for apps with models, and core has none.
+        post_migrate.connect(
+            ensure_schedules, sender=apps.get_app_config("django_q"), dispatch_uid="core.ensure_schedules"
+        )

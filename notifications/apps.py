@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class NotificationsConfig(AppConfig):
@@ -11,10 +10,11 @@ class NotificationsConfig(AppConfig):
         from billing.signals import payment_changed
         from bookings.panels import register_ride_panel
         from bookings.signals import ride_moved
+        from core import schedules
         from notifications import panels, receivers
-        from notifications.schedules import ensure_schedules
+        from notifications.schedules import SCHEDULES
 
         ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
         payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
         register_ride_panel("ops", panels.ops_ride_panel)
-        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="notifications.schedules")
+        schedules.register(*SCHEDULES)

@@ -27,10 +27,6 @@ class NotificationQuerySet(models.QuerySet):
     def with_list_relations(self):
         return self.select_related("user", "ride", "ride__pet")
 
-    def due(self, now):
-        """Queued and past their retry time."""
-        return self.filter(status=Status.QUEUED, next_attempt_at__lte=now)
-
 
 class Notification(models.Model):
     """One message to one person by one channel, from queued to delivered or failed.

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.management.utils import get_random_secret_key
 
+from core.retry import parse_delays
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # runtime state: SQLite file, uploads, dev key, outbox
 
@@ -299,11 +301,9 @@ BILLING_PAYMENT_WINDOW = timedelta(minutes=env.int("BILLING_PAYMENT_WINDOW_MINUT
 BILLING_HOLD_MAX_DAYS = timedelta(days=env.int("BILLING_HOLD_MAX_DAYS", default=5))
 # ...this long before pickup, off-session.
 BILLING_HOLD_LEAD = timedelta(hours=env.int("BILLING_HOLD_LEAD_HOURS", default=48))
-# Back-off between attempts of a payment operation after a transient error (then it is flagged).
 LOGGING["loggers"]["stripe"] = {"level": env.str("STRIPE_LOG_LEVEL", default="WARNING")}  # a line per request
-BILLING_RETRY_DELAYS = [
-    timedelta(minutes=m) for m in env.list("BILLING_RETRY_MINUTES", cast=int, default=[1, 5, 15, 60, 240])
-]
+# Back-off between attempts of a payment operation after a transient error (then it is flagged).
+BILLING_RETRY_DELAYS = parse_delays(env.str("BILLING_RETRY_DELAYS", default="1m,5m,15m,1h,4h"))
 
 # --- Notifications (SMS and email) ------------------------------------------
 # SMS: Twilio when TWILIO_ACCOUNT_SID is set, else the development backend, which
@@ -327,9 +327,8 @@ NOTIFY_SUPPORT_EMAIL = env.str("NOTIFY_SUPPORT_EMAIL", default="help@whiskers.ex
 NOTIFY_REMINDER_LEADS = [
     timedelta(minutes=m) for m in env.list("NOTIFY_REMINDER_MINUTES", cast=int, default=[1440, 60])
 ]
-# Transient failures: retried after 1, 2, 4, 8... times the base delay, up to the attempt limit.
-NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
-NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+# Back-off between attempts of a message after a transient failure (then it is failed).
+NOTIFY_RETRY_DELAYS = parse_delays(env.str("NOTIFY_RETRY_DELAYS", default="1m,2m,4m,8m"))
 # A queued send whose task has not run after this long is queued again (a lost broker message).
 NOTIFY_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFY_REQUEUE_AFTER_MINUTES", default=10))
 

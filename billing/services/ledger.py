@@ -2,8 +2,8 @@
 
 1. `open_transaction` writes a pending Transaction with its idempotency key,
    derived from the ride and the operation, so asking twice finds the same row.
-2. `execute` claims one attempt with a conditional UPDATE (two workers never run
-   the same row at once) and makes the Stripe call with that key.
+2. `execute` claims one attempt with a conditional UPDATE and a lease
+   (`core.retry`: two workers never run the same row at once) and makes the Stripe call with that key.
 3. The outcome closes the row once (`_close` only changes a pending row) and
    updates the Payment under its row lock, in the same database transaction.
 4. A transient error leaves the row pending with a back-off time; the
@@ -16,11 +16,11 @@ webhooks call, so our own calls and Stripe's events agree whichever comes first.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, TextField, Value, When
+from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -32,6 +32,7 @@ from bookings.models import Ride, RideStatus
 from bookings.services import ride_clear_flag, ride_confirm, ride_flag
 from core.errors import DomainError
 from core.money import format_money
+from core.retry import Backoff, claim_due_row, due_rows
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +92,11 @@ def queue(txn: Transaction) -> None:
     transaction.on_commit(lambda: async_task("billing.tasks.execute_transaction", txn_id))
 
 
-def max_attempts() -> int:
-    return len(settings.BILLING_RETRY_DELAYS) + 1
-
-
 def _claim(txn_id: int) -> Transaction | None:
-    now = timezone.now()
-    claimed = (
-        Transaction.objects.filter(pk=txn_id, status=Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
-    )
-    if not claimed:
+    """A pending row whose time has come (or that waits for no time), leased to this attempt."""
+    if not claim_due_row(
+        Transaction.objects, pk=txn_id, waiting_status=Status.PENDING, now=timezone.now(), lease=LEASE
+    ):
         return None
     return Transaction.objects.select_related("payment", "ride").get(pk=txn_id)
 
@@ -112,13 +106,15 @@ def execute(*, txn_id: int) -> Transaction | None:
     txn = _claim(txn_id)
     if txn is None:
         return None
+    backoff = Backoff(settings.BILLING_RETRY_DELAYS)
     try:
-        if txn.attempts > max_attempts():
-            raise GatewayError(f"Gave up after {max_attempts()} attempts.")
+        if txn.attempts > backoff.max_attempts:  # claims by workers that died mid-attempt count too
+            raise GatewayError(f"Gave up after {backoff.max_attempts} attempts.")
         OPERATIONS[txn.kind](txn)
     except GatewayError as exc:
-        if exc.transient and txn.attempts < max_attempts():
-            _postpone(txn, exc.message)
+        retry_at = backoff.next_attempt_at(attempts=txn.attempts, now=timezone.now())
+        if exc.transient and retry_at:
+            _postpone(txn, exc.message, retry_at)
         else:
             log.info("Payment operation %s failed: %s", txn.idempotency_key, exc.message)
             FAILURES[txn.kind](txn, exc.message)
@@ -134,11 +130,9 @@ def _with_error(message: str):
     )
 
 
-def _postpone(txn: Transaction, message: str) -> None:
-    delays = settings.BILLING_RETRY_DELAYS
-    delay = delays[min(txn.attempts, len(delays)) - 1]
+def _postpone(txn: Transaction, message: str, retry_at: datetime) -> None:
     Transaction.objects.filter(pk=txn.pk, status=Status.PENDING).update(
-        error=_with_error(f"Attempt {txn.attempts}: {message}"), next_attempt_at=timezone.now() + delay
+        error=_with_error(f"Attempt {txn.attempts}: {message}"), next_attempt_at=retry_at
     )
 
 
@@ -467,12 +461,8 @@ FAILURES = {
 
 def retry_due_transactions(*, now=None, limit: int = 200) -> int:
     """Queue every pending row whose back-off (or a crashed worker's lease) has run out."""
-    now = now or timezone.now()
-    due = list(
-        Transaction.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    rows = due_rows(Transaction.objects, waiting_status=Status.PENDING, now=now or timezone.now())
+    due = list(rows.values_list("pk", flat=True)[:limit])
     for txn_id in due:
         async_task("billing.tasks.execute_transaction", txn_id)
     return len(due)

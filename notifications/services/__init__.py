@@ -1,6 +1,7 @@
 """Writes for notifications (HackSoft style services), one module per concern:
 
-- `dispatch.notify()`: the one entry point for lifecycle events;
+- `queueing.notify()`: the one entry point for lifecycle events: records each message
+  once and queues its sending;
 - `sending.notification_send()`: what the Django-Q task runs for one message, with
   retries and back-off; `notification_retry()` for operations;
 - `preferences`: SMS choices per kind, STOP/START replies;
@@ -14,7 +15,6 @@ twice never send the same message twice.
 """
 
 from notifications.services.delivery import notification_status_update
-from notifications.services.dispatch import enqueue_on_commit, notify, reminders_cancel_outdated
 from notifications.services.preferences import (
     preferences_of,
     preferences_update,
@@ -22,6 +22,7 @@ from notifications.services.preferences import (
     sms_opt_in,
     sms_opt_out,
 )
+from notifications.services.queueing import enqueue_on_commit, notify, reminders_cancel_outdated
 from notifications.services.sending import notification_retry, notification_send
 from notifications.services.sweep import (
     notifications_fail_stuck,

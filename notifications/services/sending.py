@@ -2,31 +2,25 @@
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.retry import Backoff, claim_due_row
 from notifications import channels, triggers
 from notifications.channels import SendError
 from notifications.kinds import Kind, spec_for
 from notifications.models import AttemptOutcome, Channel, Notification, NotificationAttempt, Status
 from notifications.rendering import absolute
-from notifications.services.dispatch import enqueue_on_commit
 from notifications.services.preferences import preferences_of, sms_opt_out
+from notifications.services.queueing import enqueue_on_commit
 from notifications.triggers import REMINDER_STATUSES
 
 logger = logging.getLogger("notifications")
-
-
-def _backoff(attempt: int) -> timedelta:
-    """1, 2, 4, 8... times the base delay, capped at an hour."""
-    seconds = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0)
-    return timedelta(seconds=min(seconds, 3600))
 
 
 def _not_wanted_any_more(notification: Notification) -> str:
@@ -107,10 +101,18 @@ def notification_send(*, notification_id: int) -> str:
             notification=notification, started_at=now, outcome=AttemptOutcome.CANCELLED, error=reason
         )
         return "cancelled"
-    to = _current_address(notification)
-    claimed = Notification.objects.filter(
-        pk=notification.pk, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, to=to, updated_at=now)
+    # No lease: a row left in `sending` by a dying worker is failed for a person to check
+    # (the provider may have sent it), never resent on its own.
+    claimed = claim_due_row(
+        Notification.objects,
+        pk=notification.pk,
+        waiting_status=Status.QUEUED,
+        now=now,
+        status=Status.SENDING,
+        last_attempt_at=now,
+        to=_current_address(notification),
+        updated_at=now,
+    )
     if not claimed:
         return "skipped"  # another worker has it
     notification.refresh_from_db(fields=["attempts", "to", "status"])
@@ -148,7 +150,8 @@ def notification_send(*, notification_id: int) -> str:
 
 def _record_failure(notification: Notification, exc: SendError, now: datetime, started: float) -> str:
     elapsed = int((time.monotonic() - started) * 1000)
-    give_up = exc.permanent or notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS
+    retry_at = Backoff(settings.NOTIFY_RETRY_DELAYS).next_attempt_at(attempts=notification.attempts, now=now)
+    give_up = exc.permanent or retry_at is None
     error = str(exc.message)
     if give_up and not exc.permanent:
         error = f"Gave up after {notification.attempts} attempts. Last error: {error}"
@@ -160,7 +163,7 @@ def _record_failure(notification: Notification, exc: SendError, now: datetime, s
             status=Status.QUEUED,
             last_error=error,
             error_code=exc.code,
-            next_attempt_at=now + _backoff(notification.attempts),
+            next_attempt_at=retry_at,
             enqueued_at=None,  # the sweeper queues it again when it is due
         )
     NotificationAttempt.objects.create(

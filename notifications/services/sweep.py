@@ -10,9 +10,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Ride, RideEvent
+from core.retry import due_rows
 from notifications.kinds import Kind
 from notifications.models import Notification, Status
-from notifications.services.dispatch import enqueue_on_commit, notify
+from notifications.services.queueing import enqueue_on_commit, notify
 from notifications.triggers import REMINDER_STATUSES, Occasion
 
 
@@ -65,7 +66,9 @@ def reminders_queue_due(*, now: datetime | None = None) -> int:
 def notifications_requeue_due(*, now: datetime) -> int:
     """Queue sends whose retry time has come, and any whose task was lost on the way."""
     lost_before = now - settings.NOTIFY_REQUEUE_AFTER
-    due = Notification.objects.due(now).filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before))
+    due = due_rows(Notification.objects, waiting_status=Status.QUEUED, now=now).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before)
+    )
     ids = list(due.values_list("pk", flat=True)[:1000])
     if ids:
         with transaction.atomic():

@@ -147,11 +147,13 @@ def test_reminder_leads_come_from_settings(pet, committed, settings):
 
 
 def test_the_schedule_exists_once_after_migrate(db):
-    assert Schedule.objects.filter(name=schedules.NAME).count() == 1
-    Schedule.objects.filter(name=schedules.NAME).delete()
-    Schedule.objects.create(name=schedules.NAME, func="old.path", schedule_type=Schedule.DAILY)
-    Schedule.objects.create(name=schedules.NAME, func="old.path", schedule_type=Schedule.DAILY)
+    [sweep_schedule] = schedules.SCHEDULES
+    name = sweep_schedule.name
+    assert Schedule.objects.filter(name=name).count() == 1
+    Schedule.objects.filter(name=name).delete()
+    Schedule.objects.create(name=name, func="old.path", schedule_type=Schedule.DAILY)
+    Schedule.objects.create(name=name, func="old.path", schedule_type=Schedule.DAILY)
     call_command("migrate", verbosity=0)  # post_migrate puts it right
-    [schedule] = Schedule.objects.filter(name=schedules.NAME)
+    [schedule] = Schedule.objects.filter(name=name)
     assert schedule.func == "notifications.tasks.run_due"
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)

@@ -100,8 +100,7 @@ def test_replied_stop_21610_fails_and_stops_every_later_text(ride, customer, twi
     ],
 )
 def test_transient_errors_are_retried_with_exponential_back_off(ride, twilio, settings, committed, error):
-    settings.NOTIFY_RETRY_BASE_SECONDS = 60
-    settings.NOTIFY_MAX_ATTEMPTS = 4
+    settings.NOTIFY_RETRY_DELAYS = [timedelta(seconds=60), timedelta(seconds=120), timedelta(seconds=240)]
     twilio.fail_next = [error, error, error]
     started = timezone.now()
     sms = confirm_sms(ride, committed)
@@ -128,7 +127,7 @@ def test_transient_errors_are_retried_with_exponential_back_off(ride, twilio, se
 
 
 def test_transient_errors_give_up_after_the_attempt_limit(ride, twilio, settings, committed):
-    settings.NOTIFY_MAX_ATTEMPTS = 2
+    settings.NOTIFY_RETRY_DELAYS = [timedelta(seconds=60)]  # two attempts
     twilio.fail_next = [(500, 20500, "Internal Server Error")] * 5
     sms = confirm_sms(ride, committed)
     time_passes(sms)
