@@ -303,6 +303,14 @@ BILLING_HOLD_MAX_DAYS = timedelta(days=env.int("BILLING_HOLD_MAX_DAYS", default=
 BILLING_HOLD_LEAD = timedelta(hours=env.int("BILLING_HOLD_LEAD_HOURS", default=48))
 LOGGING["loggers"]["stripe"] = {"level": env.str("STRIPE_LOG_LEVEL", default="WARNING")}  # a line per request
 # Back-off between attempts of a payment operation after a transient error (then it is flagged).
+# Renamed settings: refuse the old names rather than silently run on the defaults.
+for _old, _new in {
+    "BILLING_RETRY_MINUTES": "BILLING_RETRY_DELAYS",
+    "NOTIFY_MAX_ATTEMPTS": "NOTIFY_RETRY_DELAYS",
+    "NOTIFY_RETRY_BASE_SECONDS": "NOTIFY_RETRY_DELAYS",
+}.items():
+    if env.str(_old, default=""):
+        raise environ.ImproperlyConfigured(f"{_old} is replaced by {_new} (a list such as 1m,5m,1h).")
 BILLING_RETRY_DELAYS = parse_delays(env.str("BILLING_RETRY_DELAYS", default="1m,5m,15m,1h,4h"))
 
 # --- Notifications (SMS and email) ------------------------------------------
