@@ -10,12 +10,12 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from bookings import hooks, selectors, services
+from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.forms import PetForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
-from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, invalid
-from core.dates import day_bounds
+from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
 from project.accounts.api_auth import admin_auth, customer_auth
 
 router = Router(tags=["customers"], auth=customer_auth)
@@ -137,10 +137,13 @@ class CancelOut(Schema):
     currency: str
 
 
-class BookingFilters(Schema):
-    status: str | None = Field(None, description="A ride status, or upcoming / completed / cancelled")
+class PickupDays(Schema):
     date_from: date | None = Field(None, description="Pickup on or after this day (your time zone)")
     date_to: date | None = Field(None, description="Pickup on or before this day (your time zone)")
+
+
+class BookingFilters(PickupDays):
+    status: str | None = Field(None, description="upcoming / completed / cancelled / all, or a ride status")
 
 
 # --- Helpers -------------------------------------------------------------------
@@ -229,18 +232,15 @@ def booking_create(request, payload: BookingIn):
     return Status(201, _detail(request, ride))
 
 
-@router.get("/bookings", response={200: list[BookingOut], **AUTH_ERRORS, 422: ErrorOut})
+@router.get("/bookings", response={200: list[BookingOut], **BAD_INPUT, **AUTH_ERRORS})
 @paginate(Pages)
 def booking_list(request, filters: Query[BookingFilters]):
-    rides = (
-        Ride.objects.for_customer(request.auth).select_related("pet", "driver").order_by("scheduled_at", "id")
+    """Your bookings, as the portal lists them: upcoming soonest first, the others newest first."""
+    return selectors.customer_rides(
+        customer=request.auth,
+        filters=checked_filters(CustomerRideFilterSet, filters),
+        tz=request.auth.tzinfo,
     )
-    if filters.status in selectors.CUSTOMER_RIDE_FILTERS:
-        statuses = selectors.CUSTOMER_RIDE_FILTERS[filters.status][1]
-        rides = rides.filter(status__in=statuses) if statuses else rides
-    elif filters.status:
-        rides = rides.filter(status=filters.status)
-    return rides.picked_up_between(filters.date_from, filters.date_to, request.auth.tzinfo)
 
 
 @router.get("/bookings/{ride_id}", response={200: BookingDetailOut, **NOT_FOUND, **AUTH_ERRORS})
@@ -284,21 +284,14 @@ class AdminRideOut(BookingOut):
     attention: str
 
 
-class AdminRideFilters(BookingFilters):
+class AdminRideFilters(PickupDays):
     q: str | None = Field(None, max_length=100, description="Customer, pet, driver, address or #id")
+    status: str | None = Field(None, description="open / ended, or a ride status")
     attention: bool = Field(False, description="Only rides that need attention")
 
 
-@admin_router.get("/admin/rides", response={200: list[AdminRideOut], **AUTH_ERRORS, 422: ErrorOut})
+@admin_router.get("/admin/rides", response={200: list[AdminRideOut], **BAD_INPUT, **AUTH_ERRORS})
 @paginate(Pages)
 def admin_ride_list(request, filters: Query[AdminRideFilters]):
     """Every ride, as the back office's table: status (or open/ended), pickup days, search."""
-    tz = request.auth.tzinfo
-    status = filters.status if filters.status in {"open", "ended", *RideStatus.values} else ""
-    return selectors.ops_rides(
-        status=status,
-        search=filters.q or "",
-        attention=filters.attention,
-        date_from=filters.date_from and day_bounds(filters.date_from, tz)[0],
-        date_to=filters.date_to and day_bounds(filters.date_to, tz)[1],
-    )
+    return selectors.ops_rides(filters=checked_filters(OpsRideFilterSet, filters), tz=request.auth.tzinfo)

@@ -1,6 +1,6 @@
 from django import forms
 
-from bookings.models import Pet, RideStatus
+from bookings.models import Pet
 from bookings.services import ride_plan
 from core.errors import DomainError, add_errors_to_form
 
@@ -92,24 +92,3 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         required=False, max_length=500, label="Reason (optional)", widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class OpsRideFilterForm(forms.Form):
-    STATUS_CHOICES = [
-        ("", "Any status"),
-        ("open", "Open (not ended)"),
-        ("ended", "Ended"),
-        *RideStatus.choices,
-    ]
-
-    q = forms.CharField(
-        required=False,
-        label="Search",
-        widget=forms.SearchInput(attrs={"placeholder": "Customer, pet, driver, address or #id"}),
-    )
-    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(
-        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    attention = forms.BooleanField(required=False, label="Needs attention")

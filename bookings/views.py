@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings import hooks, selectors, services
+from bookings.filters import CUSTOMER_RIDE_GROUPS
 from bookings.forms import BookingForm, PetForm, ReasonForm, RescheduleForm
 from bookings.lifecycle import allowed_moves
 from bookings.pricing import cancellation_terms
@@ -108,18 +109,19 @@ def ride_quote(request):
 @customer_required
 @require_GET
 def ride_list(request):
-    status_filter = request.GET.get("status", "upcoming")
-    if status_filter not in selectors.CUSTOMER_RIDE_FILTERS:
-        status_filter = "upcoming"
-    page = paginate(request, selectors.customer_rides(request.user, status_filter), per_page=10)
+    # The tabs are the only filter here: an unknown one shows the upcoming rides.
+    status = request.GET.get("status", "upcoming")
+    if status not in CUSTOMER_RIDE_GROUPS:
+        status = "upcoming"
+    rides = selectors.customer_rides(customer=request.user, filters={"status": status})
     return render_partial(
         request,
         "bookings/ride_list.html",
         "ride-list",
         {
-            "page_obj": page,
-            "status_filter": status_filter,
-            "filters": selectors.CUSTOMER_RIDE_FILTERS,
+            "page_obj": paginate(request, rides, per_page=10),
+            "status_filter": status,
+            "tabs": [(key, label) for key, (label, _statuses) in CUSTOMER_RIDE_GROUPS.items()],
             "query_without_page": query_without_page(request),
         },
     )
