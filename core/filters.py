@@ -11,6 +11,8 @@ from django.db.models import Q
 
 from core.dates import day_bounds
 
+MAX_ID = 2**63 - 1  # the largest bigint
+
 
 class FilterSet(django_filters.FilterSet):
     """Day filters read their dates in `tz` (default: the active zone, which the middleware
@@ -36,7 +38,8 @@ class SearchFilter(django_filters.CharFilter):
         for lookup in self.lookups:
             match |= Q(**{lookup: text})
         number = text.lstrip("#")
-        if self.id_lookup and number.isdecimal():  # isdecimal, not isdigit: int("²") would raise
+        # isdecimal, not isdigit: int("²") raises. A number past any id would overflow the query.
+        if self.id_lookup and number.isdecimal() and int(number) <= MAX_ID:
             match |= Q(**{self.id_lookup: int(number)})
         return match
 
