@@ -7,6 +7,7 @@ the same FilterSet's form, so a filter rule is written once."""
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.db.models import Q
 
 from core.dates import day_bounds
@@ -74,10 +75,18 @@ class CheckboxFilter(django_filters.Filter):
     field_class = forms.BooleanField
 
 
-class IntegerFilter(django_filters.NumberFilter):
-    """A whole number (django-filter's NumberFilter takes decimals)."""
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number (NumberFilter takes decimals) from 1 up to the database's
+    bigint limit, since a larger one overflows the query instead of matching nothing."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+    def get_max_validator(self):
+        return MaxValueValidator(MAX_ID)
 
 
 def filters_from_query(filterset_class: type[FilterSet], query) -> tuple[forms.Form, dict]:
