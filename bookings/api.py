@@ -176,13 +176,12 @@ def _my_ride(request, ride_id: Id) -> Ride:
     return selectors.customer_ride(request.auth, ride_id)
 
 
-def _save_pet(form: PetForm, owner) -> Pet:
+def _pet_data(payload: PetIn) -> dict:
+    """The body read by the portal's PetForm (it trims text and words each problem the same)."""
+    form = PetForm(payload.dict())
     if not form.is_valid():
         raise invalid(form)
-    pet = form.save(commit=False)
-    pet.owner = owner
-    pet.save()
-    return pet
+    return form.cleaned_data
 
 
 # --- Pets ----------------------------------------------------------------------
@@ -195,7 +194,7 @@ def pet_list(request):
 
 @router.post("/pets", response={201: PetOut, **BAD_INPUT, **AUTH_ERRORS})
 def pet_create(request, payload: PetIn):
-    return Status(201, _save_pet(PetForm(payload.dict()), request.auth))
+    return Status(201, services.pet_create(owner=request.auth, data=_pet_data(payload)))
 
 
 @router.get("/pets/{pet_id}", response={200: PetOut, **NOT_FOUND, **AUTH_ERRORS})
@@ -206,13 +205,13 @@ def pet_detail(request, pet_id: Id):
 @router.put("/pets/{pet_id}", response={200: PetOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS})
 def pet_update(request, pet_id: Id, payload: PetIn):
     pet = selectors.pet_of(request.auth, pet_id)
-    return _save_pet(PetForm(payload.dict(), instance=pet), request.auth)
+    return services.pet_update(pet=pet, by=request.auth, data=_pet_data(payload))
 
 
 @router.delete("/pets/{pet_id}", response={204: None, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
 def pet_delete(request, pet_id: Id):
     """Delete a pet (archived if it has past rides; refused while it has upcoming ones)."""
-    services.pet_delete(pet=selectors.pet_of(request.auth, pet_id))
+    services.pet_delete(pet=selectors.pet_of(request.auth, pet_id), by=request.auth)
     return Status(204, None)
 
 

@@ -1,7 +1,7 @@
 from django import forms
 
 from bookings.models import Pet
-from bookings.services import ride_plan
+from bookings.services import PET_FIELDS, ride_plan
 from core.errors import DomainError, add_errors_to_form
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -21,7 +21,7 @@ class PickupTimeField(forms.DateTimeField):
 class PetForm(forms.ModelForm):
     class Meta:
         model = Pet
-        fields = ["name", "type", "breed", "age_years", "weight_lb", "special_needs", "crate_required"]
+        fields = PET_FIELDS
         widgets = {
             "special_needs": forms.Textarea(attrs={"rows": 3}),
             "age_years": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 60}),

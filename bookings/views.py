@@ -31,9 +31,7 @@ def pet_list(request):
 def pet_create(request):
     form = PetForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        pet = form.save(commit=False)
-        pet.owner = request.user
-        pet.save()
+        pet = services.pet_create(owner=request.user, data=form.cleaned_data)
         messages.success(request, f"{pet.name} is added. You can book a ride for {pet.name} now.")
         return redirect("bookings:pet_list")
     return render(request, "bookings/pet_form.html", {"form": form})
@@ -45,7 +43,7 @@ def pet_edit(request, pk):
     pet = selectors.pet_of(request.user, pk)
     form = PetForm(request.POST if request.method == "POST" else None, instance=pet)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.pet_update(pet=pet, by=request.user, data=form.cleaned_data)
         messages.success(request, f"{pet.name}'s profile is saved.")
         return redirect("bookings:pet_list")
     return render(request, "bookings/pet_form.html", {"form": form, "pet": pet})
@@ -57,7 +55,7 @@ def pet_delete(request, pk):
     pet = selectors.pet_of(request.user, pk)
     if request.method == "POST":
         try:
-            services.pet_delete(pet=pet)
+            services.pet_delete(pet=pet, by=request.user)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("bookings:pet_list")

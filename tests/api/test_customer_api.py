@@ -121,6 +121,24 @@ def test_pet_with_upcoming_ride_cannot_be_deleted(customer_api, pet, ride):
     assert "upcoming rides" in response.json()["detail"]
 
 
+def test_deleting_a_pet_with_ride_history_archives_it(customer_api, pet):
+    ride = make_ride(pet=pet, status=RideStatus.COMPLETED, driver=DriverFactory())
+    assert customer_api.delete(f"/pets/{pet.pk}").status_code == HTTPStatus.NO_CONTENT
+    assert customer_api.get("/pets").json() == []
+    assert customer_api.get(f"/pets/{pet.pk}").status_code == HTTPStatus.NOT_FOUND
+    assert customer_api.get(f"/bookings/{ride.pk}").json()["pet"]["name"] == pet.name
+    pet.refresh_from_db()
+    assert pet.archived_at is not None
+
+
+def test_updating_a_pet_with_a_bad_body_changes_nothing(customer_api, pet):
+    response = customer_api.put(f"/pets/{pet.pk}", {**PET, "name": "   "})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"] == {"name": ["This field is required."]}  # trimmed, as the portal does
+    pet.refresh_from_db()
+    assert pet.name == "Biscuit"
+
+
 # --- Quotes and bookings ------------------------------------------------------------
 
 
