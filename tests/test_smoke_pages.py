@@ -26,7 +26,11 @@ def test_ride_pages_render(customer_client, ride):
 
 
 def test_ops_pages_render(admin_client, ride):
-    for url in [reverse("ops_home"), reverse("bookings_ops:ride_list"), reverse("bookings_ops:ride_detail", args=[ride.pk])]:
+    for url in [
+        reverse("ops_home"),
+        reverse("bookings_ops:ride_list"),
+        reverse("bookings_ops:ride_detail", args=[ride.pk]),
+    ]:
         assert admin_client.get(url).status_code == HTTPStatus.OK
 
 

@@ -69,7 +69,9 @@ def test_ops_ride_table_filters_and_searches(admin_client):
 
 
 def test_ops_ride_table_ignores_bad_filters(admin_client, ride):
-    response = admin_client.get(reverse("bookings_ops:ride_list"), {"status": "nonsense", "date_from": "yesterday"})
+    response = admin_client.get(
+        reverse("bookings_ops:ride_list"), {"status": "nonsense", "date_from": "yesterday"}
+    )
     assert response.status_code == HTTPStatus.OK
     assert response.context["form"].errors
 
@@ -119,4 +121,7 @@ def test_ops_clear_flag(admin_client, ride):
 
 
 def test_ops_ride_detail_404_for_unknown_ride(admin_client):
-    assert admin_client.get(reverse("bookings_ops:ride_detail", args=[999999])).status_code == HTTPStatus.NOT_FOUND
+    assert (
+        admin_client.get(reverse("bookings_ops:ride_detail", args=[999999])).status_code
+        == HTTPStatus.NOT_FOUND
+    )
