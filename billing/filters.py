@@ -7,10 +7,6 @@ from billing.models import Transaction
 from core.filters import DayFilter, FilterSet, SearchFilter
 
 
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
 class TransactionFilterSet(FilterSet):
     q = SearchFilter(
         label="Search",
@@ -27,10 +23,8 @@ class TransactionFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(
         label="Status", empty_label="Any status", choices=Transaction.Status.choices
     )
-    date_from = DayFilter(field_name="created_at", lookup_expr="gte", label="From", widget=_date_input())
-    date_to = DayFilter(
-        field_name="created_at", lookup_expr="lte", label="To (inclusive)", widget=_date_input()
-    )
+    date_from = DayFilter(field_name="created_at", lookup_expr="gte", label="From")
+    date_to = DayFilter(field_name="created_at", lookup_expr="lte", label="To (inclusive)")
 
     class Meta:
         model = Transaction

@@ -17,10 +17,6 @@ CUSTOMER_RIDE_GROUPS = {
 }
 
 
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
 class CustomerRideFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(
         method="in_group_or_status",
@@ -63,10 +59,8 @@ class OpsRideFilterSet(FilterSet):
         empty_label="Any status",
         choices=[("open", "Open (not ended)"), ("ended", "Ended"), *RideStatus.choices],
     )
-    date_from = DayFilter(field_name="scheduled_at", lookup_expr="gte", label="From", widget=_date_input())
-    date_to = DayFilter(
-        field_name="scheduled_at", lookup_expr="lte", label="To (inclusive)", widget=_date_input()
-    )
+    date_from = DayFilter(field_name="scheduled_at", lookup_expr="gte", label="From")
+    date_to = DayFilter(field_name="scheduled_at", lookup_expr="lte", label="To (inclusive)")
     attention = CheckboxFilter(label="Needs attention", method="needing_attention")
 
     class Meta:

@@ -55,6 +55,10 @@ class DayFilter(django_filters.DateFilter):
     to the end of that day (inclusive), "exact" rows on that day only. Both ends are local
     midnights (core.dates.day_bounds), so a day with a DST change is 23 or 25 hours."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))  # the browser's picker
+        super().__init__(**kwargs)
+
     def filter(self, qs, value):
         if value is None:
             return qs
