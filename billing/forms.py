@@ -3,8 +3,6 @@ from decimal import Decimal
 
 from django import forms
 
-from billing.models import Transaction
-
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
@@ -35,17 +33,3 @@ class RefundForm(forms.Form):
     @property
     def amount_cents(self) -> int:
         return int(self.cleaned_data["amount"] * 100)
-
-
-class PaymentFilterForm(forms.Form):
-    q = forms.CharField(
-        required=False,
-        label="Search",
-        widget=forms.SearchInput(attrs={"placeholder": "Customer, ride #id, Stripe id or reason"}),
-    )
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Transaction.Kind.choices])
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Transaction.Status.choices])
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(
-        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
-    )

@@ -9,34 +9,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import panels, selectors, services
-from billing.forms import PaymentFilterForm, RefundForm
+from billing.filters import TransactionFilterSet
+from billing.forms import RefundForm
 from bookings.models import Ride
-from core.dates import day_bounds
 from core.errors import DomainError, add_errors_to_form
+from core.filters import filters_from_query
 from core.htmx import render_partial
 from core.money import format_money
 from core.pagination import paginate, query_without_page
 from project.accounts.policies import admin_required
 
 
-def _filters(form: PaymentFilterForm) -> dict:
-    if not form.is_valid():
-        return {}
-    data = form.cleaned_data
-    return {
-        "kind": data["kind"],
-        "status": data["status"],
-        "search": data["q"],
-        "date_from": data["date_from"] and day_bounds(data["date_from"])[0],
-        "date_to": data["date_to"] and day_bounds(data["date_to"])[1],
-    }
-
-
 @admin_required
 @require_GET
 def payments(request):
-    form = PaymentFilterForm(request.GET or None)
-    rows = selectors.ops_transactions(**_filters(form))
+    form, filters = filters_from_query(TransactionFilterSet, request.GET)
+    rows = selectors.ops_transactions(filters=filters)
     return render_partial(
         request,
         "billing/ops_payments.html",
@@ -65,7 +53,8 @@ CSV_HEADER = [
 @require_GET
 def payments_csv(request):
     """The filtered ledger as CSV, streamed (no row limit, constant memory)."""
-    rows = selectors.ops_transactions(**_filters(PaymentFilterForm(request.GET or None)))
+    _form, filters = filters_from_query(TransactionFilterSet, request.GET)
+    rows = selectors.ops_transactions(filters=filters)
     writer = csv.writer(_Echo())
 
     def row(t):

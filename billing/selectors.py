@@ -1,12 +1,15 @@
 """Reads for billing: a ride's money (receipt, panels) and the ops payments list."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from billing.filters import TransactionFilterSet
 from billing.models import Payment, PaymentStatus, Transaction
 from bookings.models import Ride
+from core.dates import operations_zone
 
 Kind, Status = Transaction.Kind, Transaction.Status
 
@@ -117,34 +120,12 @@ def ride_money(ride: Ride) -> RideMoney:
     return RideMoney(ride=ride, payments=payments, transactions=transactions, refundable=refundable)
 
 
-def ops_transactions(
-    *,
-    kind: str = "",
-    status: str = "",
-    search: str = "",
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-) -> QuerySet[Transaction]:
+def ops_transactions(*, filters: Mapping | None = None) -> QuerySet[Transaction]:
+    """The ledger, newest first, narrowed by TransactionFilterSet (days are operations days)."""
     rows = Transaction.objects.select_related("ride__customer", "ride__pet", "initiated_by")
-    if kind:
-        rows = rows.filter(kind=kind)
-    if status:
-        rows = rows.filter(status=status)
-    if date_from:
-        rows = rows.filter(created_at__gte=date_from)
-    if date_to:
-        rows = rows.filter(created_at__lt=date_to)
-    if search := search.strip():
-        match = (
-            Q(ride__customer__name__icontains=search)
-            | Q(ride__customer__email__icontains=search)
-            | Q(provider_id=search)
-            | Q(reason__icontains=search)
-        )
-        if search.lstrip("#").isdigit():
-            match |= Q(ride_id=int(search.lstrip("#")))
-        rows = rows.filter(match)
-    return rows.order_by("-created_at", "-id")
+    return TransactionFilterSet(
+        filters, queryset=rows.order_by("-created_at", "-id"), tz=operations_zone()
+    ).qs
 
 
 def ops_totals(rows: QuerySet[Transaction]) -> dict:

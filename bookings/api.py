@@ -11,12 +11,12 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from bookings import selectors, services
+from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.forms import PetForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
-from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, invalid
-from core.dates import day_bounds
+from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
 from project.accounts.api_auth import admin_auth, customer_auth
 
 router = Router(tags=["customers"], auth=customer_auth)
@@ -138,10 +138,13 @@ class CancelOut(Schema):
     currency: str
 
 
-class BookingFilters(Schema):
-    status: str | None = Field(None, description="A ride status, or upcoming / completed / cancelled")
+class PickupDays(Schema):
     date_from: date | None = Field(None, description="Pickup on or after this day (your time zone)")
     date_to: date | None = Field(None, description="Pickup on or before this day (your time zone)")
+
+
+class BookingFilters(PickupDays):
+    status: str | None = Field(None, description="upcoming / completed / cancelled / all, or a ride status")
 
 
 # --- Helpers -------------------------------------------------------------------
@@ -176,13 +179,12 @@ def _my_ride(request, ride_id: Id) -> Ride:
     return selectors.customer_ride(request.auth, ride_id)
 
 
-def _save_pet(form: PetForm, owner) -> Pet:
+def _pet_data(payload: PetIn) -> dict:
+    """The body read by the portal's PetForm (it trims text and words each problem the same)."""
+    form = PetForm(payload.dict())
     if not form.is_valid():
         raise invalid(form)
-    pet = form.save(commit=False)
-    pet.owner = owner
-    pet.save()
-    return pet
+    return form.cleaned_data
 
 
 # --- Pets ----------------------------------------------------------------------
@@ -195,7 +197,7 @@ def pet_list(request):
 
 @router.post("/pets", response={201: PetOut, **BAD_INPUT, **AUTH_ERRORS})
 def pet_create(request, payload: PetIn):
-    return Status(201, _save_pet(PetForm(payload.dict()), request.auth))
+    return Status(201, services.pet_create(owner=request.auth, data=_pet_data(payload)))
 
 
 @router.get("/pets/{pet_id}", response={200: PetOut, **NOT_FOUND, **AUTH_ERRORS})
@@ -206,13 +208,13 @@ def pet_detail(request, pet_id: Id):
 @router.put("/pets/{pet_id}", response={200: PetOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS})
 def pet_update(request, pet_id: Id, payload: PetIn):
     pet = selectors.pet_of(request.auth, pet_id)
-    return _save_pet(PetForm(payload.dict(), instance=pet), request.auth)
+    return services.pet_update(pet=pet, by=request.auth, data=_pet_data(payload))
 
 
 @router.delete("/pets/{pet_id}", response={204: None, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
 def pet_delete(request, pet_id: Id):
     """Delete a pet (archived if it has past rides; refused while it has upcoming ones)."""
-    services.pet_delete(pet=selectors.pet_of(request.auth, pet_id))
+    services.pet_delete(pet=selectors.pet_of(request.auth, pet_id), by=request.auth)
     return Status(204, None)
 
 
@@ -232,18 +234,15 @@ def booking_create(request, payload: BookingIn):
     return Status(201, _detail(request, ride))
 
 
-@router.get("/bookings", response={200: list[BookingOut], **AUTH_ERRORS, 422: ErrorOut})
+@router.get("/bookings", response={200: list[BookingOut], **BAD_INPUT, **AUTH_ERRORS})
 @paginate(Pages)
 def booking_list(request, filters: Query[BookingFilters]):
-    rides = (
-        Ride.objects.for_customer(request.auth).select_related("pet", "driver").order_by("scheduled_at", "id")
+    """Your bookings, as the portal lists them: upcoming soonest first, the others newest first."""
+    return selectors.customer_rides(
+        customer=request.auth,
+        filters=checked_filters(CustomerRideFilterSet, filters),
+        tz=request.auth.tzinfo,
     )
-    if filters.status in selectors.CUSTOMER_RIDE_FILTERS:
-        statuses = selectors.CUSTOMER_RIDE_FILTERS[filters.status][1]
-        rides = rides.filter(status__in=statuses) if statuses else rides
-    elif filters.status:
-        rides = rides.filter(status=filters.status)
-    return rides.picked_up_between(filters.date_from, filters.date_to, request.auth.tzinfo)
 
 
 @router.get("/bookings/{ride_id}", response={200: BookingDetailOut, **NOT_FOUND, **AUTH_ERRORS})
@@ -286,21 +285,14 @@ class AdminRideOut(BookingOut):
     attention: str
 
 
-class AdminRideFilters(BookingFilters):
+class AdminRideFilters(PickupDays):
     q: str | None = Field(None, max_length=100, description="Customer, pet, driver, address or #id")
+    status: str | None = Field(None, description="open / ended, or a ride status")
     attention: bool = Field(False, description="Only rides that need attention")
 
 
-@admin_router.get("/admin/rides", response={200: list[AdminRideOut], **AUTH_ERRORS, 422: ErrorOut})
+@admin_router.get("/admin/rides", response={200: list[AdminRideOut], **BAD_INPUT, **AUTH_ERRORS})
 @paginate(Pages)
 def admin_ride_list(request, filters: Query[AdminRideFilters]):
     """Every ride, as the back office's table: status (or open/ended), pickup days, search."""
-    tz = request.auth.tzinfo
-    status = filters.status if filters.status in {"open", "ended", *RideStatus.values} else ""
-    return selectors.ops_rides(
-        status=status,
-        search=filters.q or "",
-        attention=filters.attention,
-        date_from=filters.date_from and day_bounds(filters.date_from, tz)[0],
-        date_to=filters.date_to and day_bounds(filters.date_to, tz)[1],
-    )
+    return selectors.ops_rides(filters=checked_filters(OpsRideFilterSet, filters))

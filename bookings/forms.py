@@ -1,7 +1,7 @@
 from django import forms
 
-from bookings.models import Pet, RideStatus
-from bookings.services import ride_plan
+from bookings.models import Pet
+from bookings.services import PET_FIELDS, ride_plan
 from core.errors import DomainError, add_errors_to_form
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -21,7 +21,7 @@ class PickupTimeField(forms.DateTimeField):
 class PetForm(forms.ModelForm):
     class Meta:
         model = Pet
-        fields = ["name", "type", "breed", "age_years", "weight_lb", "special_needs", "crate_required"]
+        fields = PET_FIELDS
         widgets = {
             "special_needs": forms.Textarea(attrs={"rows": 3}),
             "age_years": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 60}),
@@ -100,24 +100,3 @@ class RequiredReasonForm(forms.Form):
     """A no-show, an unassign: operations need to know why."""
 
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class OpsRideFilterForm(forms.Form):
-    STATUS_CHOICES = [
-        ("", "Any status"),
-        ("open", "Open (not ended)"),
-        ("ended", "Ended"),
-        *RideStatus.choices,
-    ]
-
-    q = forms.CharField(
-        required=False,
-        label="Search",
-        widget=forms.SearchInput(attrs={"placeholder": "Customer, pet, driver, address or #id"}),
-    )
-    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(
-        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    attention = forms.BooleanField(required=False, label="Needs attention")

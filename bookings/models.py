@@ -6,8 +6,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.dates import day_bounds
-
 
 class PetQuerySet(models.QuerySet):
     def active(self):
@@ -95,15 +93,6 @@ class RideQuerySet(models.QuerySet):
 
     def on_day(self, day_start: datetime, day_end: datetime):
         return self.filter(scheduled_at__gte=day_start, scheduled_at__lt=day_end)
-
-    def picked_up_between(self, first_day=None, last_day=None, tz=None):
-        """Pickups on `first_day` .. `last_day` inclusive (local days; either end may be open)."""
-        rides = self
-        if first_day:
-            rides = rides.filter(scheduled_at__gte=day_bounds(first_day, tz)[0])
-        if last_day:
-            rides = rides.filter(scheduled_at__lt=day_bounds(last_day, tz)[1])
-        return rides
 
     def with_list_relations(self):
         return self.select_related("pet", "customer", "driver")

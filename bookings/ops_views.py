@@ -7,12 +7,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings import selectors, services
-from bookings.forms import OpsRideFilterForm, OptionalReasonForm
+from bookings.filters import OpsRideFilterSet
+from bookings.forms import OptionalReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
 from bookings.panels import ride_panels
-from core.dates import day_bounds, operations_day
+from core.dates import operations_day
 from core.errors import DomainError
+from core.filters import filters_from_query
 from core.htmx import render_partial
 from core.pagination import paginate, query_without_page
 from project.accounts.policies import admin_required
@@ -49,18 +51,8 @@ def home(request):
 @admin_required
 @require_GET
 def ride_list(request):
-    form = OpsRideFilterForm(request.GET or None)
-    filters = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "status": data["status"],
-            "search": data["q"],
-            "attention": data["attention"],
-            "date_from": data["date_from"] and day_bounds(data["date_from"])[0],
-            "date_to": data["date_to"] and day_bounds(data["date_to"])[1],
-        }
-    page = paginate(request, selectors.ops_rides(**filters), per_page=25)
+    form, filters = filters_from_query(OpsRideFilterSet, request.GET)
+    page = paginate(request, selectors.ops_rides(filters=filters), per_page=25)
     return render_partial(
         request,
         "ops/ride_list.html",

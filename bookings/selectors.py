@@ -1,18 +1,14 @@
 """Reads for pets and rides. Customer queries start from the user, so another
 customer's rows are unreachable (they 404)."""
 
+from collections.abc import Mapping
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
-
-# Filters on the customer's ride list: key -> (label, statuses).
-CUSTOMER_RIDE_FILTERS = {
-    "upcoming": ("Upcoming", OPEN_STATUSES),
-    "completed": ("Completed", [RideStatus.COMPLETED]),
-    "cancelled": ("Cancelled", [RideStatus.CANCELLED, RideStatus.NO_SHOW]),
-    "all": ("All", None),
-}
+from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
+from bookings.models import Pet, Ride, RideEvent
+from core.dates import operations_zone
 
 
 def pets_of(user) -> QuerySet[Pet]:
@@ -23,14 +19,14 @@ def pet_of(user, pk) -> Pet:
     return get_object_or_404(pets_of(user), pk=pk)
 
 
-def customer_rides(user, status_filter: str = "upcoming") -> QuerySet[Ride]:
-    _label, statuses = CUSTOMER_RIDE_FILTERS.get(status_filter, CUSTOMER_RIDE_FILTERS["upcoming"])
-    rides = Ride.objects.for_customer(user).select_related("pet", "driver")
-    if statuses is None:
-        return rides
-    rides = rides.filter(status__in=statuses)
-    # Upcoming reads soonest first; history reads newest first.
-    return rides.order_by("scheduled_at", "id") if statuses == OPEN_STATUSES else rides
+def customer_rides(*, customer, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:
+    """The customer's rides, narrowed by CustomerRideFilterSet (every ride without a `status`);
+    days are read in `tz` (default: the active zone)."""
+    rides = Ride.objects.for_customer(customer).select_related("pet", "driver")
+    # Upcoming reads soonest first; history reads newest first (the model's order).
+    if filters and filters.get("status") == "upcoming":
+        rides = rides.order_by("scheduled_at", "id")
+    return CustomerRideFilterSet(filters, queryset=rides, tz=tz).qs
 
 
 def customer_ride(user, pk) -> Ride:
@@ -49,32 +45,8 @@ def ride_photo_event(user, pk) -> RideEvent:
     return get_object_or_404(events, pk=pk)
 
 
-def ops_rides(
-    *, status: str = "", date_from=None, date_to=None, search: str = "", attention: bool = False
-) -> QuerySet[Ride]:
-    rides = Ride.objects.with_list_relations()
-    if status == "open":
-        rides = rides.filter(status__in=OPEN_STATUSES)
-    elif status == "ended":
-        rides = rides.filter(status__in=ENDED_STATUSES)
-    elif status:
-        rides = rides.filter(status=status)
-    if date_from:
-        rides = rides.filter(scheduled_at__gte=date_from)
-    if date_to:
-        rides = rides.filter(scheduled_at__lt=date_to)
-    if attention:
-        rides = rides.exclude(attention="")
-    if search := search.strip():
-        match = (
-            Q(customer__name__icontains=search)
-            | Q(customer__email__icontains=search)
-            | Q(pet__name__icontains=search)
-            | Q(pickup_address__icontains=search)
-            | Q(dropoff_address__icontains=search)
-            | Q(driver__name__icontains=search)
-        )
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
-        rides = rides.filter(match)
-    return rides.order_by("scheduled_at", "id")
+def ops_rides(*, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:
+    """Every ride, soonest first, narrowed by OpsRideFilterSet; days are operations days
+    (core.dates.operations_zone) unless `tz` says otherwise."""
+    rides = Ride.objects.with_list_relations().order_by("scheduled_at", "id")
+    return OpsRideFilterSet(filters, queryset=rides, tz=tz or operations_zone()).qs

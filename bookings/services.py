@@ -3,12 +3,13 @@ lock the row, check the move table, change, write a ride event, and announce
 the move after commit. Views and the API call these; nothing else writes.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,9 +23,50 @@ from core.errors import DomainError, required_reason
 
 # --- Pets ------------------------------------------------------------------
 
+# What a customer says about a pet (PetForm's fields); the owner and archiving are ours.
+PET_FIELDS = ["name", "type", "breed", "age_years", "weight_lb", "special_needs", "crate_required"]
 
-def pet_delete(*, pet: Pet) -> str:
-    """Delete a pet; one with ride history is archived instead. Returns "deleted"/"archived"."""
+
+def _must_own(pet: Pet, by) -> None:
+    if pet.owner_id != by.pk:
+        raise DomainError("Only the pet's owner may change or remove it.", code="not_allowed")
+
+
+def _validated(pet: Pet, data: Mapping, fields: list[str]) -> None:
+    """Put `data`'s values for `fields` on `pet` and check the pet's rules (a DomainError with
+    each problem beside its field)."""
+    for name in fields:
+        setattr(pet, name, data[name])
+    try:
+        pet.full_clean(exclude=["owner"])  # the owner is the caller, not input
+    except ValidationError as exc:
+        raise DomainError("Please correct the pet's details.", errors=exc.message_dict) from exc
+
+
+def pet_create(*, owner, data: Mapping) -> Pet:
+    """A new pet for `owner` (a customer) from `data`'s PET_FIELDS; missing ones take their
+    defaults."""
+    if not owner.is_customer:
+        raise DomainError("Only customers have pets.", code="not_allowed")
+    pet = Pet(owner=owner)
+    _validated(pet, data, [name for name in PET_FIELDS if name in data])
+    pet.save()
+    return pet
+
+
+def pet_update(*, pet: Pet, by, data: Mapping) -> Pet:
+    """Change the PET_FIELDS that `data` holds. Only the owner may."""
+    _must_own(pet, by)
+    changed = [name for name in PET_FIELDS if name in data]
+    _validated(pet, data, changed)
+    pet.save(update_fields=[*changed, "updated_at"])
+    return pet
+
+
+def pet_delete(*, pet: Pet, by) -> str:
+    """Remove a pet from its owner's pets: deleted, or archived if it has ride history (the
+    rides keep their pet). Refused while it has open rides. Returns "deleted"/"archived"."""
+    _must_own(pet, by)
     with transaction.atomic():
         if pet.rides.filter(status__in=OPEN_STATUSES).exists():
             raise DomainError(

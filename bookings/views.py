@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings import selectors, services
+from bookings.filters import CUSTOMER_RIDE_GROUPS
 from bookings.forms import BookingForm, OptionalReasonForm, PetForm, RescheduleForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.panels import ride_panels
@@ -31,9 +32,7 @@ def pet_list(request):
 def pet_create(request):
     form = PetForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        pet = form.save(commit=False)
-        pet.owner = request.user
-        pet.save()
+        pet = services.pet_create(owner=request.user, data=form.cleaned_data)
         messages.success(request, f"{pet.name} is added. You can book a ride for {pet.name} now.")
         return redirect("bookings:pet_list")
     return render(request, "bookings/pet_form.html", {"form": form})
@@ -45,7 +44,7 @@ def pet_edit(request, pk):
     pet = selectors.pet_of(request.user, pk)
     form = PetForm(request.POST if request.method == "POST" else None, instance=pet)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.pet_update(pet=pet, by=request.user, data=form.cleaned_data)
         messages.success(request, f"{pet.name}'s profile is saved.")
         return redirect("bookings:pet_list")
     return render(request, "bookings/pet_form.html", {"form": form, "pet": pet})
@@ -57,7 +56,7 @@ def pet_delete(request, pk):
     pet = selectors.pet_of(request.user, pk)
     if request.method == "POST":
         try:
-            services.pet_delete(pet=pet)
+            services.pet_delete(pet=pet, by=request.user)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("bookings:pet_list")
@@ -106,18 +105,19 @@ def ride_quote(request):
 @customer_required
 @require_GET
 def ride_list(request):
-    status_filter = request.GET.get("status", "upcoming")
-    if status_filter not in selectors.CUSTOMER_RIDE_FILTERS:
-        status_filter = "upcoming"
-    page = paginate(request, selectors.customer_rides(request.user, status_filter), per_page=10)
+    # The tabs are the only filter here: an unknown one shows the upcoming rides.
+    status = request.GET.get("status", "upcoming")
+    if status not in CUSTOMER_RIDE_GROUPS:
+        status = "upcoming"
+    rides = selectors.customer_rides(customer=request.user, filters={"status": status})
     return render_partial(
         request,
         "bookings/ride_list.html",
         "ride-list",
         {
-            "page_obj": page,
-            "status_filter": status_filter,
-            "filters": selectors.CUSTOMER_RIDE_FILTERS,
+            "page_obj": paginate(request, rides, per_page=10),
+            "status_filter": status,
+            "tabs": [(key, label) for key, (label, _statuses) in CUSTOMER_RIDE_GROUPS.items()],
             "query_without_page": query_without_page(request),
         },
     )

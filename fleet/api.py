@@ -13,8 +13,9 @@ from pydantic import Field
 from bookings.api import BookingDetailOut, _detail
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
-from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, invalid
+from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
 from fleet import selectors, services
+from fleet.filters import DriverRideFilterSet
 from fleet.steps import STEPS
 from project.accounts.api_auth import admin_auth, driver_auth
 from project.accounts.models import User
@@ -117,14 +118,17 @@ class AssignIn(Schema):
     reason: str = Field("", max_length=500, description="Required when the ride already has a driver")
 
 
-@router.get("/rides/assigned", response={200: list[DriverRideOut], **AUTH_ERRORS, 422: ErrorOut})
+@router.get(
+    "/rides/assigned", response={200: list[DriverRideOut], 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
+)
 @paginate(Pages)
 def assigned_rides(request, filters: Query[AssignedFilters]):
     """Rides given to you, soonest first; filter by day and status."""
-    rides = selectors.driver_rides(request.auth).order_by("scheduled_at", "id")
-    if filters.status:
-        rides = rides.filter(status=filters.status)
-    return rides.picked_up_between(filters.day, filters.day, request.auth.tzinfo)
+    return selectors.driver_ride_list(
+        driver=request.auth,
+        filters=checked_filters(DriverRideFilterSet, filters),
+        tz=request.auth.tzinfo,
+    )
 
 
 @router.put(

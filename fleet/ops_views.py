@@ -9,9 +9,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bookings.forms import RequiredReasonForm
 from bookings.models import Ride
 from core.errors import DomainError, add_errors_to_form
+from core.filters import filters_from_query
 from core.htmx import render_partial
 from core.pagination import paginate, query_without_page
 from fleet import dispatch, selectors, services
+from fleet.filters import DriverFilterSet
 from fleet.forms import AssignForm, DriverForm, ReassignForm
 from project.accounts.policies import admin_required
 
@@ -118,13 +120,18 @@ def unassign(request, pk):
 @admin_required
 @require_GET
 def driver_list(request):
-    search = request.GET.get("q", "")
-    page = paginate(request, selectors.drivers_for_ops(search=search), per_page=25)
+    form, filters = filters_from_query(DriverFilterSet, request.GET)
+    page = paginate(request, selectors.drivers_for_ops(filters=filters), per_page=25)
     return render_partial(
         request,
         "fleet/ops/driver_list.html",
         "driver-table",
-        {"page_obj": page, "search": search, "query_without_page": query_without_page(request)},
+        {
+            "form": form,
+            "search": filters.get("q", ""),
+            "page_obj": page,
+            "query_without_page": query_without_page(request),
+        },
     )
 
 

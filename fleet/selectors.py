@@ -2,6 +2,7 @@
 driver, so another driver's ride is unreachable (404)."""
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Ride, RideStatus
 from core.dates import operations_day
 from fleet.dispatch import rides_on_day
+from fleet.filters import DriverFilterSet, DriverRideFilterSet
 from fleet.models import DriverProfile
 
 BOARD_LIMIT = 60  # a driver's open rides shown at once (a busy week)
@@ -23,6 +25,13 @@ def driver_profile(user) -> DriverProfile | None:
 
 def driver_rides(user) -> QuerySet[Ride]:
     return Ride.objects.for_driver(user).select_related("pet", "customer")
+
+
+def driver_ride_list(*, driver, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:
+    """The driver's rides, soonest first, narrowed by DriverRideFilterSet; days are read in
+    `tz` (default: the active zone)."""
+    rides = driver_rides(driver).order_by("scheduled_at", "id")
+    return DriverRideFilterSet(filters, queryset=rides, tz=tz).qs
 
 
 def driver_ride(user, pk) -> Ride:
@@ -103,19 +112,16 @@ def awaiting_acceptance(now: datetime | None = None) -> QuerySet[Ride]:
     )
 
 
-def drivers_for_ops(*, search: str = "", now: datetime | None = None) -> QuerySet[DriverProfile]:
-    profiles = DriverProfile.objects.select_related("user").annotate(
-        rides_today=rides_on_day(*operations_day(now or timezone.now()))
+def drivers_for_ops(
+    *, filters: Mapping | None = None, now: datetime | None = None
+) -> QuerySet[DriverProfile]:
+    """Every driver with their rides today, active ones first, narrowed by DriverFilterSet."""
+    profiles = (
+        DriverProfile.objects.select_related("user")
+        .annotate(rides_today=rides_on_day(*operations_day(now or timezone.now())))
+        .order_by("-user__is_active", "user__name", "user_id")
     )
-    if search := search.strip():
-        profiles = profiles.filter(
-            Q(user__name__icontains=search)
-            | Q(user__email__icontains=search)
-            | Q(plate__icontains=search.replace(" ", ""))
-            | Q(vehicle_make__icontains=search)
-            | Q(vehicle_model__icontains=search)
-        )
-    return profiles.order_by("-user__is_active", "user__name", "user_id")
+    return DriverFilterSet(filters, queryset=profiles).qs
 
 
 def driver_for_ops(pk) -> DriverProfile:

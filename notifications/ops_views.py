@@ -6,10 +6,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
+from core.filters import filters_from_query
 from core.htmx import render_partial
 from core.pagination import paginate, query_without_page
 from notifications import selectors, services
-from notifications.forms import OpsNotificationFilterForm
+from notifications.filters import NotificationFilterSet
 from notifications.models import Notification
 from project.accounts.policies import admin_required
 
@@ -17,18 +18,8 @@ from project.accounts.policies import admin_required
 @admin_required
 @require_GET
 def notification_list(request):
-    form = OpsNotificationFilterForm(request.GET or None)
-    filters = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "channel": data["channel"],
-            "status": data["status"],
-            "kind": data["kind"],
-            "ride_id": data["ride"],
-            "search": data["q"],
-        }
-    page = paginate(request, selectors.ops_notifications(**filters), per_page=25)
+    form, filters = filters_from_query(NotificationFilterSet, request.GET)
+    page = paginate(request, selectors.ops_notifications(filters=filters), per_page=25)
     return render_partial(
         request,
         "ops/notifications.html",

@@ -164,3 +164,17 @@ def test_the_migration_fills_ended_at_from_each_rides_history():
     assert ends[completed.pk] == when + timedelta(minutes=50)
     assert ends[cancelled_by_hand.pk] == Ride.objects.get(pk=cancelled_by_hand.pk).updated_at
     assert ends[still_open.pk] is None
+
+
+@pytest.mark.django_db
+def test_ops_date_filters_are_operations_days_for_an_admin_in_another_zone(
+    admin_client, admin_user, settings
+):
+    settings.TIME_ZONE = "America/New_York"
+    admin_user.time_zone = "Asia/Tokyo"
+    admin_user.save()
+    day = operations_today() + timedelta(days=5)
+    late_evening = datetime.combine(day, datetime.min.time(), NY) + timedelta(hours=23, minutes=30)
+    ride = make_ride(scheduled_at=late_evening)  # the next day already in Tokyo
+    response = admin_client.get(reverse("bookings_ops:ride_list"), {"date_from": day, "date_to": day})
+    assert [r.pk for r in response.context["page_obj"]] == [ride.pk]

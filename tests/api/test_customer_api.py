@@ -121,6 +121,24 @@ def test_pet_with_upcoming_ride_cannot_be_deleted(customer_api, pet, ride):
     assert "upcoming rides" in response.json()["detail"]
 
 
+def test_deleting_a_pet_with_ride_history_archives_it(customer_api, pet):
+    ride = make_ride(pet=pet, status=RideStatus.COMPLETED, driver=DriverFactory())
+    assert customer_api.delete(f"/pets/{pet.pk}").status_code == HTTPStatus.NO_CONTENT
+    assert customer_api.get("/pets").json() == []
+    assert customer_api.get(f"/pets/{pet.pk}").status_code == HTTPStatus.NOT_FOUND
+    assert customer_api.get(f"/bookings/{ride.pk}").json()["pet"]["name"] == pet.name
+    pet.refresh_from_db()
+    assert pet.archived_at is not None
+
+
+def test_updating_a_pet_with_a_bad_body_changes_nothing(customer_api, pet):
+    response = customer_api.put(f"/pets/{pet.pk}", {**PET, "name": "   "})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"] == {"name": ["This field is required."]}  # trimmed, as the portal does
+    pet.refresh_from_db()
+    assert pet.name == "Biscuit"
+
+
 # --- Quotes and bookings ------------------------------------------------------------
 
 
@@ -282,3 +300,27 @@ def test_nul_characters_are_refused_before_they_reach_the_database(customer_api,
     ride.refresh_from_db()
     assert ride.status == RideStatus.CONFIRMED
     assert Ride.objects.count() == 1
+
+
+def test_booking_list_names_a_bad_filter_instead_of_guessing(customer_api, ride):
+    response = customer_api.get("/bookings", data={"status": "bogus"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {
+        "detail": "Some filters are not valid; see errors.",
+        "errors": {"status": ["Select a valid choice. bogus is not one of the available choices."]},
+    }
+
+
+def test_booking_list_reads_like_the_portal(customer_api, customer):
+    pet = PetFactory(owner=customer)
+    later, sooner = (make_ride(pet=pet, scheduled_at=timezone.now() + timedelta(days=d)) for d in (6, 3))
+    done = make_ride(
+        pet=pet, status=RideStatus.COMPLETED, driver=DriverFactory(), scheduled_at=timezone.now()
+    )
+
+    def listed(**params):
+        return [r["id"] for r in customer_api.get("/bookings", data=params).json()["items"]]
+
+    assert listed(status="upcoming") == [sooner.pk, later.pk]  # soonest first
+    assert listed() == listed(status="all") == [later.pk, sooner.pk, done.pk]  # newest first
+    assert listed(status="confirmed") == [later.pk, sooner.pk]

@@ -8,7 +8,7 @@ from billing.models import Payment
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import DECLINED_AT_SAVE, NEEDS_3DS
-from tests.conftest import make_ride
+from tests.conftest import DriverFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,17 @@ def test_admin_ride_list(admin_api, customer_api, driver_api, anon_api, ride, ot
     assert customer_api.get("/admin/rides").status_code == HTTPStatus.FORBIDDEN
     assert driver_api.get("/admin/rides").status_code == HTTPStatus.FORBIDDEN
     assert admin_api.get("/admin/rides", data={"date_from": "nope"}).status_code == 422
+
+
+def test_admin_ride_list_filters_like_the_ride_table(admin_api, ride):
+    flagged = make_ride(status=RideStatus.COMPLETED, driver=DriverFactory(), attention="Check the fee")
+
+    def listed(**params):
+        return [r["id"] for r in admin_api.get("/admin/rides", data=params).json()["items"]]
+
+    assert listed(status="open") == [ride.pk]
+    assert listed(status="ended") == listed(attention="true") == [flagged.pk]
+    assert listed(q=ride.pet.name, status="ended") == []
+    response = admin_api.get("/admin/rides", data={"status": "upcoming"})  # a customer tab, not ours
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert list(response.json()["errors"]) == ["status"]

@@ -96,6 +96,36 @@ def test_payments_filter_by_ride_number_and_dates(admin_client):
     assert list(admin_client.get(PAYMENTS, {"date_from": today}).context["page_obj"]) == []
 
 
+def test_payments_to_day_is_inclusive_and_stripe_ids_match_whole(admin_client):
+    ride = done_ride()
+    row = ledger_row(ride)
+    today = timezone.localdate().isoformat()
+
+    def listed(**params):
+        return [t.pk for t in admin_client.get(PAYMENTS, params).context["page_obj"]]
+
+    assert listed(date_from=today, date_to=today) == [row.pk]
+    assert listed(q=row.provider_id) == [row.pk]
+    assert listed(q=row.provider_id[:-1]) == []  # not a partial Stripe id
+    assert listed(q="#99999999999999999999") == []  # past any ride number
+
+
+@pytest.mark.parametrize("url", [PAYMENTS, CSV_URL])
+def test_bad_payment_filters_are_named_and_list_the_whole_ledger(admin_client, url):
+    row = ledger_row(done_ride())
+    bad = {"kind": "gift", "date_to": "31/12/2030", "q": "nobody"}
+    response = admin_client.get(url, bad)
+    assert response.status_code == HTTPStatus.OK
+    if url == CSV_URL:
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert [r["provider_id"] for r in rows] == [row.provider_id]
+    else:
+        html = response.content.decode()
+        assert "Select a valid choice. gift is not one of the available choices." in html
+        assert "Enter a valid date." in html
+        assert [t.pk for t in response.context["page_obj"]] == [row.pk]
+
+
 def test_payments_page_queries_do_not_grow_with_rows(admin_client, django_assert_max_num_queries):
     rides_with_ledger(5)
     with django_assert_max_num_queries(8) as five:

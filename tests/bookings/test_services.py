@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from bookings import services
+from bookings import selectors, services
 from bookings.models import Pet, Ride, RideEvent, RideStatus
 from core.errors import DomainError
 from tests.conftest import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
@@ -115,26 +115,94 @@ def test_reschedule_to_an_invalid_time_is_refused(customer, pet):
     assert "scheduled_at" in errors
 
 
+LUNA = {"name": "Luna", "type": "cat", "weight_lb": Decimal("9.5"), "crate_required": True}
+
+
+def test_create_pet_for_its_owner(customer):
+    pet = services.pet_create(owner=customer, data=LUNA)
+    pet.refresh_from_db()
+    assert (pet.owner, pet.name, pet.type, pet.weight_lb, pet.crate_required) == (
+        customer,
+        "Luna",
+        "cat",
+        Decimal("9.5"),
+        True,
+    )
+    assert (pet.breed, pet.age_years, pet.archived_at) == ("", None, None)  # the defaults
+
+
+@pytest.mark.parametrize("role", ["driver", "admin_user"])
+def test_only_customers_have_pets(request, role):
+    with pytest.raises(DomainError) as excinfo:
+        services.pet_create(owner=request.getfixturevalue(role), data=LUNA)
+    assert excinfo.value.code == "not_allowed"
+    assert not Pet.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"type": "dragon"}, "type"),
+        ({"weight_lb": Decimal("0")}, "weight_lb"),
+        ({"weight_lb": Decimal("301")}, "weight_lb"),
+        ({"age_years": 61}, "age_years"),
+        ({"breed": "x" * 81}, "breed"),
+    ],
+)
+def test_create_pet_with_bad_details_names_the_field_and_writes_nothing(customer, change, field):
+    errors = field_errors(lambda: services.pet_create(owner=customer, data={**LUNA, **change}))
+    assert list(errors) == [field]
+    assert not Pet.objects.exists()
+
+
+def test_update_pet_changes_only_what_it_is_given(customer, pet):
+    services.pet_update(pet=pet, by=customer, data={"name": "Biscuit II", "weight_lb": Decimal("30")})
+    pet.refresh_from_db()
+    assert (pet.name, pet.weight_lb, pet.breed) == ("Biscuit II", Decimal("30"), "Beagle")
+
+
+def test_update_pet_with_bad_details_changes_nothing(customer, pet):
+    errors = field_errors(lambda: services.pet_update(pet=pet, by=customer, data={"weight_lb": -3}))
+    assert list(errors) == ["weight_lb"]
+    pet.refresh_from_db()
+    assert pet.weight_lb == Decimal("24.0")
+
+
+@pytest.mark.parametrize("action", ["update", "delete"])
+def test_only_the_owner_may_change_or_remove_a_pet(other_customer, pet, action):
+    with pytest.raises(DomainError) as excinfo:
+        if action == "update":
+            services.pet_update(pet=pet, by=other_customer, data={"name": "Stolen"})
+        else:
+            services.pet_delete(pet=pet, by=other_customer)
+    assert excinfo.value.code == "not_allowed"
+    pet.refresh_from_db()
+    assert (pet.name, pet.archived_at) == ("Biscuit", None)
+
+
 def test_delete_pet_without_rides_deletes(customer):
     pet = PetFactory(owner=customer)
-    assert services.pet_delete(pet=pet) == "deleted"
+    assert services.pet_delete(pet=pet, by=customer) == "deleted"
     assert not Pet.objects.filter(pk=pet.pk).exists()
 
 
 def test_delete_pet_with_upcoming_ride_is_refused(customer, pet):
     make_ride(pet=pet)
     with pytest.raises(DomainError, match="upcoming rides"):
-        services.pet_delete(pet=pet)
+        services.pet_delete(pet=pet, by=customer)
     pet.refresh_from_db()
     assert pet.archived_at is None
 
 
 def test_delete_pet_with_only_past_rides_archives_it(customer, pet):
     make_ride(pet=pet, status=RideStatus.COMPLETED, driver=DriverFactory())
-    assert services.pet_delete(pet=pet) == "archived"
+    assert services.pet_delete(pet=pet, by=customer) == "archived"
     pet.refresh_from_db()
     assert pet.archived_at is not None
     assert Ride.objects.filter(pet=pet).count() == 1
+    assert list(selectors.pets_of(customer)) == []  # gone from the customer's pets
+    assert selectors.customer_rides(customer=customer).get().pet == pet  # the history keeps it
 
 
 def test_flag_and_clear_flag_write_events(ride, admin_user):

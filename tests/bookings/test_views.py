@@ -145,6 +145,15 @@ def test_delete_pet(customer_client, pet):
     assert not Pet.objects.filter(pk=pet.pk).exists()
 
 
+def test_deleting_a_pet_with_ride_history_archives_it(customer_client, pet):
+    make_ride(pet=pet, status=RideStatus.COMPLETED, driver=DriverFactory())
+    response = customer_client.post(reverse("bookings:pet_delete", args=[pet.pk]), follow=True)
+    assert "Biscuit is removed from your pets." in response.content.decode()
+    assert list(response.context["pets"]) == []
+    pet.refresh_from_db()
+    assert pet.archived_at is not None
+
+
 def test_pet_list_shows_only_my_pets(customer_client, pet, other_customer):
     PetFactory(owner=other_customer, name="NotYours")
     content = customer_client.get(reverse("bookings:pet_list")).content.decode()

@@ -345,3 +345,20 @@ def test_driver_search(admin_client):
     response = admin_client.get(reverse("fleet_ops:drivers"), {"q": "far 999"}, HTTP_HX_REQUEST="true")
     assert [p.user.name for p in response.context["page_obj"]] == ["Fred Far"]
     assert response.content.decode().lstrip().startswith('<div id="driver-table"')
+
+
+def test_driver_search_matches_name_email_and_vehicle(admin_client):
+    nina = on_duty_driver("Nina Near", NEAR)
+    on_duty_driver("Fred Far", FAR, plate="FAR999")
+
+    def found(q):
+        response = admin_client.get(reverse("fleet_ops:drivers"), {"q": q})
+        return [p.user.name for p in response.context["page_obj"]]
+
+    assert found("  nina ") == ["Nina Near"]
+    assert found(nina.email.upper()) == ["Nina Near"]
+    assert found("") == ["Fred Far", "Nina Near"]
+    assert found("nobody") == []
+    html = admin_client.get(reverse("fleet_ops:drivers"), {"q": "nobody"}).content.decode()
+    assert "No driver matches “nobody”." in html
+    assert 'id="driver-search"' in html and 'value="nobody"' in html

@@ -162,6 +162,28 @@ def test_filters(admin_client, pet, query, expected):
         assert rows == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"channel": "fax"}, "Select a valid choice. fax is not one of the available choices."),
+        ({"ride": "0"}, "Ensure this value is greater than or equal to 1."),
+        ({"ride": "1.5"}, "Enter a whole number."),
+    ],
+)
+def test_a_bad_filter_is_named_beside_its_field(admin_client, ride, query, message):
+    failed_sms(ride)
+    response = admin_client.get(OPS_LIST, query)
+    assert response.status_code == HTTPStatus.OK
+    assert message in response.content.decode()
+    assert len(response.context["page_obj"]) == Notification.objects.count()
+
+
+def test_a_ride_number_beyond_any_id_is_refused_not_a_server_error(admin_client, ride):
+    response = admin_client.get(OPS_LIST, {"ride": "99999999999999999999"})
+    assert response.status_code == HTTPStatus.OK
+    assert "Ensure this value is less than or equal to 9223372036854775807." in response.content.decode()
+
+
 def test_filtering_by_htmx_returns_only_the_table(admin_client, ride):
     failed_sms(ride)
     response = admin_client.get(OPS_LIST, {"status": "failed"}, headers={"HX-Request": "true"})
