@@ -192,7 +192,7 @@ def _pet_data(payload: PetIn) -> dict:
 
 @router.get("/pets", response={200: list[PetOut], **AUTH_ERRORS})
 def pet_list(request):
-    return selectors.pets_of(request.auth)
+    return selectors.customer_pets(request.auth)
 
 
 @router.post("/pets", response={201: PetOut, **BAD_INPUT, **AUTH_ERRORS})
@@ -202,19 +202,19 @@ def pet_create(request, payload: PetIn):
 
 @router.get("/pets/{pet_id}", response={200: PetOut, **NOT_FOUND, **AUTH_ERRORS})
 def pet_detail(request, pet_id: Id):
-    return selectors.pet_of(request.auth, pet_id)
+    return selectors.customer_pet(request.auth, pet_id)
 
 
 @router.put("/pets/{pet_id}", response={200: PetOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS})
 def pet_update(request, pet_id: Id, payload: PetIn):
-    pet = selectors.pet_of(request.auth, pet_id)
+    pet = selectors.customer_pet(request.auth, pet_id)
     return services.pet_update(pet=pet, by=request.auth, data=_pet_data(payload))
 
 
 @router.delete("/pets/{pet_id}", response={204: None, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
 def pet_delete(request, pet_id: Id):
     """Delete a pet (archived if it has past rides; refused while it has upcoming ones)."""
-    services.pet_delete(pet=selectors.pet_of(request.auth, pet_id), by=request.auth)
+    services.pet_delete(pet=selectors.customer_pet(request.auth, pet_id), by=request.auth)
     return Status(204, None)
 
 

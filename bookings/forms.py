@@ -1,6 +1,7 @@
 from django import forms
 
 from bookings.models import Pet
+from bookings.selectors import customer_pets
 from bookings.services import PET_FIELDS, ride_plan
 from core.errors import DomainError, add_errors_to_form
 
@@ -69,7 +70,7 @@ class BookingForm(PlanFormMixin, forms.Form):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["pet"].queryset = Pet.objects.filter(owner=customer).active()
+        self.fields["pet"].queryset = customer_pets(customer)
 
     def clean(self):
         data = super().clean()

@@ -85,14 +85,9 @@ class RideQuerySet(models.QuerySet):
     def ended(self):
         return self.filter(status__in=ENDED_STATUSES)
 
-    def upcoming(self):
-        return self.filter(status__in=OPEN_STATUSES, scheduled_at__gte=timezone.now())
-
-    def with_status(self, status: str):
-        return self.filter(status=status)
-
-    def on_day(self, day_start: datetime, day_end: datetime):
-        return self.filter(scheduled_at__gte=day_start, scheduled_at__lt=day_end)
+    def scheduled_between(self, start: datetime, end: datetime):
+        """Pickups from `start` (included) to `end` (excluded)."""
+        return self.filter(scheduled_at__gte=start, scheduled_at__lt=end)
 
     def with_list_relations(self):
         return self.select_related("pet", "customer", "driver")

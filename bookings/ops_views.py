@@ -24,7 +24,7 @@ from project.accounts.policies import admin_required
 @require_GET
 def home(request):
     today_start, today_end = operations_day()
-    counts = Ride.objects.on_day(today_start, today_end).aggregate(
+    counts = Ride.objects.scheduled_between(today_start, today_end).aggregate(
         total=Count("id"),
         **{status.value: Count("id", filter=Q(status=status)) for status in RideStatus},
     )

@@ -11,12 +11,14 @@ from bookings.models import Pet, Ride, RideEvent
 from core.dates import operations_zone
 
 
-def pets_of(user) -> QuerySet[Pet]:
+def customer_pets(user) -> QuerySet[Pet]:
+    """The customer's pets that can still be booked (archived ones keep only their history)."""
     return Pet.objects.filter(owner=user).active()
 
 
-def pet_of(user, pk) -> Pet:
-    return get_object_or_404(pets_of(user), pk=pk)
+def customer_pet(user, pk) -> Pet:
+    """One of the customer's bookable pets; anyone else's is a 404."""
+    return get_object_or_404(customer_pets(user), pk=pk)
 
 
 def customer_rides(*, customer, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:

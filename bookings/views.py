@@ -23,7 +23,7 @@ from project.accounts.policies import customer_required, login_required
 @customer_required
 @require_GET
 def pet_list(request):
-    pets = selectors.pets_of(request.user)
+    pets = selectors.customer_pets(request.user)
     return render(request, "bookings/pet_list.html", {"pets": pets})
 
 
@@ -41,7 +41,7 @@ def pet_create(request):
 @customer_required
 @require_http_methods(["GET", "POST"])
 def pet_edit(request, pk):
-    pet = selectors.pet_of(request.user, pk)
+    pet = selectors.customer_pet(request.user, pk)
     form = PetForm(request.POST if request.method == "POST" else None, instance=pet)
     if request.method == "POST" and form.is_valid():
         services.pet_update(pet=pet, by=request.user, data=form.cleaned_data)
@@ -53,7 +53,7 @@ def pet_edit(request, pk):
 @customer_required
 @require_http_methods(["GET", "POST"])
 def pet_delete(request, pk):
-    pet = selectors.pet_of(request.user, pk)
+    pet = selectors.customer_pet(request.user, pk)
     if request.method == "POST":
         try:
             services.pet_delete(pet=pet, by=request.user)

@@ -21,9 +21,6 @@ class Status(models.TextChoices):
 
 
 class NotificationQuerySet(models.QuerySet):
-    def for_ride(self, ride):
-        return self.filter(ride=ride)
-
     def with_list_relations(self):
         return self.select_related("user", "ride", "ride__pet")
 

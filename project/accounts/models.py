@@ -19,14 +19,8 @@ def validate_time_zone(value: str) -> None:
 
 
 class UserQuerySet(models.QuerySet):
-    def customers(self):
-        return self.filter(role="customer")
-
     def drivers(self):
         return self.filter(role="driver")
-
-    def admins(self):
-        return self.filter(role="admin")
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):

@@ -201,7 +201,7 @@ def test_delete_pet_with_only_past_rides_archives_it(customer, pet):
     pet.refresh_from_db()
     assert pet.archived_at is not None
     assert Ride.objects.filter(pet=pet).count() == 1
-    assert list(selectors.pets_of(customer)) == []  # gone from the customer's pets
+    assert list(selectors.customer_pets(customer)) == []  # gone from the customer's pets
     assert selectors.customer_rides(customer=customer).get().pet == pet  # the history keeps it
 
 
