@@ -15,7 +15,7 @@ from bookings import services
 from bookings.models import Ride, RideStatus
 from core.dates import day_bounds, operations_day, operations_today
 from project.accounts.models import User
-from tests.conftest import make_ride
+from tests.factories import make_ride
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
@@ -96,7 +96,7 @@ def test_ended_at_is_written_by_the_move_that_ends_the_ride(move, ends, customer
 def test_done_today_is_by_when_a_ride_ended_not_when_its_row_changed(
     driver_client, driver, customer, settings
 ):
-    from tests.fleet.conftest import DriverProfileFactory
+    from tests.factories import DriverProfileFactory
 
     settings.TIME_ZONE = "America/New_York"
     DriverProfileFactory(user=driver)

@@ -5,7 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from project.accounts.models import User
-from tests.conftest import TEST_PASSWORD, AdminFactory, CustomerFactory, DriverFactory
+from tests.factories import TEST_PASSWORD, AdminFactory, CustomerFactory, DriverFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from project.accounts.models import RefreshToken, User
-from tests.conftest import TEST_PASSWORD, CustomerFactory
+from tests.factories import TEST_PASSWORD, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

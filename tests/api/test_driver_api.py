@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Ride, RideStatus
 from fleet.models import DriverProfile
-from tests.conftest import PNG_BYTES, make_ride
-from tests.fleet.conftest import NEAR, DriverProfileFactory
+from tests.factories import NEAR, PNG_BYTES, DriverProfileFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from project.accounts.tokens import token_pair_for
 from project.api import api
-from tests.conftest import AdminFactory, CustomerFactory, DriverFactory, PetFactory, make_ride
+from tests.factories import AdminFactory, CustomerFactory, DriverFactory, PetFactory, make_ride
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema())
 OPERATIONS = {f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in SCHEMA.get_all_operations())}

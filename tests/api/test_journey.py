@@ -9,8 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.api.conftest import ApiClient
-from tests.conftest import PNG_BYTES, TEST_PASSWORD, DriverFactory
-from tests.fleet.conftest import NEAR, DriverProfileFactory
+from tests.factories import NEAR, PNG_BYTES, TEST_PASSWORD, DriverFactory, DriverProfileFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from billing.models import Payment
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import DECLINED_AT_SAVE, NEEDS_3DS
-from tests.conftest import DriverFactory, make_ride
+from tests.factories import DriverFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Billing fixtures: a real localstripe process for the test session, and helpers that
 do over HTTP exactly what localstripe's fake Stripe.js does in a browser.
 
-Imported by tests/conftest.py so browser tests can use them too.
+Loaded for the whole suite by tests/conftest.py (`pytest_plugins`), so browser tests can use them too.
 """
 
 import json
@@ -143,12 +143,6 @@ class FakeStripeJs:
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed():` runs what the block queues on commit (signals, tasks), as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
 def stripe_js(stripe_server):
     return FakeStripeJs(stripe_server)
 
@@ -193,6 +187,6 @@ def payment_events():
 
 @pytest.fixture
 def pending_ride(pet):
-    from tests.conftest import make_ride
+    from tests.factories import make_ride
 
     return make_ride(pet=pet, status=RideStatus.PENDING_PAYMENT)

@@ -12,7 +12,7 @@ from billing.gateway import get_gateway
 from billing.models import Payment, PaymentStatus, StripeCustomer, Transaction
 from bookings.models import RideStatus
 from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS, denied
-from tests.conftest import DROPOFF, PICKUP, make_ride
+from tests.factories import DROPOFF, PICKUP, make_ride
 
 pytestmark = pytest.mark.django_db
 

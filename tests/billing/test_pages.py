@@ -12,7 +12,7 @@ from django.utils import timezone
 from billing.models import Payment, PaymentStatus, Transaction
 from bookings.models import RideStatus
 from tests.billing.fixtures import denied
-from tests.conftest import CustomerFactory, DriverFactory, PetFactory, make_ride
+from tests.factories import CustomerFactory, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -147,7 +147,7 @@ def test_refund_of_a_cancellation_fee(pet, pay, admin_user, committed):
     from django.utils import timezone
 
     from bookings import services as rides
-    from tests.conftest import make_ride
+    from tests.factories import make_ride
 
     ride = make_ride(
         pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(hours=5)

@@ -12,7 +12,7 @@ from billing.models import PaymentStatus, Transaction
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import NOWHERE
-from tests.conftest import make_ride
+from tests.factories import make_ride
 
 pytestmark = pytest.mark.django_db
 

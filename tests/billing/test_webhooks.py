@@ -332,7 +332,7 @@ def test_released_part_of_a_partial_capture_is_not_a_refund(client, captured_pay
 @pytest.mark.django_db(transaction=True)
 def test_localstripe_delivers_a_signed_event_we_accept(live_server, stripe_server, pay, pet, driver, photo):
     from tests.billing.test_settlement import drive_to
-    from tests.conftest import make_ride
+    from tests.factories import make_ride
 
     def configure(events):
         body = json.dumps(

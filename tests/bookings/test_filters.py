@@ -12,7 +12,7 @@ from django.utils import timezone
 from bookings import selectors
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.models import Ride, RideStatus
-from tests.conftest import DriverFactory, PetFactory, make_ride
+from tests.factories import DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

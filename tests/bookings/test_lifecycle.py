@@ -9,7 +9,7 @@ from bookings import services
 from bookings.lifecycle import MOVES, Actor, allowed_moves
 from bookings.models import DRIVER_HELD_STATUSES, RideEvent, RideStatus
 from core.errors import DomainError
-from tests.conftest import DriverFactory, make_ride
+from tests.factories import DriverFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

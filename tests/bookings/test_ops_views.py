@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from bookings.models import RideStatus
 from bookings.services import ride_flag
-from tests.conftest import CustomerFactory, DriverFactory, PetFactory, make_ride
+from tests.factories import CustomerFactory, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

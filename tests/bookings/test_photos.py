@@ -13,7 +13,7 @@ from bookings import services
 from bookings.models import RideStatus
 from bookings.photos import clean_ride_photo
 from core.errors import DomainError
-from tests.conftest import CustomerFactory, DriverFactory, make_ride
+from tests.factories import CustomerFactory, DriverFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

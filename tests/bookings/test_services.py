@@ -7,7 +7,7 @@ from django.utils import timezone
 from bookings import selectors, services
 from bookings.models import Pet, Ride, RideEvent, RideStatus
 from core.errors import DomainError
-from tests.conftest import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
+from tests.factories import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Pet, Ride, RideStatus
-from tests.conftest import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
+from tests.factories import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -72,7 +72,7 @@ def shot(request):
 @pytest.fixture
 def login(live_server):
     """login(page, user) signs in through the real login form."""
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     def do(page, user, password=TEST_PASSWORD):
         page.goto(f"{live_server.url}/accounts/login/")

@@ -13,7 +13,7 @@ from bookings import services as rides
 from bookings.models import Ride, RideStatus
 from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS
 from tests.browser.conftest import type_card
-from tests.conftest import DROPOFF, PICKUP, AdminFactory, CustomerFactory, DriverFactory, PetFactory
+from tests.factories import DROPOFF, PICKUP, AdminFactory, CustomerFactory, DriverFactory, PetFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DESKTOP = {"width": 1280, "height": 900}
@@ -69,7 +69,7 @@ def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, 
     driver = DriverFactory(name="Dana Diaz")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.conftest import PNG_BYTES
+    from tests.factories import PNG_BYTES
 
     def photo():
         return SimpleUploadedFile("handover.png", PNG_BYTES, content_type="image/png")

@@ -75,8 +75,11 @@ def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, st
     expect(total).to_have_text(first_total)
 
     page.get_by_role("button", name="Continue to payment").click()
+    expect(page).to_have_url(re.compile(r"/app/rides/\d+/pay/$"))
+    pay = page.get_by_role("button", name=re.compile(r"Hold \$[\d.]+ and book"))
+    expect(pay).to_be_enabled()  # Stripe.js has loaded and mounted the card field
     type_card(page, GOOD_CARD)
-    page.get_by_role("button", name=re.compile(r"Hold \$[\d.]+ and book")).click()
+    pay.click()
     expect(page.get_by_text("Biscuit's ride is booked.")).to_be_visible()
     expect(page.locator("#ride-status")).to_contain_text("Confirmed")
     shot(page, "ride-detail")

@@ -15,8 +15,7 @@ from playwright.sync_api import expect
 from bookings.models import Pet, RideStatus
 from fleet import services
 from tests.browser.conftest import PHONE
-from tests.conftest import AdminFactory, CustomerFactory, PetFactory, make_ride
-from tests.fleet.conftest import FAR, NEAR, on_duty_driver
+from tests.factories import FAR, NEAR, AdminFactory, CustomerFactory, PetFactory, make_ride, on_duty_driver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DESKTOP = {"width": 1280, "height": 900}

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from notifications.models import Notification, NotificationPreference, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.conftest import AdminFactory, CustomerFactory, PetFactory, make_ride
+from tests.factories import AdminFactory, CustomerFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,7 @@ def test_operations_retry_a_failed_text(page, live_server, login, shot):
 @pytest.mark.parametrize("occasion", ["confirm", "payment:captured"])
 def test_emails_read_well_on_a_phone(page, shot, occasion):
     from bookings.models import RideStatus
-    from tests.conftest import DriverFactory, PaymentFactory, TransactionFactory
+    from tests.factories import DriverFactory, PaymentFactory, TransactionFactory
 
     customer = CustomerFactory(name="Alice Moreno")
     status = RideStatus.COMPLETED if occasion == "payment:captured" else RideStatus.CONFIRMED

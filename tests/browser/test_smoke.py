@@ -5,7 +5,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_login_lands_admin_on_ops(page, live_server, login, shot):
-    from tests.conftest import AdminFactory
+    from tests.factories import AdminFactory
 
     admin = AdminFactory(name="Olivia Ops")
     login(page, admin)

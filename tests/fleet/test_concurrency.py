@@ -17,8 +17,7 @@ from bookings import services as rides
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
 from core.errors import DomainError
 from fleet import services
-from tests.conftest import AdminFactory, CustomerFactory, PetFactory, make_ride
-from tests.fleet.conftest import NEAR, on_duty_driver
+from tests.factories import NEAR, AdminFactory, CustomerFactory, PetFactory, make_ride, on_duty_driver
 
 pytestmark = [
     pytest.mark.postgres,

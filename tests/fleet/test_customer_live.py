@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import RideStatus
 from fleet.models import DriverProfile
-from tests.conftest import make_ride
+from tests.factories import make_ride
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -11,8 +11,7 @@ from core.errors import DomainError
 from fleet import services
 from fleet.dispatch import candidates, eligible_candidates
 from fleet.models import CrateSize
-from tests.conftest import make_ride
-from tests.fleet.conftest import FAR, NEAR, DriverProfileFactory, on_duty_driver
+from tests.factories import FAR, NEAR, DriverProfileFactory, make_ride, on_duty_driver
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +221,7 @@ def book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay, when=No
     """Book and pay (at localstripe) through the real services; on-commit work
     (ride_moved "confirm" -> auto-dispatch task) runs."""
     from bookings.services import ride_book, ride_plan
-    from tests.conftest import DROPOFF, PICKUP
+    from tests.factories import DROPOFF, PICKUP
 
     plan = ride_plan(
         customer=customer,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bookings.models import RideEvent, RideStatus
 from fleet.models import DriverProfile
-from tests.conftest import PNG_BYTES, CustomerFactory, PetFactory, make_ride
+from tests.factories import PNG_BYTES, CustomerFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -15,8 +15,16 @@ from bookings.models import RideStatus
 from fleet.models import CrateSize, DriverProfile
 from fleet.services import AUTO_DISPATCH_FLAG
 from project.accounts.models import User
-from tests.conftest import TEST_PASSWORD, CustomerFactory, PetFactory, make_ride
-from tests.fleet.conftest import FAR, NEAR, DriverProfileFactory, on_duty_driver
+from tests.factories import (
+    FAR,
+    NEAR,
+    TEST_PASSWORD,
+    CustomerFactory,
+    DriverProfileFactory,
+    PetFactory,
+    make_ride,
+    on_duty_driver,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -22,16 +22,6 @@ AUTH_TOKEN = "test-auth-token"
 FROM_NUMBER = "+15005550006"
 
 
-# --- Running what happens "after commit" -------------------------------------------
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed(): ...` runs on-commit callbacks (ride_moved, task queueing) as a
-    real commit would, including the callbacks those callbacks add."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 # --- A local Twilio ----------------------------------------------------------------
 
 

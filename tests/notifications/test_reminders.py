@@ -13,7 +13,7 @@ from bookings.models import Ride, RideStatus
 from notifications import schedules, services
 from notifications.models import Notification, Status
 from notifications.triggers import pickup_stamp
-from tests.conftest import make_ride
+from tests.factories import make_ride
 
 pytestmark = pytest.mark.django_db
 

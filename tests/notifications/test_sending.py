@@ -229,7 +229,7 @@ def test_development_backend_records_without_sending(ride, committed, caplog):
 
 @pytest.mark.parametrize(("number", "code"), [("+15005550001", "21211"), ("+15005550004", "21610")])
 def test_development_backend_fails_like_twilio_test_numbers(customer, pet, number, code, committed):
-    from tests.conftest import make_ride
+    from tests.factories import make_ride
 
     customer.phone = number
     customer.save()

@@ -14,7 +14,7 @@ from notifications import triggers
 from notifications.kinds import KINDS, Kind
 from notifications.rendering import LAYOUTS, message_context, render
 from notifications.triggers import Occasion
-from tests.conftest import (
+from tests.factories import (
     AdminFactory,
     DriverFactory,
     PaymentFactory,

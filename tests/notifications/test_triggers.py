@@ -14,7 +14,7 @@ from bookings.models import RideEvent, RideStatus
 from notifications.models import Notification, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.conftest import (
+from tests.factories import (
     DROPOFF,
     PICKUP,
     AdminFactory,

@@ -10,7 +10,7 @@ from notifications.kinds import customer_sms_choices
 from notifications.models import Notification, NotificationPreference, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.conftest import CustomerFactory, make_ride
+from tests.factories import CustomerFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from bookings.models import RideStatus
 from notifications.models import Notification, NotificationPreference, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.conftest import make_ride
+from tests.factories import make_ride
 from tests.notifications.conftest import AUTH_TOKEN, FROM_NUMBER
 
 pytestmark = pytest.mark.django_db

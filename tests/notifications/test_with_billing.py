@@ -8,7 +8,7 @@ from bookings import services as rides
 from bookings.models import RideStatus
 from core.money import format_money
 from notifications.models import Notification
-from tests.conftest import make_ride
+from tests.factories import make_ride
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,169 @@
+"""Test data builders: a factory per model (factory_boy) and `make_ride`, which prices a
+ride as the booking service would and puts it straight into a state. Import from here;
+fixtures (tests/conftest.py and each folder's conftest.py) build on these."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from bookings.models import ENDED_STATUSES, Pet, Ride, RideStatus
+from bookings.services import _plan_fields, ride_plan
+from fleet.models import CrateSize, DriverProfile
+from project.accounts.models import User
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+PICKUP = "200 Central Park W, New York, NY 10024"
+DROPOFF = "510 E 62nd St, New York, NY 10065"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Faker("name")
+    role = User.Role.CUSTOMER
+    phone = "+12125550123"
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CustomerFactory(UserFactory):
+    role = User.Role.CUSTOMER
+
+
+class DriverFactory(UserFactory):
+    role = User.Role.DRIVER
+    email = factory.Sequence(lambda n: f"driver{n}@whiskers.example")
+
+
+class AdminFactory(UserFactory):
+    role = User.Role.ADMIN
+    email = factory.Sequence(lambda n: f"ops{n}@whiskers.example")
+
+
+class PetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pet
+
+    owner = factory.SubFactory(CustomerFactory)
+    name = factory.Iterator(["Biscuit", "Miso", "Pepper", "Kiwi", "Luna"])
+    type = Pet.Type.DOG
+    breed = "Beagle"
+    age_years = 4
+    weight_lb = Decimal("24.0")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A ride's fare held on a card, as checkout leaves it (no Stripe call: for tests that read
+    the ledger; tests of the money itself go through localstripe with the `pay` fixture)."""
+
+    class Meta:
+        model = "billing.Payment"
+
+    ride = factory.LazyFunction(lambda: make_ride())
+    status = "authorized"
+    amount_cents = factory.LazyAttribute(lambda payment: payment.ride.price_cents)
+    payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n}")
+    card_brand, card_last4 = "visa", "4242"
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    """One ledger row of a payment (default: its fare captured)."""
+
+    class Meta:
+        model = "billing.Transaction"
+
+    payment = factory.SubFactory(PaymentFactory)
+    ride = factory.LazyAttribute(lambda txn: txn.payment.ride)
+    kind = "capture"
+    status = "succeeded"
+    amount_cents = factory.LazyAttribute(lambda txn: txn.payment.amount_cents)
+    idempotency_key = factory.Sequence(lambda n: f"test-txn-{n}")
+    source = "ride"
+
+
+def make_ride(
+    *,
+    customer=None,
+    pet=None,
+    status=RideStatus.CONFIRMED,
+    driver=None,
+    scheduled_at=None,
+    pickup=PICKUP,
+    dropoff=DROPOFF,
+    **fields,
+) -> Ride:
+    """A ride as the booking service would price it, put straight into `status` (an ended one
+    ended now, unless `ended_at` says otherwise)."""
+    if pet is None:
+        pet = PetFactory(owner=customer) if customer else PetFactory()
+    customer = pet.owner
+    scheduled_at = scheduled_at or timezone.now() + timedelta(days=3)
+    plan = ride_plan(
+        customer=customer,
+        pet=pet,
+        pickup_address=pickup,
+        dropoff_address=dropoff,
+        scheduled_at=scheduled_at,
+        now=scheduled_at - timedelta(days=1),
+    )
+    if status in ENDED_STATUSES:
+        fields.setdefault("ended_at", timezone.now())
+    return Ride.objects.create(
+        customer=customer, pet=pet, status=status, driver=driver, **{**_plan_fields(plan), **fields}
+    )
+
+
+# Near the default test pickup (200 Central Park W, 10024) and further away.
+NEAR = (Decimal("40.785000"), Decimal("-73.970000"))
+FAR = (Decimal("40.650000"), Decimal("-73.950000"))
+
+
+class DriverProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DriverProfile
+
+    user = factory.SubFactory(DriverFactory)
+    vehicle_make = "Toyota"
+    vehicle_model = "Sienna"
+    plate = factory.Sequence(lambda n: f"TST{n:04d}")
+    pet_capacity = 2
+    max_crate_size = CrateSize.XLARGE
+    pet_types = factory.LazyFunction(lambda: list(Pet.Type.values))
+    on_duty = True
+
+
+def on_duty_driver(name: str, position=None, **fields):
+    """A driver user with an on-duty vehicle that takes every pet."""
+    lat, lng = position or (None, None)
+    return DriverProfileFactory(user=DriverFactory(name=name), last_lat=lat, last_lng=lng, **fields).user
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A message as the notifications pipeline records it (default: a queued SMS)."""
+
+    class Meta:
+        model = "notifications.Notification"
+
+    user = factory.SubFactory(CustomerFactory)
+    ride = None
+    channel = "sms"
+    kind = "booking_confirmed"
+    to = factory.LazyAttribute(lambda n: str(n.user.phone) if n.channel == "sms" else n.user.email)
+    message = "Whiskers & Wheels: your ride is booked."
+
+
+# A valid 1x1 PNG (checksums included: photos are checked by content): a real image for handover photos.
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63e02fcbfb0f00037e01f3a9df61700000000049454e44ae426082"
+)
