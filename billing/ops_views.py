@@ -13,29 +13,23 @@ from billing.filters import TransactionFilterSet
 from billing.forms import RefundForm
 from bookings.models import Ride
 from core.errors import DomainError, add_errors_to_form
-from core.filters import filters_from_query
+from core.filters import filtered_page, filters_from_query
 from core.htmx import render_partial
 from core.money import format_money
-from core.pagination import paginate, query_without_page
 from project.accounts.policies import admin_required
 
 
 @admin_required
 @require_GET
 def payments(request):
-    form, filters = filters_from_query(TransactionFilterSet, request.GET)
-    rows = selectors.ops_transactions(filters=filters)
-    return render_partial(
+    listing = filtered_page(
         request,
-        "billing/ops_payments.html",
-        "payment-table",
-        {
-            "form": form,
-            "page_obj": paginate(request, rows, per_page=50),
-            "totals": selectors.ops_totals(rows),
-            "query_without_page": query_without_page(request),
-        },
+        TransactionFilterSet,
+        selectors.ops_transactions,
+        per_page=50,
     )
+    listing["totals"] = selectors.ops_totals(listing["rows"])
+    return render_partial(request, "billing/ops_payments.html", "payment-table", listing)
 
 
 class _Echo:

@@ -14,9 +14,8 @@ from bookings.models import Ride, RideStatus
 from bookings.panels import ride_panels
 from core.dates import operations_day
 from core.errors import DomainError
-from core.filters import filters_from_query
+from core.filters import filtered_page
 from core.htmx import render_partial
-from core.pagination import paginate, query_without_page
 from project.accounts.policies import admin_required
 
 
@@ -51,18 +50,8 @@ def home(request):
 @admin_required
 @require_GET
 def ride_list(request):
-    form, filters = filters_from_query(OpsRideFilterSet, request.GET)
-    page = paginate(request, selectors.ops_rides(filters=filters), per_page=25)
-    return render_partial(
-        request,
-        "ops/ride_list.html",
-        "ride-table",
-        {
-            "form": form,
-            "page_obj": page,
-            "query_without_page": query_without_page(request),
-        },
-    )
+    listing = filtered_page(request, OpsRideFilterSet, selectors.ops_rides)
+    return render_partial(request, "ops/ride_list.html", "ride-table", listing)
 
 
 @admin_required

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator
 from django.db.models import Q
 
 from core.dates import day_bounds
+from core.pagination import paginate, query_without_page
 
 MAX_ID = 2**63 - 1  # the largest bigint
 
@@ -99,3 +100,18 @@ def filters_from_query(filterset_class: type[FilterSet], query) -> tuple[forms.F
     shows each error beside its field)."""
     form = filterset_class(query or None).form
     return form, (form.cleaned_data if form.is_bound and form.is_valid() else {})
+
+
+def filtered_page(request, filterset_class: type[FilterSet], selector, *, per_page: int = 25) -> dict:
+    """What a back-office list page renders: its filter bar bound to the query string, the
+    filtered `rows` (`selector(filters=...)`), the current page of them, and the query string
+    its pagination links keep."""
+    form, filters = filters_from_query(filterset_class, request.GET)
+    rows = selector(filters=filters)
+    return {
+        "form": form,
+        "filters": filters,
+        "rows": rows,
+        "page_obj": paginate(request, rows, per_page=per_page),
+        "query_without_page": query_without_page(request),
+    }

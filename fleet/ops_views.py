@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bookings.forms import RequiredReasonForm
 from bookings.models import Ride
 from core.errors import DomainError, add_errors_to_form
-from core.filters import filters_from_query
+from core.filters import filtered_page
 from core.htmx import render_partial
 from core.pagination import paginate, query_without_page
 from fleet import dispatch, selectors, services
@@ -120,19 +120,9 @@ def unassign(request, pk):
 @admin_required
 @require_GET
 def driver_list(request):
-    form, filters = filters_from_query(DriverFilterSet, request.GET)
-    page = paginate(request, selectors.drivers_for_ops(filters=filters), per_page=25)
-    return render_partial(
-        request,
-        "fleet/ops/driver_list.html",
-        "driver-table",
-        {
-            "form": form,
-            "search": filters.get("q", ""),
-            "page_obj": page,
-            "query_without_page": query_without_page(request),
-        },
-    )
+    listing = filtered_page(request, DriverFilterSet, selectors.drivers_for_ops)
+    listing["search"] = listing["filters"].get("q", "")
+    return render_partial(request, "fleet/ops/driver_list.html", "driver-table", listing)
 
 
 @admin_required

@@ -6,9 +6,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from core.filters import filters_from_query
+from core.filters import filtered_page
 from core.htmx import render_partial
-from core.pagination import paginate, query_without_page
 from notifications import selectors, services
 from notifications.filters import NotificationFilterSet
 from notifications.models import Notification
@@ -18,14 +17,8 @@ from project.accounts.policies import admin_required
 @admin_required
 @require_GET
 def notification_list(request):
-    form, filters = filters_from_query(NotificationFilterSet, request.GET)
-    page = paginate(request, selectors.ops_notifications(filters=filters), per_page=25)
-    return render_partial(
-        request,
-        "ops/notifications.html",
-        "notification-table",
-        {"form": form, "page_obj": page, "query_without_page": query_without_page(request)},
-    )
+    listing = filtered_page(request, NotificationFilterSet, selectors.ops_notifications)
+    return render_partial(request, "ops/notifications.html", "notification-table", listing)
 
 
 @admin_required
