@@ -53,7 +53,8 @@ def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, st
     expect(quote).to_contain_text("to see the price")
     page.get_by_label("Pickup address").fill("200 Central Park W, New York, NY 10024")
     page.get_by_label("Drop-off address").fill("Brooklyn Dog Spa, 120 Atlantic Ave, Brooklyn, NY 11201")
-    when = timezone.localtime(timezone.now() + timedelta(days=3)).replace(hour=10, minute=0)
+    # Two days ahead (four over a weekend): inside the card-hold window, so checkout holds the fare.
+    when = timezone.localtime(timezone.now() + timedelta(days=2)).replace(hour=10, minute=0)
     while when.weekday() >= 5:  # a weekday morning: no surcharges in the first quote
         when += timedelta(days=1)
     page.get_by_label("Pickup date and time").fill(local_input(when))
