@@ -1,9 +1,7 @@
 """Payments in the back office (/ops/): the ledger with filters and CSV, refunds, capture retries."""
 
-import csv
-
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +14,7 @@ from core.errors import DomainError, add_errors_to_form
 from core.filters import filtered_page, filters_from_query
 from core.htmx import render_partial
 from core.money import format_money
+from core.spreadsheets import csv_download
 from project.accounts.policies import admin_required
 
 
@@ -32,11 +31,6 @@ def payments(request):
     return render_partial(request, "billing/ops_payments.html", "payment-table", listing)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_HEADER = [
     "created_at", "ride", "customer", "kind", "status", "amount", "currency", "source", "initiated_by",
     "reason", "provider_id", "idempotency_key", "attempts", "error", "completed_at",
@@ -49,7 +43,6 @@ def payments_csv(request):
     """The filtered ledger as CSV, streamed (no row limit, constant memory)."""
     _form, filters = filters_from_query(TransactionFilterSet, request.GET)
     rows = selectors.ops_transactions(filters=filters)
-    writer = csv.writer(_Echo())
 
     def row(t):
         by = t.initiated_by.email if t.initiated_by else ""
@@ -60,15 +53,12 @@ def payments_csv(request):
             t.idempotency_key, t.attempts, t.error, completed,
         ]  # fmt: skip
 
-    def lines():
-        yield writer.writerow(CSV_HEADER)
-        for t in rows.iterator(chunk_size=500):
-            yield writer.writerow(row(t))
-
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="payments-{stamp}.csv"'
-    return response
+    return csv_download(
+        filename=f"payments-{stamp}.csv",
+        header=CSV_HEADER,
+        rows=(row(t) for t in rows.iterator(chunk_size=500)),
+    )
 
 
 @admin_required

