@@ -178,3 +178,15 @@ def test_ops_date_filters_are_operations_days_for_an_admin_in_another_zone(
     ride = make_ride(scheduled_at=late_evening)  # the next day already in Tokyo
     response = admin_client.get(reverse("bookings_ops:ride_list"), {"date_from": day, "date_to": day})
     assert [r.pk for r in response.context["page_obj"]] == [ride.pk]
+
+
+@pytest.mark.django_db
+def test_a_users_zone_lasts_for_their_request_only(customer_client, customer):
+    customer.time_zone = "Asia/Tokyo"
+    customer.save()
+    pickup = (timezone.now() + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
+    make_ride(customer=customer, scheduled_at=pickup)  # 01:00 UTC is 10:00 in Tokyo
+    before = timezone.get_current_timezone_name()
+    page = customer_client.get(reverse("bookings:ride_list")).content.decode()
+    assert ", 10:00 AM" in page  # the page was in the customer's zone
+    assert timezone.get_current_timezone_name() == before  # and the thread is back to the default
