@@ -1,6 +1,8 @@
 """The customer's side of payments (/app/): checkout and the receipt."""
 
+from functools import wraps
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +18,31 @@ from core.errors import DomainError
 from project.accounts.policies import customer_required
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_js_allowed(view):
+    """The one page that runs Stripe.js: its script, its API calls and its card and
+    3-D Secure frames are allowed there, on top of the site's policy (read per request, so
+    the Stripe settings in force are the ones allowed)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        js = _origin(settings.STRIPE_JS_URL)
+        api = _origin(settings.STRIPE_API_BASE or "https://api.stripe.com")
+        response._csp_update = {"script-src": [js], "connect-src": [api, js]}
+        response._csp_replace = {"frame-src": [js, "https://hooks.stripe.com"]}
+        response.permissions_policy = {"payment": ["self", f'"{js}"']}
+        return response
+
+    return wrapper
+
+
 @customer_required
+@stripe_js_allowed
 @require_http_methods(["GET", "POST"])
 def checkout(request, pk):
     """GET: the card form (or the bank check). POST: the browser is done; the server checks with Stripe."""

@@ -18,6 +18,7 @@ from bookings import selectors as ride_selectors
 from bookings.lifecycle import allowed_moves
 from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
+from core.middleware import permissions_policy
 from fleet import selectors, services
 from fleet.forms import DutyForm, PositionForm
 from fleet.steps import STEPS
@@ -47,7 +48,12 @@ def card_context(request, ride, *, bound: dict | None = None, error: str = "") -
     }
 
 
+# The driver's pages report the phone's position during a ride and take handover photos.
+DRIVER_FEATURES = {"geolocation": ["self"], "camera": ["self"]}
+
+
 @driver_required
+@permissions_policy(**DRIVER_FEATURES)
 @require_GET
 def home(request):
     board = selectors.driver_board(request.user)
@@ -65,6 +71,7 @@ def home(request):
 
 
 @driver_required
+@permissions_policy(**DRIVER_FEATURES)
 @require_GET
 def ride_detail(request, pk):
     ride = selectors.driver_ride(request.user, pk)

@@ -8,5 +8,6 @@ app_name = "notifications_ops"
 urlpatterns = [
     path("", ops_views.notification_list, name="list"),
     path("<int:pk>/", ops_views.notification_detail, name="detail"),
+    path("<int:pk>/email.html", ops_views.notification_email_html, name="email_html"),
     path("<int:pk>/retry/", ops_views.notification_retry, name="retry"),
 ]

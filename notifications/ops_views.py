@@ -1,8 +1,11 @@
 """The back office's messages page (/ops/notifications/): filters, errors, retry. Admins only."""
 
+from csp.decorators import csp_replace
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
@@ -23,9 +26,27 @@ def notification_list(request):
 
 @admin_required
 @require_GET
+@csp_replace({"frame-src": ["'self'"]})  # the email as sent, in a sandboxed frame
 def notification_detail(request, pk):
     notification = selectors.notification_with_attempts(pk)
     return render(request, "ops/notification_detail.html", {"notification": notification})
+
+
+@admin_required
+@require_GET
+@xframe_options_sameorigin
+def notification_email_html(request, pk):
+    """The HTML email as sent, for the sandboxed frame on its detail page. Its inline styles
+    are the email's own; nothing else may load or run in it, and only our page may frame it."""
+    notification = get_object_or_404(Notification, pk=pk)
+    response = HttpResponse(notification.message_html, content_type="text/html; charset=utf-8")
+    response._csp_config = {
+        "default-src": ["'none'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'self'"],
+    }
+    return response
 
 
 @admin_required

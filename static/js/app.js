@@ -17,6 +17,14 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// Pages that refresh themselves do so only while someone is looking (without a filter in
+// hx-trigger, which would need eval: the Content-Security-Policy forbids it).
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.hasAttribute("data-refresh-when-visible") && document.visibilityState !== "visible") {
+    event.preventDefault();
+  }
+});
+
 // Print buttons (receipts).
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();

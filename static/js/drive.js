@@ -123,7 +123,11 @@
     if (messages) messages.innerHTML = '<div class="alert alert-warning" role="alert">No connection. Try again when you have signal.</div>';
   });
 
-  // The board refreshes itself only when nothing is half done on it.
+  // The board refreshes itself only when nothing is half done on it. (A filter in hx-trigger
+  // would need eval, which the Content-Security-Policy forbids: the request is cancelled here.)
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.hasAttribute("data-refresh-when-idle") && !window.driveBoardIdle()) event.preventDefault();
+  });
   window.driveBoardIdle = () => {
     if (document.visibilityState !== "visible") return false;
     const board = document.getElementById("drive-board");

@@ -4,6 +4,7 @@ Journeys run at a phone's size (375x812) unless a test asks otherwise, and save
 screenshots under test-artifacts/ for people to look at.
 """
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -51,6 +52,46 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "en-US", "timezone_id": "America/New_York"}
+
+
+# Every page a journey opens is watched: a Content-Security-Policy violation (something the
+# policy blocked; Chromium also logs each one as a console error, so pages navigated away from
+# are covered) or a console error fails the test. Not counted: failed resource loads (the app's
+# own 4xx answers: a declined card, a 404 the test asks for, checked by the tests themselves)
+# and htmx's note that it dropped a refresh because the page moved on (sendAbort).
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));
+"""
+
+
+IGNORED_CONSOLE_ERRORS = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations_or_console_errors(request):
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    problems = []
+    page.add_init_script(WATCH_CSP)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(
+                f"console {message.type} at {message.location.get('url')}: {message.text[:200]}"
+            )
+            if message.type == "error" and not message.text.startswith(IGNORED_CONSOLE_ERRORS)
+            else None
+        ),
+    )
+
+    yield
+    with contextlib.suppress(Exception):  # a page already closed: its console listener saw it all
+        problems.extend(page.evaluate("window.__cspViolations || []"))
+    assert not problems, "the browser reported:\n" + "\n".join(problems)
 
 
 @pytest.fixture
