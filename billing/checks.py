@@ -1,24 +1,25 @@
 from django.conf import settings
-from django.core.checks import Warning
+from django.core.checks import Error
 
 
 def stripe_keys_configured(app_configs, **kwargs):
+    """Deploy check: real Stripe keys, never localstripe, in production."""
     if settings.STRIPE_USES_LOCALSTRIPE:
         return [
-            Warning(
+            Error(
                 "STRIPE_SECRET_KEY is not set: payments go to localstripe, a local fake Stripe.",
                 hint="Set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET.",
-                id="billing.W001",
+                id="billing.E001",
             )
         ]
     needed = ("STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
     missing = [name for name in needed if not getattr(settings, name)]
     if missing:
         return [
-            Warning(
+            Error(
                 f"{' and '.join(missing)} not set: checkout or webhooks cannot work.",
                 hint="Copy them from Stripe's dashboard (API keys; the webhook endpoint's signing secret).",
-                id="billing.W002",
+                id="billing.E002",
             )
         ]
     return []

@@ -9,7 +9,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.core import checks as django_checks
+
+        from core import checks
         from core.schedules import ensure_schedules
+
+        django_checks.register(checks.shared_cache_configured, deploy=True)
 
         # Once per migrate, as the app of the Schedule table: Django sends post_migrate only
         # for apps with models, and core has none.

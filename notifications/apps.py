@@ -7,14 +7,17 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         """Everything notifications plugs into the apps below it, in one place (docs/architecture.md)."""
+        from django.core import checks as django_checks
+
         from billing.signals import payment_changed
         from bookings.panels import register_ride_panel
         from bookings.signals import ride_moved
         from core import schedules
-        from notifications import panels, receivers
+        from notifications import checks, panels, receivers
         from notifications.schedules import SCHEDULES
 
         ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
         payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
         register_ride_panel("ops", panels.ops_ride_panel)
         schedules.register(*SCHEDULES)
+        django_checks.register(checks.twilio_credentials_complete, deploy=True)
