@@ -224,8 +224,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): our own files only, no inline script or style, no
-# framing. The checkout page adds Stripe.js and its frames (billing.views), the API docs their
-# inline styles (project.api); see the README's Security section.
+# framing. The checkout page adds Stripe.js and its frames (billing.views), the back office's
+# email preview its own sandboxed page (notifications.ops_views); see the README's Security section.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
