@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
-from billing import services
+from billing import selectors, services
 from billing.models import Payment
 from bookings.selectors import customer_ride
 from core.api import AUTH_ERRORS, ErrorOut, Id
@@ -112,10 +112,7 @@ def payment_checkout(request, payload: PaymentIn):
 )
 def payment_detail(request, payment_id: Id):
     """One payment with its ledger rows: yours, or any for operations."""
-    payments = Payment.objects.select_related("ride")
-    if not request.auth.is_admin:
-        payments = payments.filter(ride__customer=request.auth)
-    return get_object_or_404(payments, pk=payment_id)
+    return selectors.payment_for(request.auth, payment_id)
 
 
 @admin_router.post(

@@ -28,7 +28,7 @@ def payments(request):
         per_page=50,
     )
     listing["totals"] = selectors.ops_totals(listing["rows"])
-    return render_partial(request, "billing/ops_payments.html", "payment-table", listing)
+    return render_partial(request, "billing/ops/payments.html", "payment-table", listing)
 
 
 CSV_HEADER = [

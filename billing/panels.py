@@ -15,7 +15,7 @@ def customer_panel(request, ride) -> str | None:
     if not money.payments and not needs_payment:
         return None  # no payment on record and none asked for: nothing to say
     return render_to_string(
-        "billing/_customer_panel.html",
+        "billing/panels/customer.html",
         {
             "ride": ride,
             "money": money,
@@ -41,7 +41,7 @@ def ops_panel(request, ride, refund_form=None, refund_payment_id=None, notice: s
         for payment, refundable in money.refundable_payments
     ]
     return render_to_string(
-        "billing/_ops_panel.html",
+        "billing/panels/ops.html",
         {"ride": ride, "money": money, "refund_forms": forms, "notice": notice},
         request=request,
     )

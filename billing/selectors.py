@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
 from billing.filters import TransactionFilterSet
 from billing.models import Payment, PaymentStatus, Transaction
@@ -141,3 +142,11 @@ def ops_totals(rows: QuerySet[Transaction]) -> dict:
     )
     totals["net"] = totals["captured"] + totals["fees"] - totals["refunded"]
     return totals
+
+
+def payment_for(user, pk) -> Payment:
+    """One payment: the customer's own, or any for operations (else 404)."""
+    payments = Payment.objects.select_related("ride")
+    if not user.is_admin:
+        payments = payments.filter(ride__customer=user)
+    return get_object_or_404(payments, pk=pk)

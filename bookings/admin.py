@@ -27,6 +27,8 @@ class RideAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["id", "customer__email", "pet__name", "pickup_address", "dropoff_address"]
     list_select_related = ["customer", "pet", "driver"]
-    readonly_fields = ["status", "driver", "price_cents", "quote", "accepted_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "status", "driver", "price_cents", "quote", "accepted_at", "ended_at", "created_at", "updated_at",
+    ]  # fmt: skip
     raw_id_fields = ["customer", "pet"]
     inlines = [RideEventInline]

@@ -155,7 +155,7 @@ def _aware(moment: datetime, user) -> datetime:
 
 
 def _plan(request, payload: RideRequestIn):
-    pet = Pet.objects.filter(pk=payload.pet_id).first()
+    pet = selectors.customer_pets(request.auth).filter(pk=payload.pet_id).first()  # None: a field error
     return services.ride_plan(
         customer=request.auth,
         pet=pet,
@@ -285,7 +285,9 @@ class AdminRideOut(BookingOut):
     attention: str
 
 
-class AdminRideFilters(PickupDays):
+class AdminRideFilters(Schema):
+    date_from: date | None = Field(None, description="Pickup on or after this operations day")
+    date_to: date | None = Field(None, description="Pickup on or before this operations day")
     q: str | None = Field(None, max_length=100, description="Customer, pet, driver, address or #id")
     status: str | None = Field(None, description="open / ended, or a ride status")
     attention: bool = Field(False, description="Only rides that need attention")

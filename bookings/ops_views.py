@@ -12,7 +12,7 @@ from bookings.forms import OptionalReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
 from bookings.panels import ride_panels
-from core.dates import operations_day
+from core.dates import operations_day, operations_today
 from core.errors import DomainError
 from core.filters import filtered_page
 from core.htmx import render_partial
@@ -36,13 +36,13 @@ def home(request):
     )
     return render(
         request,
-        "ops/home.html",
+        "bookings/ops/home.html",
         {
             "total_today": counts.pop("total"),
             "status_counts": [(status, counts[status.value]) for status in RideStatus],
             "attention": attention,
             "next_rides": next_rides,
-            "today": today_start,
+            "today": operations_today(),  # a date: shown as is, whatever the admin's own zone
         },
     )
 
@@ -51,7 +51,7 @@ def home(request):
 @require_GET
 def ride_list(request):
     listing = filtered_page(request, OpsRideFilterSet, selectors.ops_rides)
-    return render_partial(request, "ops/ride_list.html", "ride-table", listing)
+    return render_partial(request, "bookings/ops/ride_list.html", "ride-table", listing)
 
 
 @admin_required
@@ -60,7 +60,7 @@ def ride_detail(request, pk):
     ride = get_object_or_404(Ride.objects.with_list_relations(), pk=pk)
     return render(
         request,
-        "ops/ride_detail.html",
+        "bookings/ops/ride_detail.html",
         {
             "ride": ride,
             "events": selectors.ride_timeline(ride),

@@ -5,7 +5,7 @@ from fleet.models import DriverProfile
 
 @admin.register(DriverProfile)
 class DriverProfileAdmin(admin.ModelAdmin):
-    """For data repairs only: operations manage drivers in /ops/drivers/."""
+    """For data repairs only: operations manage drivers in /ops/fleet/drivers/."""
 
     list_display = [
         "user",

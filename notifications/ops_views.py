@@ -21,7 +21,7 @@ from project.accounts.policies import admin_required
 @require_GET
 def notification_list(request):
     listing = filtered_page(request, NotificationFilterSet, selectors.ops_notifications)
-    return render_partial(request, "ops/notifications.html", "notification-table", listing)
+    return render_partial(request, "notifications/ops/list.html", "notification-table", listing)
 
 
 @admin_required
@@ -29,7 +29,7 @@ def notification_list(request):
 @csp_replace({"frame-src": ["'self'"]})  # the email as sent, in a sandboxed frame
 def notification_detail(request, pk):
     notification = selectors.notification_with_attempts(pk)
-    return render(request, "ops/notification_detail.html", {"notification": notification})
+    return render(request, "notifications/ops/detail.html", {"notification": notification})
 
 
 @admin_required
@@ -63,7 +63,7 @@ def notification_retry(request, pk):
         # Swap the row in place; the row shows the new status or the reason it could not retry.
         response = render(
             request,
-            "ops/notifications.html#notification-row",
+            "notifications/ops/list.html#notification-row",
             {"notification": notification, "row_error": error, "next_url": next_url},
         )
         response["Vary"] = "HX-Request"

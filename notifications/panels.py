@@ -7,7 +7,7 @@ from notifications import selectors
 
 def ops_ride_panel(request, ride) -> str | None:
     return render_to_string(
-        "notifications/_ops_ride_panel.html",
+        "notifications/panels/ops.html",
         {"ride": ride, "notifications": selectors.ride_notifications(ride)},
         request=request,
     )

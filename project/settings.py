@@ -183,7 +183,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -----------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="America/New_York")  # default for new customers
+# The operations zone: the business's calendar ("today", dispatch's days) and new users' zone.
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
 

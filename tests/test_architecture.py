@@ -42,38 +42,58 @@ def app_of(module: str) -> str | None:
     return None
 
 
-def imported_apps(source: str) -> list[tuple[int, str, str]]:
-    """(line, what, app) for each import of a project app, and each `apps.get_model("label", …)`."""
+DYNAMIC_IMPORTS = {"import_module", "import_string", "__import__"}  # by a dotted path in a string
+
+
+def _constant(node) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def imported_apps(source: str, package: str = "") -> list[tuple[int, str, str]]:
+    """(line, what, app) for each import of a project app: `import`/`from` (relative ones
+    resolved against `package`), `importlib.import_module`/`import_string`/`__import__` with a
+    literal path, and `apps.get_model("label", …)` (label positional or as `app_label=`)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         modules = []
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules = [node.module]
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get_model"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and str(node.args[0].value).split(".")[0] in APP_LABELS
-        ):
-            label = str(node.args[0].value).split(".")[0]
-            found.append((node.lineno, f"get_model({label!r})", label))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                modules = [".".join([*base, node.module] if node.module else base)]
+            elif node.module:
+                modules = [node.module]
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in DYNAMIC_IMPORTS and node.args and (path := _constant(node.args[0])):
+                modules = [path]
+            elif name == "get_model":
+                label = _constant(node.args[0]) if node.args else None
+                label = label or next(
+                    (_constant(k.value) for k in node.keywords if k.arg == "app_label"), None
+                )
+                if label and label.split(".")[0] in APP_LABELS:
+                    label = label.split(".")[0]
+                    found.append((node.lineno, f"get_model({label!r})", label))
         for module in modules:
             if app := app_of(module):
                 found.append((node.lineno, module, app))
     return found
 
 
-def violations(app: str, source: str) -> list[str]:
+def violations(app: str, source: str, package: str = "") -> list[str]:
     allowed = LAYERS[app][1] | {app}
     return [
         f"line {line}: {what} ({target})"
-        for line, what, target in imported_apps(source)
+        for line, what, target in imported_apps(source, package)
         if target not in allowed
     ]
+
+
+def package_of(path: Path) -> str:
+    """The dotted package a module file is in (for its relative imports)."""
+    return ".".join(path.relative_to(ROOT).parent.parts)
 
 
 @pytest.mark.parametrize("app", LAYERS)
@@ -82,7 +102,7 @@ def test_an_app_imports_only_the_apps_below_it(app):
     problems = [
         f"{path.relative_to(ROOT)} {problem}"
         for path in sorted(folder.rglob("*.py"))
-        for problem in violations(app, path.read_text())
+        for problem in violations(app, path.read_text(), package_of(path))
     ]
     assert problems == [], f"{app} imports against the direction of dependencies"
 
@@ -106,7 +126,29 @@ def test_an_app_imports_only_the_apps_below_it(app):
             "from billing.signals import payment_changed\nfrom core.errors import DomainError",
             [],
         ),
+        ("billing", "importlib.import_module('fleet.dispatch')", ["line 1: fleet.dispatch (fleet)"]),
+        (
+            "bookings",
+            "import_string('billing.gateway.Gateway')",
+            ["line 1: billing.gateway.Gateway (billing)"],
+        ),
+        ("core", "__import__('bookings')", ["line 1: bookings (bookings)"]),
+        (
+            "bookings",
+            "apps.get_model(app_label='fleet', model_name='DriverProfile')",
+            ["line 1: get_model('fleet') (fleet)"],
+        ),
     ],
 )
 def test_the_check_catches_an_import_against_the_direction(app, source, expected):
     assert violations(app, source) == expected
+
+
+def test_relative_imports_are_resolved_before_they_are_checked():
+    assert violations("accounts", "from .. import urls", package="project.accounts") == [
+        "line 1: project (project)"
+    ]
+    assert violations("accounts", "from . import tokens", package="project.accounts") == []
+    assert violations("accounts", "from ..urls import urlpatterns", package="project.accounts") == [
+        "line 1: project.urls (project)"
+    ]

@@ -10,8 +10,8 @@
   time; otherwise release it and hold again (at once if pickup is near, else before pickup).
 
 The terms of a cancellation are those at the moment it happened (the ride
-event's time), not when the task runs. Rides booked without a payment step
-(no Payment rows) are left alone.
+event's time), not when the task runs. A ride with no Payment row has no money to
+move and is left alone.
 """
 
 from django.conf import settings

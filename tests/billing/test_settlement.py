@@ -273,7 +273,7 @@ def test_far_ride_late_cancel_holds_then_takes_the_fee(pet, pay, committed, sett
 
 
 def test_completion_without_any_payment_is_left_alone(ride, driver, photo, committed):
-    """Rides booked before a payment step existed: nothing to capture, nothing to flag."""
+    """A ride with no Payment row: nothing to capture, nothing to flag."""
     with committed():
         drive_to(ride, RideStatus.COMPLETED, driver, photo)
 

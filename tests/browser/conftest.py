@@ -80,9 +80,7 @@ def _no_csp_violations_or_console_errors(request):
     page.on(
         "console",
         lambda message: (
-            problems.append(
-                f"console {message.type} at {message.location.get('url')}: {message.text[:200]}"
-            )
+            problems.append(f"console {message.type} at {message.location.get('url')}: {message.text[:200]}")
             if message.type == "error" and not message.text.startswith(IGNORED_CONSOLE_ERRORS)
             else None
         ),

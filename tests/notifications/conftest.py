@@ -1,5 +1,5 @@
 """Fixtures for notifications: a local Twilio Messages API, a real SMTP server
-(aiosmtpd), strict templates, and running on-commit work as a real commit would."""
+(aiosmtpd) and strict templates (`committed` is in tests/conftest.py)."""
 
 import json
 import socket

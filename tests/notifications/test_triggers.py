@@ -294,3 +294,18 @@ def test_the_receipt_shows_what_the_ledger_captured_not_the_quote(people, commit
     with committed():
         payment_changed.send(sender=None, ride_id=ride.pk, kind="captured", transaction_id=capture.pk)
     assert "We charged $18.50 to your card." in Notification.objects.get(kind="receipt").message
+
+
+def test_a_task_queued_by_the_previous_release_still_sends(people, committed):
+    """Occasions once carried amount_cents/currency; a task queued with them before a deploy
+    must still run after it (unknown keys are dropped, the ledger is read instead)."""
+    from notifications.tasks import handle_occasion
+
+    ride = _ride_in(RideStatus.CONFIRMED, people)
+    event = RideEvent.objects.create(ride=ride, action="confirm", to_status=RideStatus.CONFIRMED)
+    with committed():
+        sent_count = handle_occasion(
+            name="confirm", ride_id=ride.pk, event_id=event.pk, amount_cents=None, currency=""
+        )
+    assert sent_count == 2
+    assert sent() == both("booking_confirmed", people["customer"])
