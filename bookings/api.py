@@ -14,7 +14,7 @@ from bookings import selectors, services
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.forms import PetForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
-from bookings.models import Pet, Ride, RideStatus
+from bookings.models import Audience, Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
 from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
 from project.accounts.api_auth import admin_auth, customer_auth
@@ -91,16 +91,14 @@ class PersonOut(Schema):
 
 
 class EventOut(Schema):
+    """One timeline line as the caller reads it (bookings.selectors.ride_timeline)."""
+
     at: datetime
     action: str
     title: str
     from_status: str
     to_status: str
     note: str
-
-    @staticmethod
-    def resolve_at(event) -> datetime:
-        return event.created_at
 
 
 class BookingOut(Schema):
@@ -165,10 +163,11 @@ def _plan(request, payload: RideRequestIn):
     )
 
 
-def _detail(request, ride: Ride) -> Ride:
-    """The ride with what BookingDetailOut adds: the caller's actions, the timeline, where to pay."""
+def _detail(request, ride: Ride, *, audience: Audience = Audience.CUSTOMER) -> Ride:
+    """The ride with what BookingDetailOut adds: the caller's actions, the timeline (as
+    `audience` reads it: the customer's unless operations ask), where to pay."""
     ride.allowed_actions = allowed_moves(ride, request.auth)
-    ride.timeline = list(selectors.ride_timeline(ride))
+    ride.timeline = selectors.ride_timeline(ride, audience=audience)
     ride.payment_url = (
         reverse(PAYMENT_STEP, args=[ride.pk]) if ride.status == RideStatus.PENDING_PAYMENT else None
     )

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from bookings.lifecycle import Actor, audience_fields
 from bookings.models import Pet, Ride, RideEvent, RideStatus
 from bookings.services import _plan_fields, ride_plan
 
@@ -75,6 +76,7 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
             action="book",
             to_status=RideStatus.PENDING_PAYMENT,
             created_at=booked_at,
+            **audience_fields("book", by=Actor.CUSTOMER),
         )
     ]
     current = RideStatus.PENDING_PAYMENT
@@ -83,6 +85,8 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
         moment = min(moment + timedelta(minutes=7), timezone.now())
         target = MOVE_TARGET.get(move, current)
         actor = {"cancel": customer, "assign": None, "confirm": None}.get(move, driver)
+        acting_as = {customer: Actor.CUSTOMER, None: Actor.SYSTEM}.get(actor, Actor.DRIVER)
+        note = NOTES.get(move, "")
         events.append(
             RideEvent(
                 ride=ride,
@@ -90,8 +94,10 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
                 action=move,
                 from_status=current,
                 to_status=target,
-                note=NOTES.get(move, ""),
+                note=note,
                 created_at=moment,
+                data={"driver_id": driver.pk, "driver": driver.name} if move == "assign" else {},
+                **audience_fields(move, by=acting_as, note=note),
             )
         )
         current = target

@@ -3,13 +3,20 @@
 Services in `bookings.services` are the only code that changes a ride's status;
 each one names its move here. The HTML portals and the API show and accept only
 what `allowed_moves()` returns, so the rules live in this file alone.
+
+The same table says who reads each move on a ride's timeline and in what words
+(`Move.customer`, `Move.driver`; `EVENT_TELLINGS` for the events that are not
+moves). Operations read every event as it was written, note and actor included;
+the customer and the driver read only the events told to them, worded for them.
+`audience_fields()` turns that into the RideEvent's columns when the event is
+written, so a timeline never decides after the fact what a reader may see.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bookings.models import Ride, RideStatus
+from bookings.models import Audience, Ride, RideStatus
 
 S = RideStatus
 
@@ -22,6 +29,29 @@ class Actor(StrEnum):
 
 
 @dataclass(frozen=True)
+class Telling:
+    """How one reader (the ride's customer, or its driver) reads an event on their timeline.
+
+    The event's own note is for operations. The reader gets `note`, a line written for them,
+    unless the note was written for them too (`shares_note`: a payment line, the new pickup
+    time) or by them (`own_note`: a customer's own cancel reason, a driver's own no-show reason).
+    `by_us`: the reader reads that Whiskers & Wheels acted, whoever did (who declined is not theirs
+    to know).
+    """
+
+    title: str
+    note: str = ""
+    shares_note: bool = False
+    own_note: bool = False
+    by_us: bool = False
+
+    def note_for_reader(self, note: str, *, written_by_reader: bool) -> str:
+        if self.shares_note or (self.own_note and written_by_reader):
+            return note
+        return self.note
+
+
+@dataclass(frozen=True)
 class Move:
     name: str
     label: str
@@ -29,6 +59,9 @@ class Move:
     actors: frozenset[Actor]
     # A further condition on the ride: returns why the move is refused, or None.
     guard: Callable[[Ride], str | None] | None = None
+    # Who reads the move on their timeline besides operations (None: not told to them).
+    customer: Telling | None = None
+    driver: Telling | None = None
 
     @property
     def sources(self) -> frozenset[str]:
@@ -41,8 +74,8 @@ class Move:
         return self.guard(ride) if self.guard else None
 
 
-def _move(name, label, targets, actors, guard=None) -> Move:
-    return Move(name, label, dict(targets), frozenset(actors), guard)
+def _move(name, label, targets, actors, guard=None, *, customer=None, driver=None) -> Move:
+    return Move(name, label, dict(targets), frozenset(actors), guard, customer, driver)
 
 
 def _to(target, *sources) -> dict[str, str]:
@@ -59,22 +92,57 @@ C, D, A, SYS = Actor.CUSTOMER, Actor.DRIVER, Actor.ADMIN, Actor.SYSTEM
 # card is held. Bookings knows that page by its URL name only, never by importing billing.
 PAYMENT_STEP = "billing:checkout"
 
+# What the customer reads when the ride changes hands: never who, never why.
+DRIVER_CHANGED = Telling(
+    "Your driver changed", note="We're finding another driver for your ride.", by_us=True
+)
+
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [
-        # Payment authorised: the ride is on.
-        _move("confirm", "Confirm", _to(S.CONFIRMED, S.PENDING_PAYMENT), [SYS]),
+        # Payment authorised: the ride is on. Billing's note is the payment line, for the customer.
+        _move(
+            "confirm",
+            "Confirm",
+            _to(S.CONFIRMED, S.PENDING_PAYMENT),
+            [SYS],
+            customer=Telling("Confirmed", shares_note=True),
+        ),
         # Unpaid bookings give their slot back after a while.
-        _move("expire", "Expire unpaid booking", _to(S.CANCELLED, S.PENDING_PAYMENT), [SYS]),
-        _move("assign", "Assign driver", _to(S.ASSIGNED, S.CONFIRMED), [A, SYS]),
-        _move("reassign", "Reassign driver", _to(S.ASSIGNED, S.ASSIGNED), [A]),
-        _move("unassign", "Unassign driver", _to(S.CONFIRMED, S.ASSIGNED), [A, SYS]),
+        _move(
+            "expire",
+            "Expire unpaid booking",
+            _to(S.CANCELLED, S.PENDING_PAYMENT),
+            [SYS],
+            customer=Telling("Booking released", shares_note=True),
+        ),
+        # The assign note is dispatch's (who was nearest, why): operations only.
+        _move(
+            "assign",
+            "Assign driver",
+            _to(S.ASSIGNED, S.CONFIRMED),
+            [A, SYS],
+            customer=Telling("Driver assigned"),
+            driver=Telling("Assigned to you"),
+        ),
+        _move(
+            "reassign",
+            "Reassign driver",
+            _to(S.ASSIGNED, S.ASSIGNED),
+            [A],
+            customer=DRIVER_CHANGED,
+            driver=Telling("Assigned to you"),
+        ),
+        # The ride leaves its driver: the customer hears only that it changed hands.
+        _move("unassign", "Unassign driver", _to(S.CONFIRMED, S.ASSIGNED), [A, SYS], customer=DRIVER_CHANGED),
         _move(
             "accept",
             "Accept ride",
             _to(S.ASSIGNED, S.ASSIGNED),
             [D],
             guard=_not_accepted_yet("You have already accepted this ride."),
+            customer=Telling("Driver confirmed"),
+            driver=Telling("You accepted"),
         ),
         _move(
             "decline",
@@ -82,27 +150,95 @@ MOVES: dict[str, Move] = {
             _to(S.CONFIRMED, S.ASSIGNED),
             [D],
             guard=_not_accepted_yet("You accepted this ride; ask operations to reassign it."),
+            customer=DRIVER_CHANGED,
         ),
-        _move("start", "On my way", _to(S.EN_ROUTE, S.ASSIGNED), [D]),
-        _move("pickup", "Picked up", _to(S.PICKED_UP, S.EN_ROUTE), [D]),
-        _move("complete", "Delivered", _to(S.COMPLETED, S.PICKED_UP), [D, A]),
-        _move("no_show", "No-show", _to(S.NO_SHOW, S.EN_ROUTE), [D, A]),
+        _move(
+            "start",
+            "On my way",
+            _to(S.EN_ROUTE, S.ASSIGNED),
+            [D],
+            customer=Telling("Driver on the way"),
+            driver=Telling("On your way"),
+        ),
+        # The photo is the customer's to see; the driver's handover note stays with them and operations.
+        _move(
+            "pickup",
+            "Picked up",
+            _to(S.PICKED_UP, S.EN_ROUTE),
+            [D],
+            customer=Telling("Picked up"),
+            driver=Telling("Picked up", own_note=True),
+        ),
+        _move(
+            "complete",
+            "Delivered",
+            _to(S.COMPLETED, S.PICKED_UP),
+            [D, A],
+            customer=Telling("Delivered"),
+            driver=Telling("Delivered", own_note=True),
+        ),
+        _move(
+            "no_show",
+            "No-show",
+            _to(S.NO_SHOW, S.EN_ROUTE),
+            [D, A],
+            customer=Telling(
+                "No-show", note="Our driver couldn't collect your pet, so the ride is closed as a no-show."
+            ),
+            driver=Telling("No-show", own_note=True),
+        ),
+        # A customer reads their own reason; operations' reason is theirs alone.
         _move(
             "cancel",
             "Cancel ride",
             _to(S.CANCELLED, S.PENDING_PAYMENT, S.CONFIRMED, S.ASSIGNED, S.EN_ROUTE),
             [C, A],
+            customer=Telling("Cancelled", note="Our team cancelled this ride.", own_note=True),
+            driver=Telling("Ride cancelled"),
         ),
         # A new time. An assigned ride goes back to dispatch: its driver was only checked free
-        # for the old time (services.ride_reschedule clears the driver).
+        # for the old time (services.ride_reschedule clears the driver). The note is the new time.
         _move(
             "reschedule",
             "Reschedule",
             {S.PENDING_PAYMENT: S.PENDING_PAYMENT, S.CONFIRMED: S.CONFIRMED, S.ASSIGNED: S.CONFIRMED},
             [C, A],
+            customer=Telling("Rescheduled", shares_note=True),
         ),
     ]
 }
+
+# Events that are not moves, and who reads them. Flags ("flag", "clear_flag") and any other
+# action are for operations alone.
+EVENT_TELLINGS: dict[str, tuple[Telling | None, Telling | None]] = {
+    "book": (Telling("Booked"), None),
+    "notes": (Telling("Notes for the driver updated"), Telling("Owner's notes updated")),
+}
+
+
+def telling(action: str, audience: Audience) -> Telling | None:
+    """How the customer or the driver reads an event `action`; None where they are not told."""
+    customer, driver = (
+        (MOVES[action].customer, MOVES[action].driver)
+        if action in MOVES
+        else EVENT_TELLINGS.get(action, (None, None))
+    )
+    return {Audience.CUSTOMER: customer, Audience.DRIVER: driver}.get(audience)
+
+
+def audience_fields(action: str, *, by: Actor | None, note: str = "") -> dict:
+    """The RideEvent columns saying who reads an event and what note each reader gets, for an
+    event `action` made by `by` (the capacity they acted in) with the internal `note`."""
+    customer, driver = telling(action, Audience.CUSTOMER), telling(action, Audience.DRIVER)
+    note = (note or "").strip()
+    return {
+        "for_customer": customer is not None,
+        "customer_note": customer.note_for_reader(note, written_by_reader=by == Actor.CUSTOMER)
+        if customer
+        else "",
+        "for_driver": driver is not None,
+        "driver_note": driver.note_for_reader(note, written_by_reader=by == Actor.DRIVER) if driver else "",
+    }
 
 
 def actor_for(ride: Ride, user) -> Actor | None:

@@ -178,7 +178,16 @@ class Ride(models.Model):
         return Decimal(self.price_cents) / 100
 
 
-# How each kind of event reads on a timeline; other apps' events fall back to their action name.
+class Audience(models.TextChoices):
+    """Who reads a ride's timeline: each portal and API shows its reader's events only."""
+
+    CUSTOMER = "customer", "Customer"
+    DRIVER = "driver", "Driver"
+    OPERATIONS = "operations", "Operations"
+
+
+# How each kind of event reads on operations' timeline; other apps' events fall back to their
+# action name. The customer's and the driver's wording is in bookings.lifecycle (Telling).
 EVENT_TITLES = {
     "book": "Booked",
     "confirm": "Confirmed",
@@ -200,7 +209,13 @@ EVENT_TITLES = {
 
 
 class RideEvent(models.Model):
-    """One line of a ride's timeline and audit trail: every move and notable action."""
+    """One line of a ride's timeline and audit trail: every move and notable action.
+
+    Operations read every event with its actor and `note`. The ride's customer and its driver
+    read only the events meant for them (`for_customer`, `for_driver`) and, instead of the
+    note, the line written for them (`customer_note`, `driver_note`). Both are decided where
+    the event is written (bookings.lifecycle.audience_fields); the default is operations only.
+    """
 
     ride = models.ForeignKey(Ride, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -217,11 +232,19 @@ class RideEvent(models.Model):
     note = models.TextField(blank=True)
     photo = models.FileField(upload_to="ride-photos/%Y/%m/", blank=True)
     data = models.JSONField(default=dict, blank=True)
+    for_customer = models.BooleanField(default=False, help_text="On the ride customer's timeline.")
+    customer_note = models.TextField(blank=True, help_text="What the customer reads instead of the note.")
+    for_driver = models.BooleanField(default=False, help_text="On the ride driver's timeline.")
+    driver_note = models.TextField(blank=True, help_text="What the driver reads instead of the note.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ride", "created_at"])]
+        indexes = [
+            models.Index(fields=["ride", "created_at"]),
+            models.Index(fields=["ride", "for_customer", "created_at"], name="rideevent_customer_timeline"),
+            models.Index(fields=["ride", "for_driver", "created_at"], name="rideevent_driver_timeline"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} on ride #{self.ride_id}"

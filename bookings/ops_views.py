@@ -63,7 +63,7 @@ def ride_detail(request, pk):
         "bookings/ops/ride_detail.html",
         {
             "ride": ride,
-            "events": selectors.ride_timeline(ride),
+            "events": selectors.ops_timeline(ride),
             "moves": allowed_moves(ride, request.user),
             "cancel_form": OptionalReasonForm(),
             "panels": ride_panels("ops", request, ride),

@@ -2,12 +2,16 @@
 customer's rows are unreachable (they 404)."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
-from bookings.models import Pet, Ride, RideEvent
+from bookings.lifecycle import telling
+from bookings.models import Audience, Pet, Ride, RideEvent
 from core.dates import operations_zone
 
 
@@ -35,16 +39,139 @@ def customer_ride(user, pk) -> Ride:
     return get_object_or_404(Ride.objects.for_customer(user).select_related("pet", "driver"), pk=pk)
 
 
-def ride_timeline(ride: Ride) -> QuerySet[RideEvent]:
+# --- Timelines: one per reader ---------------------------------------------------------
+
+# Who a reader other than operations is told acted: never an admin's or another driver's name.
+WE = "Whiskers & Wheels"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event as its reader reads it (the template and the API show these, never the row)."""
+
+    id: int
+    at: datetime
+    action: str
+    title: str
+    note: str
+    by: str
+    from_status: str
+    to_status: str
+    has_photo: bool
+
+
+def _events(ride: Ride) -> QuerySet[RideEvent]:
     return ride.events.select_related("actor").order_by("created_at", "id")
 
 
+def _entry(event: RideEvent, *, title: str, note: str, by: str) -> TimelineEntry:
+    return TimelineEntry(
+        id=event.pk,
+        at=event.created_at,
+        action=event.action,
+        title=title,
+        note=note,
+        by=by,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        has_photo=bool(event.photo),
+    )
+
+
+def _title(event: RideEvent, audience: Audience) -> str:
+    """The reader's title for the event (bookings.lifecycle); an event written for them
+    without one reads as operations' title."""
+    told = telling(event.action, audience)
+    return told.title if told else event.title
+
+
+def _told_as_ours(event: RideEvent, audience: Audience) -> bool:
+    told = telling(event.action, audience)
+    return told is not None and told.by_us
+
+
+def ops_timeline(ride: Ride) -> list[TimelineEntry]:
+    """Every event as written: operations' title, the note, who acted."""
+    return [
+        _entry(event, title=event.title, note=event.note, by=event.actor.name if event.actor else WE)
+        for event in _events(ride)
+    ]
+
+
+def customer_timeline(ride: Ride) -> list[TimelineEntry]:
+    """The events meant for the ride's customer, in their words: no flags, no dispatch details,
+    no reasons but their own, and no one's name (their current driver is on the driver panel)."""
+
+    def by(event):
+        if _told_as_ours(event, Audience.CUSTOMER):
+            return WE
+        if event.actor_id and event.actor_id == ride.customer_id:
+            return "You"
+        if event.actor and event.actor.is_driver:
+            return "Your driver"
+        return WE
+
+    return [
+        _entry(event, title=_title(event, Audience.CUSTOMER), note=event.customer_note, by=by(event))
+        for event in _events(ride).filter(for_customer=True)
+    ]
+
+
+def _driver_events(ride: Ride, driver) -> QuerySet[RideEvent]:
+    """The events meant for `driver` on a ride they hold, from the move that gave it to them:
+    never what happened under an earlier driver (their decline, their note)."""
+    if driver is None or ride.driver_id != driver.pk:
+        return RideEvent.objects.none()
+    events = _events(ride).filter(for_driver=True)
+    given = ride.events.filter(action__in=["assign", "reassign"]).order_by("-created_at", "-id").first()
+    if given is not None:
+        events = events.filter(
+            Q(created_at__gt=given.created_at) | Q(created_at=given.created_at, id__gte=given.pk)
+        )
+    return events
+
+
+def driver_timeline(ride: Ride, driver) -> list[TimelineEntry]:
+    """The events of `driver`'s time on the ride, in their words; empty if it isn't theirs."""
+
+    def by(event):
+        if _told_as_ours(event, Audience.DRIVER):
+            return WE
+        if event.actor_id == driver.pk:
+            return "You"
+        if event.actor_id and event.actor_id == ride.customer_id:
+            return "The owner"
+        return WE
+
+    return [
+        _entry(event, title=_title(event, Audience.DRIVER), note=event.driver_note, by=by(event))
+        for event in _driver_events(ride, driver)
+    ]
+
+
+def ride_timeline(ride: Ride, *, audience: Audience, reader=None) -> list[TimelineEntry]:
+    """The ride's timeline for one audience (`reader`: the driver, for the driver's)."""
+    if audience == Audience.OPERATIONS:
+        return ops_timeline(ride)
+    if audience == Audience.CUSTOMER:
+        return customer_timeline(ride)
+    if audience == Audience.DRIVER:
+        return driver_timeline(ride, reader)
+    raise ValueError(f"No timeline for {audience!r}.")
+
+
 def ride_photo_event(user, pk) -> RideEvent:
-    """A handover photo, for the ride's customer, its current driver, or operations (else 404)."""
-    events = RideEvent.objects.exclude(photo="")
-    if not user.is_admin:
-        events = events.filter(Q(ride__customer=user) | Q(ride__driver=user))
-    return get_object_or_404(events, pk=pk)
+    """A handover photo, for whoever reads its event on their timeline: operations, the ride's
+    customer, or the driver who holds the ride now (else 404)."""
+    event = get_object_or_404(RideEvent.objects.exclude(photo="").select_related("ride"), pk=pk)
+    ride = event.ride
+    if user.is_admin:
+        return event
+    if user.is_customer and ride.customer_id == user.pk and event.for_customer:
+        return event
+    if user.is_driver and _driver_events(ride, user).filter(pk=event.pk).exists():
+        return event
+    raise Http404("No such photo.")
 
 
 def ops_rides(*, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
-from bookings.lifecycle import MOVES, Actor, actor_for
+from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, estimated_end, quote_ride
@@ -208,7 +208,8 @@ def _apply_move(
     spec = MOVES[move]
     with transaction.atomic():
         locked = Ride.objects.select_for_update().get(pk=ride.pk)
-        if actor_for(locked, by) not in spec.actors:
+        acting_as = actor_for(locked, by)
+        if acting_as not in spec.actors:
             raise DomainError(f"You can't {spec.label.lower()} on this ride.", code="not_allowed")
         if locked.status not in spec.sources:
             raise DomainError(
@@ -236,6 +237,7 @@ def _apply_move(
             note=note.strip(),
             photo=photo or "",
             data=data or {},
+            **audience_fields(move, by=acting_as, note=note),
         )
         _announce(locked, event)
     return locked
@@ -257,6 +259,7 @@ def ride_book(*, customer, plan: RidePlan, notes: str = "") -> Ride:
             action="book",
             to_status=ride.status,
             data={"price_cents": ride.price_cents},
+            **audience_fields("book", by=Actor.CUSTOMER),
         )
         _announce(ride, event)
     return ride
@@ -433,22 +436,32 @@ def ride_update_notes(*, ride: Ride, by, notes: str) -> Ride:
     """The customer's notes for the driver, editable while the ride is still ahead."""
     with transaction.atomic():
         locked = Ride.objects.select_for_update().get(pk=ride.pk)
-        if actor_for(locked, by) not in (Actor.CUSTOMER, Actor.ADMIN):
+        acting_as = actor_for(locked, by)
+        if acting_as not in (Actor.CUSTOMER, Actor.ADMIN):
             raise DomainError("You can't change this ride's notes.", code="not_allowed")
         if locked.status not in OPEN_STATUSES or locked.status in (RideStatus.PICKED_UP,):
             raise DomainError("Notes can only change before pickup.", code="illegal_move")
         locked.notes = notes.strip()
         locked.save(update_fields=["notes", "updated_at"])
-        RideEvent.objects.create(ride=locked, actor=by, action="notes", note="Notes for the driver updated.")
+        RideEvent.objects.create(
+            ride=locked,
+            actor=by,
+            action="notes",
+            note="Notes for the driver updated.",
+            **audience_fields("notes", by=acting_as),
+        )
     return locked
 
 
 def ride_flag(*, ride: Ride, reason: str, by=None) -> None:
-    """Ask operations to look at a ride (e.g. dispatch found no driver, a payment failed)."""
+    """Ask operations to look at a ride (e.g. dispatch found no driver, a payment failed).
+    The flag and its clearing are operations' alone: no customer or driver timeline shows them."""
     with transaction.atomic():
         updated = Ride.objects.filter(pk=ride.pk).update(attention=reason[:255], updated_at=timezone.now())
         if updated:
-            RideEvent.objects.create(ride_id=ride.pk, actor=by, action="flag", note=reason)
+            RideEvent.objects.create(
+                ride_id=ride.pk, actor=by, action="flag", note=reason, **audience_fields("flag", by=None)
+            )
 
 
 def ride_clear_flag(*, ride: Ride, by) -> None:
@@ -458,4 +471,10 @@ def ride_clear_flag(*, ride: Ride, by) -> None:
             .exclude(attention="")
             .update(attention="", updated_at=timezone.now())
         ):
-            RideEvent.objects.create(ride_id=ride.pk, actor=by, action="clear_flag", note="Resolved.")
+            RideEvent.objects.create(
+                ride_id=ride.pk,
+                actor=by,
+                action="clear_flag",
+                note="Resolved.",
+                **audience_fields("clear_flag", by=None),
+            )

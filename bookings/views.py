@@ -126,7 +126,7 @@ def ride_list(request):
 def _ride_context(request, ride):
     return {
         "ride": ride,
-        "events": selectors.ride_timeline(ride),
+        "events": selectors.customer_timeline(ride),
         "moves": allowed_moves(ride, request.user),
         "panels": ride_panels("customer", request, ride),
         # The page refreshes its status, timeline and panels while the ride is open, then stops.

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from bookings.api import BookingDetailOut, _detail
 from bookings.lifecycle import allowed_moves
-from bookings.models import Ride, RideStatus
+from bookings.models import Audience, Ride, RideStatus
 from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
 from fleet import selectors, services
 from fleet.filters import DriverRideFilterSet
@@ -199,4 +199,5 @@ def assign(request, ride_id: Id, payload: AssignIn):
         ride = services.dispatch_reassign(ride=ride, driver=driver, by=request.auth, reason=payload.reason)
     else:
         ride = services.dispatch_assign(ride=ride, driver=driver, by=request.auth, note=payload.reason)
-    return _detail(request, Ride.objects.select_related("pet", "customer", "driver").get(pk=ride.pk))
+    ride = Ride.objects.select_related("pet", "customer", "driver").get(pk=ride.pk)
+    return _detail(request, ride, audience=Audience.OPERATIONS)

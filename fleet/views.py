@@ -75,7 +75,7 @@ def home(request):
 @require_GET
 def ride_detail(request, pk):
     ride = selectors.driver_ride(request.user, pk)
-    context = {**card_context(request, ride), "events": ride_selectors.ride_timeline(ride)}
+    context = {**card_context(request, ride), "events": ride_selectors.driver_timeline(ride, request.user)}
     return render_partial(request, "fleet/ride_detail.html", "timeline", context)
 
 
@@ -128,9 +128,8 @@ def ride_step(request, pk, step):
     context = card_context(request, ride, bound=bound, error=error)
     if request.htmx:
         return render(request, "fleet/_ride_card.html", context)
-    return render(
-        request, "fleet/ride_detail.html", {**context, "events": ride_selectors.ride_timeline(ride)}
-    )
+    events = ride_selectors.driver_timeline(ride, request.user)
+    return render(request, "fleet/ride_detail.html", {**context, "events": events})
 
 
 @driver_required

@@ -131,11 +131,16 @@ def _unassigned(occasion, ride, event):
     return _removal(occasion, ride, event, why="unassigned")
 
 
+# A customer's message never quotes an event's note: notes are operations' (an admin's cancel
+# reason, a driver's no-show reason). What the customer may read of an event is its
+# customer_note, and the messages word that themselves.
+
+
 def _cancelled(occasion, ride, event):
     by = (event.data or {}).get("cancelled_by") if event else None
     if occasion.name == "expire":
         by = "system"
-    facts = {"cancelled_by": by or "admin", "reason": event.note if event else ""}
+    facts = {"cancelled_by": by or "admin"}
     return [
         Planned(Kind.RIDE_CANCELLED, ride.customer, facts=facts),
         *_removal(occasion, ride, event, why="cancelled"),
@@ -154,7 +159,7 @@ def _rescheduled(occasion, ride, event):
 
 
 def _no_show(occasion, ride, event):
-    return [Planned(Kind.NO_SHOW, ride.customer, facts={"reason": event.note if event else ""})]
+    return [Planned(Kind.NO_SHOW, ride.customer)]
 
 
 def _reminder(occasion, ride, event):
