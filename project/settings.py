@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from django.core.management.utils import get_random_secret_key
 
+from core.ratelimit import parse_rates
 from core.retry import parse_delays
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -238,6 +239,9 @@ RIDE_BUFFER = timedelta(minutes=env.int("RIDE_BUFFER_MINUTES", default=30))
 # Cancellation policy: free until this long before pickup, then a share of the fare.
 CANCELLATION_FREE_UNTIL = timedelta(hours=env.int("CANCELLATION_FREE_HOURS", default=24))
 CANCELLATION_FEE_PERCENT = env.int("CANCELLATION_FEE_PERCENT", default=50)
+# Bookings made per customer and per IP address (an unpaid booking holds a driver's slot).
+BOOKING_RATE_PER_USER = parse_rates(env.str("BOOKING_RATE_PER_USER", default="10/h"))
+BOOKING_RATE_PER_IP = parse_rates(env.str("BOOKING_RATE_PER_IP", default="30/h"))
 
 # Tariff, in cents of CURRENCY. Every quote is built from these parts.
 CURRENCY = "usd"
