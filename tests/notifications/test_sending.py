@@ -13,7 +13,7 @@ from notifications import services
 from notifications.models import AttemptOutcome, Notification, NotificationPreference, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.notifications.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from tests.notifications.fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from notifications.models import Notification, NotificationPreference, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
 from tests.factories import make_ride
-from tests.notifications.conftest import AUTH_TOKEN, FROM_NUMBER
+from tests.notifications.fixtures import AUTH_TOKEN, FROM_NUMBER
 
 pytestmark = pytest.mark.django_db
 
