@@ -11,10 +11,12 @@ class NotificationsConfig(AppConfig):
         from bookings.panels import register_ride_panel
         from bookings.signals import ride_moved
         from core import schedules
-        from notifications import panels, receivers
+        from notifications import channels, panels, receivers
         from notifications.schedules import SCHEDULES
+        from project.accounts import sms
 
         ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
         payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
         register_ride_panel("ops", panels.ops_ride_panel)
         schedules.register(*SCHEDULES)
+        sms.register_sender(channels.send_text)

@@ -173,6 +173,12 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip,5/300s/key", "signup": "20/m/ip"}
 ACCOUNT_SESSION_REMEMBER = None
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
+# One-time codes texted to verify a number or to log in to the API with it.
+PHONE_CODE_LIFETIME = timedelta(minutes=env.int("PHONE_CODE_LIFETIME_MINUTES", default=10))
+PHONE_CODE_MAX_ATTEMPTS = env.int("PHONE_CODE_MAX_ATTEMPTS", default=5)  # wrong codes before it locks
+# Codes texted per number (and per account), and asked for per IP address.
+PHONE_CODE_RATE_PER_NUMBER = parse_rates(env.str("PHONE_CODE_RATE_PER_NUMBER", default="1/30s,5/h,10/d"))
+PHONE_CODE_RATE_PER_IP = parse_rates(env.str("PHONE_CODE_RATE_PER_IP", default="10/h"))
 
 # --- Email ---------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (sets EMAIL_BACKEND, EMAIL_HOST, ...)
@@ -334,6 +340,8 @@ SMS_BACKEND = env.str(
     if TWILIO_ACCOUNT_SID
     else "notifications.channels.DevelopmentSmsBackend",
 )
+# The only countries we text (ISO codes); numbers elsewhere get email only.
+SMS_ALLOWED_COUNTRIES = [code.upper() for code in env.list("SMS_ALLOWED_COUNTRIES", default=["US", "CA"])]
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a hung SMTP server must not hang a worker
 NOTIFY_SUPPORT_EMAIL = env.str("NOTIFY_SUPPORT_EMAIL", default="help@whiskers.example")
 # Reminders before pickup, in minutes (24 h and 1 h).
