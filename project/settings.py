@@ -281,6 +281,7 @@ JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=14))
 # Interactive API docs: open in development, admins only otherwise.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 API_RATE_LIMITS = {"login": "10/m", "register": "5/m", "refresh": "30/m"}
+API_RATE_LIMITS |= {"otp_send": "5/m", "otp_verify": "10/m"}  # phone login: POST /auth/otp/...
 NINJA_PAGINATION_PER_PAGE = 20
 
 # --- Payments (billing, Stripe) -----------------------------------------------

@@ -98,3 +98,9 @@ class PhoneCodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": r"[0-9 \-]*"}
         ),
     )
+
+
+class ApiPhoneForm(forms.Form):
+    """A phone number as the API's phone login takes it: the profile's rules (E.164)."""
+
+    phone = PhoneNumberField()

@@ -46,6 +46,7 @@ def user_change_email(*, user: User, email: str) -> None:
 
 CODE_DIGITS = 6
 NON_DIGITS = re.compile(r"[\s-]")
+LOGIN_FAILED = "The code is wrong or has expired."
 
 
 def _code_hash(record: PhoneCode, digits: str) -> str:
@@ -207,3 +208,37 @@ def phone_verification_confirm(*, user: User, code: str) -> User:
         )
     user.phone_verified_at = now
     return user
+
+
+def _login_account(phone: str) -> User | None:
+    """The one account that may log in with this number: active, a customer or a driver
+    (operations accounts log in with their password only), number verified. A number
+    verified on two accounts logs in to neither: those people use their email."""
+    accounts = User.objects.filter(
+        phone=phone,
+        phone_verified_at__isnull=False,
+        is_active=True,
+        role__in=[User.Role.CUSTOMER, User.Role.DRIVER],
+    )
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+        accounts = accounts.filter(emailaddress__verified=True, emailaddress__primary=True)
+    found = list(accounts[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def phone_login_send(*, phone: str, ip: str) -> None:
+    """Text a login code if an account may log in with `phone`. The caller learns nothing
+    either way (the API answers 202): the limits count every request, account or not."""
+    _must_be_textable(phone)
+    _count_send(phone=phone, ip=ip, user=None)
+    if (user := _login_account(phone)) is not None:
+        _issue_code(user=user, phone=phone, purpose=PhoneCode.Purpose.LOGIN)
+
+
+def phone_login_confirm(*, phone: str, code: str) -> User:
+    """The account a login code was texted for, once the code matches; else 401-style DomainError."""
+    record = _latest_code(phone=phone, purpose=PhoneCode.Purpose.LOGIN)
+    _spend_code(record, code, failed=LOGIN_FAILED)
+    if _login_account(phone) != record.user:  # deactivated, or the number moved, since the text
+        raise DomainError(LOGIN_FAILED, code="unauthenticated")
+    return record.user
