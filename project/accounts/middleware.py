@@ -18,4 +18,9 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The zone is this request's: it must not stay on the thread for whatever runs
+            # next there (a worker thread's next job, the code around a test client).
+            timezone.deactivate()
