@@ -17,6 +17,7 @@ from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.models import Audience, Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms
 from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
+from core.http import client_ip
 from project.accounts.api_auth import admin_auth, customer_auth
 
 router = Router(tags=["customers"], auth=customer_auth)
@@ -226,10 +227,13 @@ def quote(request, payload: RideRequestIn):
     return _plan(request, payload).quote.as_json()
 
 
-@router.post("/bookings", response={201: BookingDetailOut, **BAD_INPUT, **AUTH_ERRORS})
+@router.post("/bookings", response={201: BookingDetailOut, **BAD_INPUT, 429: ErrorOut, **AUTH_ERRORS})
 def booking_create(request, payload: BookingIn):
-    """Book a ride. If `status` is `pending_payment`, pay with `POST /payments` next."""
-    ride = services.ride_book(customer=request.auth, plan=_plan(request, payload), notes=payload.notes)
+    """Book a ride. If `status` is `pending_payment`, pay with `POST /payments` next.
+    Bookings are limited per customer and per IP address (429)."""
+    ride = services.ride_book(
+        customer=request.auth, plan=_plan(request, payload), notes=payload.notes, client_ip=client_ip(request)
+    )
     return Status(201, _detail(request, ride))
 
 

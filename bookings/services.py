@@ -20,6 +20,7 @@ from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, estimated_end, quote_ride
 from bookings.signals import ride_moved
 from core.errors import DomainError, required_reason
+from core.ratelimit import rate_limit
 
 # --- Pets ------------------------------------------------------------------
 
@@ -243,8 +244,25 @@ def _apply_move(
     return locked
 
 
-def ride_book(*, customer, plan: RidePlan, notes: str = "") -> Ride:
-    """Create a booking. It waits for payment (PAYMENT_STEP); billing confirms it once the card is held."""
+def _count_booking(*, customer, client_ip: str) -> None:
+    """Bookings per customer and per IP address: an unpaid booking holds a driver's slot
+    until it lapses, so an unlimited stream of them would empty the calendar."""
+    too_many = "You have made too many bookings in a short time."
+    rate_limit(
+        scope="booking-user", key=str(customer.pk), rates=settings.BOOKING_RATE_PER_USER, message=too_many
+    )
+    rate_limit(
+        scope="booking-ip",
+        key=client_ip,
+        rates=settings.BOOKING_RATE_PER_IP,
+        message="Too many bookings were made from your network in a short time.",
+    )
+
+
+def ride_book(*, customer, plan: RidePlan, notes: str = "", client_ip: str = "") -> Ride:
+    """Create a booking. It waits for payment (PAYMENT_STEP); billing confirms it once the card is held.
+    Over a booking rate limit it raises DomainError(code="rate_limited") and writes nothing."""
+    _count_booking(customer=customer, client_ip=client_ip)
     with transaction.atomic():
         ride = Ride.objects.create(
             customer=customer,

@@ -1,5 +1,7 @@
 """The customer's portal (/app/): pets, booking with a live quote, my rides."""
 
+from http import HTTPStatus
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
@@ -14,6 +16,7 @@ from bookings.panels import ride_panels
 from bookings.pricing import cancellation_terms
 from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
+from core.http import client_ip
 from core.pagination import paginate, query_without_page
 from project.accounts.policies import customer_required, login_required
 
@@ -75,9 +78,20 @@ def ride_new(request):
     form = BookingForm(
         request.POST if request.method == "POST" else None, customer=request.user, initial=initial
     )
+    status = HTTPStatus.OK
     if request.method == "POST" and form.is_valid():
-        ride = services.ride_book(customer=request.user, plan=form.plan, notes=form.cleaned_data["notes"])
-        return redirect(PAYMENT_STEP, pk=ride.pk)
+        try:
+            ride = services.ride_book(
+                customer=request.user,
+                plan=form.plan,
+                notes=form.cleaned_data["notes"],
+                client_ip=client_ip(request),
+            )
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+            status = HTTPStatus.TOO_MANY_REQUESTS if exc.code == "rate_limited" else HTTPStatus.BAD_REQUEST
+        else:
+            return redirect(PAYMENT_STEP, pk=ride.pk)
     if not form.fields["pet"].queryset.exists():
         messages.info(request, "Add your pet first, then book their ride.")
         return redirect("bookings:pet_create")
@@ -85,6 +99,7 @@ def ride_new(request):
         request,
         "bookings/ride_form.html",
         {"form": form, "quote": form.plan and form.plan.quote},
+        status=status,
     )
 
 

@@ -13,11 +13,13 @@ class NotificationsConfig(AppConfig):
         from bookings.panels import register_ride_panel
         from bookings.signals import ride_moved
         from core import schedules
-        from notifications import checks, panels, receivers
+        from notifications import channels, checks, panels, receivers
         from notifications.schedules import SCHEDULES
+        from project.accounts import sms
 
         ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
         payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
         register_ride_panel("ops", panels.ops_ride_panel)
         schedules.register(*SCHEDULES)
         django_checks.register(checks.twilio_credentials_complete, deploy=True)
+        sms.register_sender(channels.send_text)

@@ -154,3 +154,31 @@ class NotificationPreference(models.Model):
 
     def wants_sms(self, kind: str) -> bool:
         return not self.sms_opted_out and kind not in self.sms_muted_kinds
+
+
+class TwilioCallback(models.Model):
+    """A Twilio callback we have applied, by its message id, so a replay changes nothing.
+
+    Signatures never expire: whoever kept a copy of a signed request (a proxy log, a
+    compromised box) could post it again, e.g. an old STOP after the person texted START.
+    Twilio also retries a callback it thinks failed. A text to our number is applied once
+    per MessageSid; a delivery report once per MessageSid and status, since one message
+    rightly reports queued, sent and delivered.
+    """
+
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", "Text to our number"
+        STATUS = "status", "Delivery report"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    message_sid = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "message_sid", "status"], name="twilio_callback_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.message_sid} {self.status}".strip()

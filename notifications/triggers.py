@@ -15,7 +15,7 @@ messages (kind, recipient, occurrence, facts for the wording); the entry point
 | start / pickup          | driver_on_the_way / picked_up         |                                 |
 | complete                | ride_completed                        |                                 |
 | no_show                 | no_show                               |                                 |
-| cancel / expire         | ride_cancelled                        | driver_ride_removed             |
+| cancel / expire         | ride_cancelled (expire: email only)   | driver_ride_removed             |
 | reschedule              | ride_rescheduled                      | driver_ride_removed (if held)   |
 | payment:captured        | receipt                               |                                 |
 | payment:refunded        | refund_issued                         |                                 |
@@ -59,6 +59,7 @@ class Planned:
     recipient: object  # a User
     occurrence: str = ""
     facts: dict = field(default_factory=dict)
+    by_sms: bool = True  # False: this occasion is told by email only, whatever the kind allows
 
 
 def reminder_occurrence(ride: Ride, lead_minutes: int) -> str:
@@ -141,8 +142,10 @@ def _cancelled(occasion, ride, event):
     if occasion.name == "expire":
         by = "system"
     facts = {"cancelled_by": by or "admin"}
+    # An unpaid booking that lapses is told by email only: anyone can book with any number,
+    # so a text here would let them make us text a stranger by booking and not paying.
     return [
-        Planned(Kind.RIDE_CANCELLED, ride.customer, facts=facts),
+        Planned(Kind.RIDE_CANCELLED, ride.customer, facts=facts, by_sms=occasion.name != "expire"),
         *_removal(occasion, ride, event, why="cancelled"),
     ]
 

@@ -4,6 +4,8 @@ Both check `X-Twilio-Signature` against the URL Twilio called, which is the
 public one: behind a TLS-terminating proxy Django sees http://internal-host,
 so SITE_URL (and, with DJANGO_BEHIND_TLS_PROXY, X-Forwarded-Proto/Host) give the
 URL that was signed. A missing or forged signature gets 403 and changes nothing.
+Each callback is applied once by its message id: a replayed one gets the same answer
+and changes nothing (`services.twilio_callback_first_time`).
 """
 
 import logging
@@ -63,6 +65,8 @@ def twilio_inbound(request):
     if not signature_is_valid(request):
         return _forbidden(request)
     outcome = services.sms_inbound(
+        # SmsSid is the older name Twilio still sends alongside MessageSid.
+        message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
         from_number=request.POST.get("From", ""),
         body=request.POST.get("Body", ""),
         opt_out_type=request.POST.get("OptOutType", ""),

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from django.core.management.utils import get_random_secret_key
 
+from core.ratelimit import parse_rates
 from core.retry import parse_delays
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -174,6 +175,12 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip,5/300s/key", "signup": "20/m/ip"}
 ACCOUNT_SESSION_REMEMBER = None
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
+# One-time codes texted to verify a number or to log in to the API with it.
+PHONE_CODE_LIFETIME = timedelta(minutes=env.int("PHONE_CODE_LIFETIME_MINUTES", default=10))
+PHONE_CODE_MAX_ATTEMPTS = env.int("PHONE_CODE_MAX_ATTEMPTS", default=5)  # wrong codes before it locks
+# Codes texted per number (and per account), and asked for per IP address.
+PHONE_CODE_RATE_PER_NUMBER = parse_rates(env.str("PHONE_CODE_RATE_PER_NUMBER", default="1/30s,5/h,10/d"))
+PHONE_CODE_RATE_PER_IP = parse_rates(env.str("PHONE_CODE_RATE_PER_IP", default="10/h"))
 
 # --- Email ---------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (sets EMAIL_BACKEND, EMAIL_HOST, ...)
@@ -271,6 +278,9 @@ RIDE_BUFFER = timedelta(minutes=env.int("RIDE_BUFFER_MINUTES", default=30))
 # Cancellation policy: free until this long before pickup, then a share of the fare.
 CANCELLATION_FREE_UNTIL = timedelta(hours=env.int("CANCELLATION_FREE_HOURS", default=24))
 CANCELLATION_FEE_PERCENT = env.int("CANCELLATION_FEE_PERCENT", default=50)
+# Bookings made per customer and per IP address (an unpaid booking holds a driver's slot).
+BOOKING_RATE_PER_USER = parse_rates(env.str("BOOKING_RATE_PER_USER", default="10/h"))
+BOOKING_RATE_PER_IP = parse_rates(env.str("BOOKING_RATE_PER_IP", default="30/h"))
 
 # Tariff, in cents of CURRENCY. Every quote is built from these parts.
 CURRENCY = "usd"
@@ -304,6 +314,7 @@ JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=14))
 # Interactive API docs: open in development, admins only otherwise.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 API_RATE_LIMITS = {"login": "10/m", "register": "5/m", "refresh": "30/m"}
+API_RATE_LIMITS |= {"otp_send": "5/m", "otp_verify": "10/m"}  # phone login: POST /auth/otp/...
 NINJA_PAGINATION_PER_PAGE = 20
 
 # --- Payments (billing, Stripe) -----------------------------------------------
@@ -363,6 +374,8 @@ SMS_BACKEND = env.str(
     if TWILIO_ACCOUNT_SID
     else "notifications.channels.DevelopmentSmsBackend",
 )
+# The only countries we text (ISO codes); numbers elsewhere get email only.
+SMS_ALLOWED_COUNTRIES = [code.upper() for code in env.list("SMS_ALLOWED_COUNTRIES", default=["US", "CA"])]
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a hung SMTP server must not hang a worker
 NOTIFY_SUPPORT_EMAIL = env.str("NOTIFY_SUPPORT_EMAIL", default="help@whiskers.example")
 # Reminders before pickup, in minutes (24 h and 1 h).

@@ -46,7 +46,13 @@ def queue(count: int) -> None:
     from notifications.triggers import Occasion
     from project.accounts.models import User
 
-    customer = User.objects.create_user("bench@example.com", "x", name="Bench Customer", phone="+12125550123")
+    customer = User.objects.create_user(
+        "bench@example.com",
+        "x",
+        name="Bench Customer",
+        phone="+12125550123",
+        phone_verified_at=timezone.now(),  # texts go only to verified numbers
+    )
     pet = Pet.objects.create(owner=customer, name="Biscuit", weight_lb=Decimal("20"))
     plan = ride_plan(
         customer=customer,

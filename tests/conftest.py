@@ -10,8 +10,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 from tests.factories import PNG_BYTES, AdminFactory, CustomerFactory, DriverFactory, PetFactory, make_ride  # noqa: E402
 
-# Fixtures other folders share, loaded for the whole suite (localstripe, paying, `denied`).
-pytest_plugins = ["tests.billing.fixtures"]
+# Fixtures other folders share, loaded for the whole suite (localstripe, paying, `denied`; the
+# local Twilio).
+pytest_plugins = ["tests.billing.fixtures", "tests.notifications.fixtures"]
 
 
 def pytest_configure(config):

@@ -61,6 +61,26 @@ def test_ops_today_counts_the_operations_day_for_an_admin_in_another_zone(admin_
 
 
 @pytest.mark.django_db
+def test_a_request_leaves_no_time_zone_behind_on_its_thread(rf, customer, settings):
+    from django.http import HttpResponse
+
+    from project.accounts.middleware import UserTimezoneMiddleware
+
+    customer.time_zone = "Asia/Tokyo"
+    seen = []
+
+    def view(request):
+        seen.append(timezone.get_current_timezone_name())
+        return HttpResponse()
+
+    request = rf.get("/")
+    request.user = customer
+    UserTimezoneMiddleware(view)(request)
+    assert seen == ["Asia/Tokyo"]  # the request ran in the customer's zone...
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE  # ...and left none behind
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("move", "ends"),
     [("cancel", True), ("no_show", True), ("complete", True), ("reschedule", False), ("start", False)],

@@ -19,6 +19,7 @@ DOMAIN_ERROR_STATUS = {
     "not_allowed": 403,
     "unauthenticated": 401,
     "unavailable": 503,
+    "rate_limited": 429,
 }
 
 

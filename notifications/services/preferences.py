@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from notifications.kinds import customer_sms_choices
-from notifications.models import Channel, Notification, NotificationPreference, Status
+from notifications.models import Channel, Notification, NotificationPreference, Status, TwilioCallback
+from notifications.services.delivery import twilio_callback_first_time
 
 # Twilio's opt-out and opt-in words (single-word replies, any case).
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
@@ -64,14 +65,20 @@ def sms_opt_in(*, phone: str) -> int:
     )
 
 
-def sms_inbound(*, from_number: str, body: str, opt_out_type: str = "") -> str:
-    """A text to our number. Twilio itself blocks or unblocks the sender on these
-    words; we record it so that no later send even tries. Returns what it was."""
+def sms_inbound(*, message_sid: str, from_number: str, body: str, opt_out_type: str = "") -> str:
+    """A text to our number, applied once per MessageSid. Twilio itself blocks or unblocks
+    the sender on these words; we record it so that no later send even tries. Returns what
+    it was ("duplicate" for a replay, which changes nothing)."""
+    if not message_sid:
+        return "ignored"  # Twilio always sends one; without it a replay could not be told apart
     word = opt_out_type.upper() or re.sub(r"[^A-Z]", "", (body or "").upper())
-    if word in OPT_OUT_WORDS:
-        sms_opt_out(phone=from_number, word=word)
-        return "opted_out"
-    if word in OPT_IN_WORDS:
-        sms_opt_in(phone=from_number)
-        return "opted_in"
+    with transaction.atomic():
+        if not twilio_callback_first_time(kind=TwilioCallback.Kind.INBOUND, message_sid=message_sid):
+            return "duplicate"
+        if word in OPT_OUT_WORDS:
+            sms_opt_out(phone=from_number, word=word)
+            return "opted_out"
+        if word in OPT_IN_WORDS:
+            sms_opt_in(phone=from_number)
+            return "opted_in"
     return "ignored"

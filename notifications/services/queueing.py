@@ -14,6 +14,7 @@ from notifications.models import Channel, Notification, NotificationPreference, 
 from notifications.rendering import render
 from notifications.services.preferences import preferences_of
 from notifications.triggers import REMINDER_STATUSES, Occasion, Planned
+from project.accounts import sms
 
 SEND_TASK = "notifications.tasks.send_notification"
 
@@ -29,22 +30,37 @@ def enqueue_on_commit(notification_ids: list[int]) -> None:
         transaction.on_commit(lambda: _enqueue(ids))
 
 
-def _channels_for(kind: str, user, preference: NotificationPreference) -> list[tuple[str, str]]:
-    """(channel, address) pairs for one message to one person, from the kind and their choices."""
-    spec = spec_for(kind)
-    sms = spec.sms and bool(user.phone) and not preference.sms_opted_out
-    if sms and spec.sms_optional:
-        sms = kind not in preference.sms_muted_kinds
-    email = spec.email == Email.ALWAYS or (spec.email == Email.FALLBACK and not sms)
-    pairs = []
-    if sms:
-        pairs.append((Channel.SMS, str(user.phone)))
+def sms_refusal(user) -> str:
+    """Why we may not text this person's number at all (empty: we may). Only the one-time
+    code that verifies a number goes to an unverified one (accounts sends it)."""
+    if not user.phone_is_verified:
+        return "The number is not verified yet, so this went by email only."
+    if not sms.country_allowed(user.phone):
+        country = sms.country_of(user.phone) or "that country"
+        return f"We don't text numbers in {country} (SMS_ALLOWED_COUNTRIES), so this went by email only."
+    return ""
+
+
+def _channels_for(planned: Planned, user, preference: NotificationPreference) -> list[tuple[str, str, str]]:
+    """(channel, address, refusal) for one message to one person, from the kind, the
+    occasion and their choices. A text they would get but we may not send has a refusal:
+    it is recorded cancelled with it, so operations see why, and the email goes instead."""
+    spec = spec_for(planned.kind)
+    wants_sms = spec.sms and planned.by_sms and bool(user.phone) and not preference.sms_opted_out
+    if wants_sms and spec.sms_optional:
+        wants_sms = planned.kind not in preference.sms_muted_kinds
+    refusal = sms_refusal(user) if wants_sms else ""
+    texted = wants_sms and not refusal
+    email = spec.email == Email.ALWAYS or (spec.email == Email.FALLBACK and not texted)
+    found = []
+    if wants_sms:
+        found.append((Channel.SMS, str(user.phone), refusal))
     if email and user.email:
-        pairs.append((Channel.EMAIL, user.email))
-    return pairs
+        found.append((Channel.EMAIL, user.email, ""))
+    return found
 
 
-def _create_once(planned: Planned, ride: Ride, channel: str, to: str, rendered, now: datetime):
+def _create_once(planned: Planned, ride: Ride, channel: str, to: str, refusal: str, rendered, now: datetime):
     """Insert the row unless this exact notification exists; None when it does."""
     fields = {
         "user": planned.recipient,
@@ -53,6 +69,8 @@ def _create_once(planned: Planned, ride: Ride, channel: str, to: str, rendered, 
         "channel": channel,
         "occurrence": planned.occurrence,
     }
+    if refusal:
+        fields.update(status=Status.CANCELLED, last_error=refusal)
     if channel == Channel.SMS:
         content = {"message": rendered.sms}
     else:
@@ -89,25 +107,23 @@ def notify(*, occasion: Occasion) -> list[Notification]:
                 ride=ride, kind=planned.kind, user=user, occurrence=planned.occurrence
             ).values_list("channel", flat=True)
         )
-        pairs = [
-            pair
-            for pair in _channels_for(planned.kind, user, preferences_of(user))
-            if pair[0] not in existing
+        wanted = [
+            entry for entry in _channels_for(planned, user, preferences_of(user)) if entry[0] not in existing
         ]
-        if pairs:
-            channels_wanted = {channel for channel, _to in pairs}
+        if wanted:
+            channels_wanted = {channel for channel, _to, _refusal in wanted}
             rendered = render(
                 planned, ride, sms=Channel.SMS in channels_wanted, email=Channel.EMAIL in channels_wanted
             )
-            drafts.append((planned, pairs, rendered))
+            drafts.append((planned, wanted, rendered))
     created: list[Notification] = []
     now = timezone.now()
     with transaction.atomic():
-        for planned, pairs, rendered in drafts:
-            for channel, to in pairs:
-                if row := _create_once(planned, ride, channel, to, rendered, now):
+        for planned, wanted, rendered in drafts:
+            for channel, to, refusal in wanted:
+                if row := _create_once(planned, ride, channel, to, refusal, rendered, now):
                     created.append(row)
-        enqueue_on_commit([row.pk for row in created])
+        enqueue_on_commit([row.pk for row in created if row.status == Status.QUEUED])
     return created
 
 

@@ -17,7 +17,7 @@ from notifications.kinds import Kind, spec_for
 from notifications.models import AttemptOutcome, Channel, Notification, NotificationAttempt, Status
 from notifications.rendering import absolute
 from notifications.services.preferences import preferences_of, sms_opt_out
-from notifications.services.queueing import enqueue_on_commit
+from notifications.services.queueing import enqueue_on_commit, sms_refusal
 from notifications.triggers import REMINDER_STATUSES
 
 logger = logging.getLogger("notifications")
@@ -36,6 +36,8 @@ def _not_wanted_any_more(notification: Notification) -> str:
             return "The recipient turned these texts off."
         if not user.phone:
             return "The recipient removed their phone number."
+        if refusal := sms_refusal(user):
+            return refusal
     if notification.kind == Kind.REMINDER and ride is not None:
         if ride.status not in REMINDER_STATUSES:
             return f"The ride is {ride.get_status_display().lower()}."

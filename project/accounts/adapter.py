@@ -1,4 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
+from django.urls import reverse
 
 from project.accounts.context_processors import portal_home_url
 from project.accounts.models import User
@@ -21,4 +23,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return portal_home_url(request.user)
 
     def get_signup_redirect_url(self, request):
+        if request.user.phone:
+            # We text a number nothing before it is verified: take them to the code step.
+            messages.info(request, "To get ride updates by text, verify your mobile number below.")
+            return f"{reverse('accounts:profile')}#phone"
         return portal_home_url(request.user)

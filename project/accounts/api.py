@@ -1,4 +1,5 @@
-"""API: register, tokens, and the caller's profile."""
+"""API: register, tokens (by password or by a code texted to a verified number), and the
+caller's profile (with verifying its phone number)."""
 
 from datetime import datetime
 
@@ -11,9 +12,10 @@ from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from core.api import AUTH_ERRORS, ErrorOut, invalid, throttle
+from core.http import client_ip
 from project.accounts import services, tokens
 from project.accounts.api_auth import any_user
-from project.accounts.forms import ApiProfileForm, ApiRegisterForm
+from project.accounts.forms import ApiPhoneForm, ApiProfileForm, ApiRegisterForm
 
 router = Router(tags=["accounts"])
 
@@ -48,10 +50,15 @@ class ProfileOut(Schema):
     role: str
     phone: str
     time_zone: str
+    phone_verified: bool = Field(description="We text only a verified number (POST /profile/phone/code)")
 
     @staticmethod
     def resolve_phone(user) -> str:
         return str(user.phone or "")
+
+    @staticmethod
+    def resolve_phone_verified(user) -> bool:
+        return user.phone_is_verified
 
 
 class ProfileIn(Schema):
@@ -118,6 +125,80 @@ def logout(request, payload: RefreshIn):
     """Revoke the refresh token (and its successors): this login is over."""
     tokens.token_revoke(refresh=payload.refresh, user=request.auth)
     return Status(204, None)
+
+
+# --- Phone login and phone verification ----------------------------------------------
+
+
+class OtpSendIn(Schema):
+    phone: str = Field(max_length=32, description="E.164, e.g. +12125550100")
+
+
+class OtpVerifyIn(Schema):
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=12, description="The 6 digits from the text")
+
+
+class PhoneCodeIn(Schema):
+    code: str = Field(max_length=12, description="The 6 digits from the text")
+
+
+class AcceptedOut(Schema):
+    detail: str
+
+
+def _phone(value: str) -> str:
+    form = ApiPhoneForm({"phone": value})
+    if not form.is_valid():
+        raise invalid(form)
+    return str(form.cleaned_data["phone"])
+
+
+@router.post(
+    "/auth/otp/send",
+    auth=None,
+    throttle=[throttle("otp_send")],
+    response={202: AcceptedOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def otp_send(request, payload: OtpSendIn):
+    """Text a login code to a number. The answer is the same whether or not an account may log
+    in with it: a code goes only to a number verified on an active customer or driver account."""
+    services.phone_login_send(phone=_phone(payload.phone), ip=client_ip(request))
+    return Status(202, {"detail": "If an account can log in with this number, we are texting it a code."})
+
+
+@router.post(
+    "/auth/otp/verify",
+    auth=None,
+    throttle=[throttle("otp_verify")],
+    response={200: TokensOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def otp_verify(request, payload: OtpVerifyIn):
+    """Exchange the texted code for the same token pair as `POST /login`. A code works once,
+    for a few minutes and a few tries."""
+    user = services.phone_login_confirm(phone=_phone(payload.phone), code=payload.code)
+    return _tokens(user)
+
+
+@router.post(
+    "/profile/phone/code",
+    auth=any_user,
+    response={202: AcceptedOut, 400: ErrorOut, 409: ErrorOut, 429: ErrorOut, **AUTH_ERRORS},
+)
+def profile_phone_code(request):
+    """Text a code to the number on your profile; send it back to `POST /profile/phone/verify`.
+    Until the number is verified we text it nothing else."""
+    services.phone_verification_send(user=request.auth, ip=client_ip(request))
+    return Status(202, {"detail": "We are texting a code to the number on your profile."})
+
+
+@router.post(
+    "/profile/phone/verify",
+    auth=any_user,
+    response={200: ProfileOut, 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+)
+def profile_phone_verify(request, payload: PhoneCodeIn):
+    return services.phone_verification_confirm(user=request.auth, code=payload.code)
 
 
 @router.get("/profile", auth=any_user, response={200: ProfileOut, **AUTH_ERRORS})

@@ -88,3 +88,19 @@ class ApiRegisterForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return data
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the text",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": r"[0-9 \-]*"}
+        ),
+    )
+
+
+class ApiPhoneForm(forms.Form):
+    """A phone number as the API's phone login takes it: the profile's rules (E.164)."""
+
+    phone = PhoneNumberField()

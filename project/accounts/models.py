@@ -55,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(max_length=150)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER, db_index=True)
     phone = PhoneNumberField(blank=True, help_text="Mobile number for ride updates by SMS.")
+    # Set when the person typed back the code we texted to `phone`; we text nothing else
+    # before. A verification belongs to its number: save() clears it when the number changes.
+    phone_verified_at = models.DateTimeField("phone verified", null=True, blank=True)
     time_zone = models.CharField(
         max_length=64,
         default=default_time_zone,
@@ -77,6 +80,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.phone_verified_at
+            and not self._state.adding
+            and (update_fields is None or "phone" in update_fields)
+        ):
+            stored = type(self)._default_manager.filter(pk=self.pk).values_list("phone", flat=True).first()
+            if stored is not None and str(stored) != str(self.phone or ""):
+                self.phone_verified_at = None
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "phone_verified_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def phone_is_verified(self) -> bool:
+        return bool(self.phone) and self.phone_verified_at is not None
 
     def get_full_name(self) -> str:
         return self.name
@@ -121,3 +142,41 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.jti} for user {self.user_id}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code texted to a phone number: to verify the number on a profile, or to
+    log in to the API with it.
+
+    The code itself is made by the task that texts it and stored only as a keyed hash,
+    so it never sits in the task queue or in readable form in the database. A code is
+    spent when it is used, when a newer one replaces it, or after too many wrong tries.
+    """
+
+    class Purpose(models.TextChoices):
+        VERIFY = "verify", "Verify the number"
+        LOGIN = "login", "Log in"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_codes")
+    phone = PhoneNumberField()
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64, blank=True, help_text="Empty until the code is texted.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Codes typed so far.")
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text="Used, or replaced by a newer code, or not sent."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} code for {self.phone}"
+
+    @property
+    def is_open(self) -> bool:
+        """Unused and not expired (maybe still on its way): the page asks for it."""
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -1,7 +1,23 @@
-from allauth.account.models import EmailAddress
-from django.db import transaction
+import logging
+import re
+import secrets
+from urllib.parse import urlsplit
 
-from project.accounts.models import User
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_q.tasks import async_task
+
+from core.errors import DomainError
+from core.ratelimit import rate_limit
+from project.accounts import sms
+from project.accounts.models import PhoneCode, User
+
+logger = logging.getLogger(__name__)
 
 
 def customer_register(*, name: str, email: str, password: str, phone: str = "") -> User:
@@ -19,3 +35,210 @@ def user_change_email(*, user: User, email: str) -> None:
     with transaction.atomic():
         EmailAddress.objects.filter(user=user).delete()
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+
+
+# --- Phone numbers: one-time codes -------------------------------------------------------
+#
+# A code is texted to verify the number on a profile (we text a number nothing else before)
+# or to log in to the API with a verified number. `phone_code_deliver` (a task) makes the
+# code and texts it; `_spend_code` checks a typed one. Each code has a short lifetime and a
+# few tries; how many are texted is limited per number, per account and per IP address.
+
+CODE_DIGITS = 6
+NON_DIGITS = re.compile(r"[\s-]")
+LOGIN_FAILED = "The code is wrong or has expired."
+
+
+def _code_hash(record: PhoneCode, digits: str) -> str:
+    # Keyed with SECRET_KEY and the row: a copy of the table does not give the million codes away.
+    return salted_hmac(
+        "accounts.phone_code", f"{record.pk}:{record.phone}:{digits}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _count_send(*, phone: str, ip: str, user: User | None) -> None:
+    # The address first: a request it refuses does not use up the number's budget.
+    rate_limit(
+        scope="phone-code-ip",
+        key=ip,
+        rates=settings.PHONE_CODE_RATE_PER_IP,
+        message="Too many codes were asked for from your network.",
+    )
+    too_many = "Too many codes were sent to this number."
+    rate_limit(
+        scope="phone-code-number", key=phone, rates=settings.PHONE_CODE_RATE_PER_NUMBER, message=too_many
+    )
+    if user is not None:  # the same budget, so changing the number does not give a fresh one
+        rate_limit(
+            scope="phone-code-user",
+            key=str(user.pk),
+            rates=settings.PHONE_CODE_RATE_PER_NUMBER,
+            message=too_many,
+        )
+
+
+def _must_be_textable(phone) -> None:
+    if not sms.country_allowed(phone):
+        message = f"We can only text numbers in {sms.allowed_countries_text()}."
+        raise DomainError(message, errors={"phone": [message]})
+
+
+def _issue_code(*, user: User, phone: str, purpose: str) -> PhoneCode:
+    """A new code replaces every unused one of the same purpose; a task texts it after commit."""
+    now = timezone.now()
+    with transaction.atomic():
+        PhoneCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+        record = PhoneCode.objects.create(
+            user=user,
+            phone=phone,
+            purpose=purpose,
+            created_at=now,
+            expires_at=now + settings.PHONE_CODE_LIFETIME,
+        )
+        transaction.on_commit(
+            lambda: async_task(
+                "project.accounts.tasks.deliver_phone_code", record.pk, task_name=f"phone-code-{record.pk}"
+            )
+        )
+    return record
+
+
+def phone_code_deliver(*, code_id: int) -> str:
+    """Make the code and text it (the Django-Q task). Safe twice: the run that stores the
+    hash is the only one that texts, so a code is never sent twice or replaced unseen."""
+    now = timezone.now()
+    record = PhoneCode.objects.filter(pk=code_id).first()
+    if record is None or record.code_hash or record.used_at or record.expires_at <= now:
+        return "skipped"
+    digits = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    claimed = PhoneCode.objects.filter(pk=record.pk, code_hash="", used_at__isnull=True).update(
+        code_hash=_code_hash(record, digits), sent_at=now
+    )
+    if not claimed:
+        return "skipped"
+    body = render_to_string(
+        "accounts/phone_code_sms.txt",
+        {
+            "code": digits,
+            "minutes": int(settings.PHONE_CODE_LIFETIME.total_seconds() // 60),
+            "domain": urlsplit(settings.SITE_URL).hostname,
+        },
+    ).strip()
+    try:
+        sms.send(to=str(record.phone), body=body)
+    except sms.SmsNotSent as exc:
+        PhoneCode.objects.filter(pk=record.pk).update(send_error=str(exc)[:300], used_at=timezone.now())
+        logger.warning("Phone code %s not sent: %s", record.pk, exc)
+        return "failed"
+    return "sent"
+
+
+def _spend_code(record: PhoneCode | None, typed: str, *, failed: str | None = None) -> None:
+    """Check a typed code against `record` and spend it; DomainError when it does not match.
+
+    Each try is counted in its own UPDATE before the comparison (so parallel guesses cannot
+    pass the limit) and stays counted even though the caller sees an error. `failed`, when
+    given, replaces every message: a login must not tell "no such code" from "wrong code"."""
+    digits = NON_DIGITS.sub("", typed or "")
+
+    def refuse(message: str):
+        if failed:
+            raise DomainError(failed, code="unauthenticated")
+        raise DomainError(message, errors={"code": [message]})
+
+    if not (digits.isdigit() and len(digits) == CODE_DIGITS):
+        refuse(f"Enter the {CODE_DIGITS}-digit code from the text.")
+    now = timezone.now()
+    if record is None:
+        refuse("Send yourself a code first.")
+    if not record.code_hash:
+        refuse("The text with your code is still on its way. Try again in a moment.")
+    if record.expires_at <= now:
+        refuse("This code has expired. Send yourself a new one.")
+    counted = PhoneCode.objects.filter(
+        pk=record.pk, used_at__isnull=True, attempts__lt=settings.PHONE_CODE_MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
+        refuse("Too many wrong codes. Send yourself a new one.")
+    if not constant_time_compare(record.code_hash, _code_hash(record, digits)):
+        left = settings.PHONE_CODE_MAX_ATTEMPTS - record.attempts - 1
+        refuse(
+            f"That code is not right. {left} {'try' if left == 1 else 'tries'} left."
+            if left > 0
+            else "That code is not right, and that was the last try. Send yourself a new one."
+        )
+    if not PhoneCode.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=now):
+        refuse("This code has already been used.")
+
+
+def _latest_code(**filters) -> PhoneCode | None:
+    return (
+        PhoneCode.objects.filter(used_at__isnull=True, **filters)
+        .select_related("user")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def phone_verification_send(*, user: User, ip: str) -> PhoneCode:
+    """Text a code to the number on the user's profile, to prove it is theirs."""
+    if not user.phone:
+        raise DomainError(
+            "Add your mobile number first.", errors={"phone": ["Add your mobile number first."]}
+        )
+    if user.phone_is_verified:
+        raise DomainError("Your number is already verified.", code="conflict")
+    _must_be_textable(user.phone)
+    _count_send(phone=str(user.phone), ip=ip, user=user)
+    return _issue_code(user=user, phone=str(user.phone), purpose=PhoneCode.Purpose.VERIFY)
+
+
+def phone_verification_confirm(*, user: User, code: str) -> User:
+    """The user typed the code: their number is verified (if it is still the one we texted)."""
+    record = _latest_code(user=user, purpose=PhoneCode.Purpose.VERIFY)
+    if record is not None and str(record.phone) != str(user.phone or ""):
+        record = None  # the number changed since: that code proves nothing about this one
+    _spend_code(record, code)
+    now = timezone.now()
+    # Conditional: a number changed between the check and now stays unverified.
+    if not User.objects.filter(pk=user.pk, phone=record.phone).update(phone_verified_at=now, updated_at=now):
+        raise DomainError(
+            "Your number changed meanwhile. Send yourself a new code.",
+            errors={"code": ["Your number changed meanwhile."]},
+        )
+    user.phone_verified_at = now
+    return user
+
+
+def _login_account(phone: str) -> User | None:
+    """The one account that may log in with this number: active, a customer or a driver
+    (operations accounts log in with their password only), number verified. A number
+    verified on two accounts logs in to neither: those people use their email."""
+    accounts = User.objects.filter(
+        phone=phone,
+        phone_verified_at__isnull=False,
+        is_active=True,
+        role__in=[User.Role.CUSTOMER, User.Role.DRIVER],
+    )
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+        accounts = accounts.filter(emailaddress__verified=True, emailaddress__primary=True)
+    found = list(accounts[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def phone_login_send(*, phone: str, ip: str) -> None:
+    """Text a login code if an account may log in with `phone`. The caller learns nothing
+    either way (the API answers 202): the limits count every request, account or not."""
+    _must_be_textable(phone)
+    _count_send(phone=phone, ip=ip, user=None)
+    if (user := _login_account(phone)) is not None:
+        _issue_code(user=user, phone=phone, purpose=PhoneCode.Purpose.LOGIN)
+
+
+def phone_login_confirm(*, phone: str, code: str) -> User:
+    """The account a login code was texted for, once the code matches; else 401-style DomainError."""
+    record = _latest_code(phone=phone, purpose=PhoneCode.Purpose.LOGIN)
+    _spend_code(record, code, failed=LOGIN_FAILED)
+    if _login_account(phone) != record.user:  # deactivated, or the number moved, since the text
+        raise DomainError(LOGIN_FAILED, code="unauthenticated")
+    return record.user

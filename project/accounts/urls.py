@@ -5,4 +5,6 @@ from project.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("profile/phone/code/", views.phone_code_send, name="phone_code_send"),
+    path("profile/phone/verify/", views.phone_verify, name="phone_verify"),
 ]

@@ -1,9 +1,17 @@
+from http import HTTPStatus
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError, add_errors_to_form
+from core.htmx import render_partial
+from core.http import client_ip
+from project.accounts import selectors, services, sms
 from project.accounts.context_processors import portal_home_url
-from project.accounts.forms import ProfileForm
+from project.accounts.forms import PhoneCodeForm, ProfileForm
+from project.accounts.models import User
 from project.accounts.policies import login_required, public
 
 
@@ -15,12 +23,78 @@ def home(request):
     return render(request, "home.html")
 
 
+def _profile_page(
+    request, *, form=None, code_form=None, phone_error="", phone_notice="", status=HTTPStatus.OK
+):
+    """The profile page, or for HTMX only its phone panel (the verify-your-number flow)."""
+    user = request.user
+    context = {
+        "form": form or ProfileForm(instance=user),
+        "code_form": code_form or PhoneCodeForm(),
+        "phone_code": selectors.phone_code_latest(user),
+        "phone_textable": sms.country_allowed(user.phone),
+        "sms_countries": sms.allowed_countries_text(),
+        "phone_error": phone_error,
+        "phone_notice": phone_notice,
+    }
+    # HTMX swaps only 2xx answers: a refused code comes back as a 200 panel showing why.
+    if request.htmx:
+        status = HTTPStatus.OK
+    return render_partial(request, "accounts/profile.html", "phone", context, status=status)
+
+
+def _refused(exc: DomainError) -> HTTPStatus:
+    return HTTPStatus.TOO_MANY_REQUESTS if exc.code == "rate_limited" else HTTPStatus.BAD_REQUEST
+
+
+def _back_to_phone():
+    return redirect(f"{reverse('accounts:profile')}#phone")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Your profile is saved.")
-        return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    if request.method == "POST":
+        # The form edits its own copy: a refused POST leaves request.user (the phone panel,
+        # the navigation) as saved.
+        form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:profile")
+        return _profile_page(request, form=form)
+    return _profile_page(request)
+
+
+@login_required
+@require_POST
+def phone_code_send(request):
+    """Text a code to the number on the profile (step one of verifying it)."""
+    try:
+        services.phone_verification_send(user=request.user, ip=client_ip(request))
+    except DomainError as exc:
+        return _profile_page(request, phone_error=exc.message, status=_refused(exc))
+    notice = f"We are texting a code to {request.user.phone.as_national}."
+    if not request.htmx:
+        messages.success(request, notice)
+        return _back_to_phone()
+    return _profile_page(request, phone_notice=notice)
+
+
+@login_required
+@require_POST
+def phone_verify(request):
+    """The code typed back: the number is verified (step two)."""
+    code_form = PhoneCodeForm(request.POST)
+    if code_form.is_valid():
+        try:
+            services.phone_verification_confirm(user=request.user, code=code_form.cleaned_data["code"])
+        except DomainError as exc:
+            add_errors_to_form(code_form, exc)
+            return _profile_page(request, code_form=code_form, status=_refused(exc))
+        notice = "Your number is verified: ride updates now come by text too."
+        if not request.htmx:
+            messages.success(request, notice)
+            return _back_to_phone()
+        return _profile_page(request, phone_notice=notice)
+    return _profile_page(request, code_form=code_form, status=HTTPStatus.BAD_REQUEST)

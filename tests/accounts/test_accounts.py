@@ -18,10 +18,10 @@ SIGNUP = {
 }
 
 
-def test_signup_creates_a_customer_and_lands_on_the_customer_portal(client):
+def test_signup_creates_a_customer_and_leads_to_verifying_the_phone(client):
     response = client.post(reverse("account_signup"), SIGNUP)
     assert response.status_code == HTTPStatus.FOUND
-    assert response.url == reverse("bookings:ride_list")
+    assert response.url == reverse("accounts:profile") + "#phone"
     user = User.objects.get()
     assert (user.email, user.name, user.role, str(user.phone)) == (
         "alice@example.com",
@@ -29,7 +29,14 @@ def test_signup_creates_a_customer_and_lands_on_the_customer_portal(client):
         "customer",
         "+12125550100",
     )
+    assert user.phone_verified_at is None  # verified only by the code we text (test_phone.py)
     assert not user.is_staff and not user.is_superuser
+
+
+def test_signup_without_a_phone_lands_on_the_customer_portal(client):
+    response = client.post(reverse("account_signup"), {**SIGNUP, "phone": ""})
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("bookings:ride_list")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ def local_input(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, stripe_server):
+def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, stripe_server, caplog):
+    caplog.set_level("INFO", logger="notifications.sms")  # the development SMS backend prints texts
     url = live_server.url
     page.goto(f"{url}/")
     shot(page, "landing")
@@ -31,6 +32,22 @@ def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, st
     page.get_by_label("Password (again)").fill("a-long-unusual-pass")
     shot(page, "signup")
     page.get_by_role("button", name="Sign Up").click()
+
+    # A number given at signup is texted nothing until its owner types back our code.
+    expect(page).to_have_url(f"{url}/accounts/profile/#phone")
+    panel = page.locator("#phone")
+    expect(panel).to_contain_text("Verify (212) 555-0100")
+    panel.get_by_role("button", name="Text me a code").click()
+    expect(panel).to_contain_text("We are texting a code to (212) 555-0100.")
+    code = re.search(r"your code is (\d{6})\.", caplog.text)[1]
+    panel.get_by_label("Code from the text").fill(code)
+    shot(page, "verify-phone")
+    panel.get_by_role("button", name="Verify my number").click()
+    expect(panel).to_contain_text("Your number is verified")
+    expect(panel.get_by_text("Verified", exact=True)).to_be_visible()
+
+    page.get_by_role("button", name="Open menu").click()
+    page.get_by_role("link", name="My rides").click()
     expect(page).to_have_url(f"{url}/app/")
     expect(page.get_by_text("No upcoming rides.")).to_be_visible()
 

@@ -13,7 +13,9 @@ from notifications import services
 from notifications.models import AttemptOutcome, Notification, NotificationPreference, Status
 from notifications.services import notify
 from notifications.triggers import Occasion
-from tests.notifications.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from project.accounts.models import User
+from tests.factories import CustomerFactory, make_ride
+from tests.notifications.fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 pytestmark = pytest.mark.django_db
 
@@ -208,15 +210,30 @@ def test_texts_queued_before_an_opt_out_are_not_sent(ride, customer, twilio):
     assert twilio.requests == []
 
 
-def test_a_corrected_phone_number_is_used_when_sending(ride, customer, twilio):
+def test_a_corrected_phone_number_is_used_when_sending_once_verified(ride, customer, twilio):
     notify(occasion=Occasion("confirm", ride.pk))
     customer.phone = "+12125550199"
     customer.save()
+    # The customer verified the new number (the code itself: tests/accounts/test_phone.py).
+    User.objects.filter(pk=customer.pk).update(phone_verified_at=timezone.now())
     sms = Notification.objects.get(channel="sms")
     assert services.notification_send(notification_id=sms.pk) == "sent"
     assert twilio.requests[0]["form"]["To"] == "+12125550199"
     sms.refresh_from_db()
     assert sms.to == "+12125550199"
+
+
+def test_a_queued_text_is_not_sent_to_a_new_number_nobody_verified(ride, customer, twilio):
+    notify(occasion=Occasion("confirm", ride.pk))
+    customer.phone = "+12125550199"
+    customer.save()
+    assert customer.phone_verified_at is None  # changing the number undoes the verification
+    sms = Notification.objects.get(channel="sms")
+    assert services.notification_send(notification_id=sms.pk) == "cancelled"
+    sms.refresh_from_db()
+    assert sms.status == Status.CANCELLED
+    assert sms.last_error == "The number is not verified yet, so this went by email only."
+    assert twilio.requests == []
 
 
 def test_development_backend_records_without_sending(ride, committed, caplog):
@@ -228,12 +245,8 @@ def test_development_backend_records_without_sending(ride, committed, caplog):
 
 
 @pytest.mark.parametrize(("number", "code"), [("+15005550001", "21211"), ("+15005550004", "21610")])
-def test_development_backend_fails_like_twilio_test_numbers(customer, pet, number, code, committed):
-    from tests.factories import make_ride
-
-    customer.phone = number
-    customer.save()
-    ride = make_ride(pet=pet)
+def test_development_backend_fails_like_twilio_test_numbers(number, code, committed):
+    ride = make_ride(customer=CustomerFactory(phone=number))
     sms = confirm_sms(ride, committed)
     assert sms.status == Status.FAILED and sms.error_code == code
 

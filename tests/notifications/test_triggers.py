@@ -101,7 +101,8 @@ def _ride_in(status, people, **fields):
     return ride
 
 
-# move -> (starting status, how to make the move, expected: people key -> kinds by both channels)
+# move -> (starting status, how to make the move, expected: people key -> kinds by both channels,
+# or (kind, channel) for one channel only)
 MOVES = {
     "assign": (
         RideStatus.CONFIRMED,
@@ -159,10 +160,10 @@ MOVES = {
         lambda ride, p, photo: services.ride_cancel(ride=ride, by=p["admin"], reason="Snow storm"),
         {"customer": ["ride_cancelled"]},
     ),
-    "expire": (
+    "expire": (  # an unpaid booking lapsing: email only, never a text
         RideStatus.PENDING_PAYMENT,
         lambda ride, p, photo: services.ride_expire(ride=ride),
-        {"customer": ["ride_cancelled"]},
+        {"customer": [("ride_cancelled", EMAIL)]},
     ),
     "reschedule": (
         RideStatus.ASSIGNED,
@@ -186,7 +187,10 @@ def test_each_ride_move_sends_exactly_its_messages(move, people, photo, committe
     expected = set()
     for who, kinds in expected_kinds.items():
         for kind in kinds:
-            expected |= both(kind, people[who])
+            if isinstance(kind, tuple):
+                expected.add((*kind, people[who].email))
+            else:
+                expected |= both(kind, people[who])
     assert new_since(before) == expected
     assert Notification.objects.exclude(status=Status.SENT).count() == 0
 

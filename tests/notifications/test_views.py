@@ -96,6 +96,13 @@ def test_the_page_says_when_texts_are_stopped(customer_client, customer):
     assert "You replied <strong>STOP</strong>" in html and "text <strong>START</strong>" in html
 
 
+def test_the_page_asks_to_verify_an_unverified_number(client):
+    customer = CustomerFactory(phone="+12125550100", phone_verified_at=None)
+    client.force_login(customer)
+    html = client.get(PREFERENCES).content.decode()
+    assert '<a href="/accounts/profile/#phone">Verify (212) 555-0100</a> to get texts' in html
+
+
 # --- Back office ------------------------------------------------------------------
 
 

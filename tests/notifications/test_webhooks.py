@@ -1,6 +1,7 @@
 """Twilio's callbacks: signatures (valid, forged, missing, behind a TLS proxy),
 delivery reports, and STOP/START replies respected by every later send."""
 
+import uuid
 from http import HTTPStatus
 
 import pytest
@@ -9,11 +10,11 @@ from twilio.request_validator import RequestValidator
 
 from bookings import services as ride_services
 from bookings.models import RideStatus
-from notifications.models import Notification, NotificationPreference, Status
+from notifications.models import Notification, NotificationPreference, Status, TwilioCallback
 from notifications.services import notify
 from notifications.triggers import Occasion
 from tests.factories import make_ride
-from tests.notifications.conftest import AUTH_TOKEN, FROM_NUMBER
+from tests.notifications.fixtures import AUTH_TOKEN, FROM_NUMBER
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +146,8 @@ def test_callbacks_only_accept_post(client, twilio):
 
 
 def inbound(body: str, number: str = "+12125550123", **extra) -> dict:
-    return {"From": number, "To": FROM_NUMBER, "Body": body, "MessageSid": "SM" + "5" * 32, **extra}
+    """A text to our number, with its own MessageSid as every real one has."""
+    return {"From": number, "To": FROM_NUMBER, "Body": body, "MessageSid": "SM" + uuid.uuid4().hex, **extra}
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"])
@@ -211,3 +213,58 @@ def test_stop_from_an_unknown_number_is_harmless(client, customer, twilio):
 def test_webhook_urls(twilio):
     assert reverse("notifications_webhooks:twilio_status") == STATUS_PATH
     assert reverse("notifications_webhooks:twilio_inbound") == INBOUND_PATH
+
+
+# --- Replays: each callback is applied once, by its message id -------------------------
+
+
+def test_a_replayed_stop_after_start_changes_nothing(client, customer, pet, twilio, committed):
+    stop = inbound("STOP")
+    stop_signature = sign(f"{PUBLIC}{INBOUND_PATH}", stop)
+    post_signed(client, INBOUND_PATH, stop)
+    post_signed(client, INBOUND_PATH, inbound("START"))  # they changed their mind
+
+    # Someone kept the signed STOP request and posts it again.
+    response = client.post(INBOUND_PATH, stop, headers={"X-Twilio-Signature": stop_signature})
+    assert response.status_code == HTTPStatus.OK and b"<Response>" in response.content
+    assert not NotificationPreference.objects.get(user=customer).sms_opted_out
+    ride = make_ride(pet=pet)
+    with committed():
+        notify(occasion=Occasion("confirm", ride.pk))
+    assert Notification.objects.get(ride=ride, channel="sms").status == Status.SENT
+
+
+def test_a_replayed_start_after_stop_texts_nobody(client, customer, twilio):
+    start = inbound("START")
+    post_signed(client, INBOUND_PATH, inbound("STOP"))
+    post_signed(client, INBOUND_PATH, start)
+    post_signed(client, INBOUND_PATH, inbound("STOP"))
+    response = post_signed(client, INBOUND_PATH, start)  # the old START again
+    assert response.status_code == HTTPStatus.OK
+    assert NotificationPreference.objects.get(user=customer).sms_opted_out
+
+
+def test_the_older_smssid_name_identifies_a_text_too(client, customer, twilio):
+    stop = {"From": "+12125550123", "To": FROM_NUMBER, "Body": "STOP", "SmsSid": "SM" + uuid.uuid4().hex}
+    post_signed(client, INBOUND_PATH, stop)
+    post_signed(client, INBOUND_PATH, inbound("START"))
+    post_signed(client, INBOUND_PATH, stop)
+    assert not NotificationPreference.objects.get(user=customer).sms_opted_out
+
+
+def test_a_replayed_delivery_report_is_acknowledged_and_changes_nothing(client, sent_sms):
+    delivered = report(sent_sms, "delivered")
+    assert post_signed(client, STATUS_PATH, delivered).status_code == HTTPStatus.NO_CONTENT
+    sent_sms.refresh_from_db()
+    first = (sent_sms.status, sent_sms.delivered_at, sent_sms.updated_at)
+    assert post_signed(client, STATUS_PATH, delivered).status_code == HTTPStatus.NO_CONTENT
+    sent_sms.refresh_from_db()
+    assert (sent_sms.status, sent_sms.delivered_at, sent_sms.updated_at) == first
+    assert TwilioCallback.objects.filter(message_sid=sent_sms.provider_id).count() == 1
+
+
+def test_each_status_of_one_message_is_applied(client, sent_sms):
+    post_signed(client, STATUS_PATH, report(sent_sms, "sent"))
+    post_signed(client, STATUS_PATH, report(sent_sms, "undelivered", ErrorCode="30003"))
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == Status.FAILED
