@@ -131,6 +131,11 @@ class Ride(models.Model):
     )
     # Something operations must look at (dispatch could not place it, a payment failed...).
     attention = models.CharField(max_length=255, blank=True)
+    # A ride moved once its late-cancellation window had opened keeps that window
+    # (bookings.pricing.cancellation_terms): cancelling costs a fee from `late_fee_since`
+    # on, and never less than `late_fee_min_cents`, whatever the new time or fare.
+    late_fee_since = models.DateTimeField(null=True, blank=True)
+    late_fee_min_cents = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

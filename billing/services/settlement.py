@@ -1,17 +1,16 @@
 """What a ride's moves mean for its money, and refunds.
 
 - complete: capture the fare (at most what is held).
-- cancel by the customer before the cut-off: release the hold.
-- cancel by the customer after the cut-off: capture the fee
-  (`bookings.pricing.cancellation_terms`); Stripe releases the rest.
+- cancel by the customer: capture the fee `bookings.services.ride_cancel` recorded on the
+  event (`bookings.pricing.cancellation_terms` at that moment; Stripe releases the rest), or
+  release the hold when it is free.
 - cancel by operations, or an unpaid booking expiring: release the hold, never a charge.
 - no_show: capture the fee.
 - reschedule: keep the hold if it still covers the new price and lasts until the new
   time; otherwise release it and hold again (at once if pickup is near, else before pickup).
 
-The terms of a cancellation are those at the moment it happened (the ride
-event's time), not when the task runs. Rides booked without a payment step
-(no Payment rows) are left alone.
+Terms are those at the moment of the move, not when the task runs. Rides booked
+without a payment step (no Payment rows) are left alone.
 """
 
 from django.conf import settings
@@ -102,18 +101,19 @@ def settle_completion(*, ride: Ride) -> None:
 
 
 def _fee(ride: Ride, event: RideEvent | None) -> int:
-    moment = event.created_at if event else None
-    return cancellation_terms(
-        scheduled_at=ride.scheduled_at, price_cents=ride.price_cents, now=moment
-    ).fee_cents
+    return cancellation_terms(ride=ride, now=event.created_at if event else None).fee_cents
 
 
 def settle_cancellation(*, ride: Ride, event: RideEvent | None) -> None:
     payment = _live_payment(ride)
     if payment is None:
         return
-    cancelled_by = (event.data or {}).get("cancelled_by") if event and event.action == "cancel" else None
-    fee = _fee(ride, event) if cancelled_by == "customer" else 0
+    data = (event.data or {}) if event and event.action == "cancel" else {}
+    cancelled_by = data.get("cancelled_by")
+    # The fee ride_cancel decided and recorded (cancellations recorded before it did: the terms then).
+    fee = 0
+    if cancelled_by == "customer":
+        fee = data["fee_cents"] if "fee_cents" in data else _fee(ride, event)
     if fee:
         _take(payment=payment, amount=fee, kind=Kind.FEE, reason="Late cancellation")
     elif cancelled_by == "admin":

@@ -4,13 +4,14 @@ reschedules; idempotent tasks; retries with back-off; permanent failures flagged
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from billing import services, tasks
 from billing.gateway import get_gateway
 from billing.models import PaymentStatus, Transaction
 from bookings import services as rides
-from bookings.models import RideStatus
+from bookings.models import Ride, RideStatus
 from tests.billing.fixtures import NOWHERE
 from tests.factories import make_ride
 
@@ -223,6 +224,40 @@ def test_fee_uses_the_terms_at_the_moment_of_cancelling(held_ride, committed):
     assert held_ride.payments.get().status == PS.VOIDED
 
 
+def test_moving_a_ride_inside_the_fee_window_keeps_the_fee(pet, pay, customer_client, committed):
+    """The dodge: a ride 5 hours away (a $90.00 fare held) is moved 3 days out, then cancelled."""
+    ride = make_ride(
+        pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(hours=5),
+        price_cents=9000,
+    )  # fmt: skip
+    pay(ride)
+    reschedule(ride, ride.scheduled_at + timedelta(days=3), committed)
+    ride.refresh_from_db()
+    assert ride.price_cents < 9000  # cheaper: the $90.00 hold stays
+
+    page = customer_client.get(reverse("bookings:ride_cancel", args=[ride.pk])).content.decode()
+    assert '<strong data-testid="cancel-fee">$45.00</strong>' in page
+    with committed():
+        customer_client.post(reverse("bookings:ride_cancel", args=[ride.pk]))
+
+    payment = ride.payments.get()
+    assert (payment.status, payment.captured_cents) == (PS.CAPTURED, 4500)
+    assert ledger(ride)[-1] == ("fee", "succeeded", 4500)
+    assert get_gateway().retrieve_intent(payment.payment_intent_id).amount_received == 4500
+
+
+def test_cancelling_an_unpaid_booking_late_is_free_and_ends_the_attempt(pet, stripe_server, committed):
+    ride = make_ride(
+        pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(hours=5)
+    )
+    services.checkout_open(ride=ride)
+    with committed():
+        rides.ride_cancel(ride=ride, by=ride.customer)
+
+    assert ride.payments.get().status == PS.CANCELED
+    assert not Transaction.objects.exists()
+
+
 def test_operations_cancelling_late_never_charge(held_soon_ride, admin_user, committed):
     with committed():
         rides.ride_cancel(ride=held_soon_ride, by=admin_user, reason="No driver for the airport run")
@@ -258,13 +293,10 @@ def test_far_ride_late_cancel_holds_then_takes_the_fee(pet, pay, committed, sett
         pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(days=8)
     )
     pay(ride)
-    rides.ride_cancel(ride=ride, by=ride.customer)
-    cancel = ride.events.get(action="cancel")
-    cancel.created_at = ride.scheduled_at - timedelta(hours=2)  # as if cancelled at the last minute
-    cancel.save()
-
+    # Days pass (the ride is now 2 hours away) and the customer cancels at the last minute.
+    Ride.objects.filter(pk=ride.pk).update(scheduled_at=timezone.now() + timedelta(hours=2))
     with committed():
-        tasks.settle_ride_move(ride.pk, "cancel", cancel.pk)
+        rides.ride_cancel(ride=ride, by=ride.customer)
 
     fee = half_up_percent(ride.price_cents, settings.CANCELLATION_FEE_PERCENT)
     assert ledger(ride) == [("authorization", "succeeded", fee), ("fee", "succeeded", fee)]
