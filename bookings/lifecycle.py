@@ -53,6 +53,13 @@ def _not_accepted_yet(message: str):
     return lambda ride: message if ride.accepted_at is not None else None
 
 
+def _fare_secured(ride: Ride) -> str | None:
+    """No driver is given a ride whose fare billing has not secured (Ride.payment_secured_cents)."""
+    if ride.payment_covers_fare:
+        return None
+    return "The fare isn't secured on the customer's card yet: a driver is assigned once it is."
+
+
 C, D, A, SYS = Actor.CUSTOMER, Actor.DRIVER, Actor.ADMIN, Actor.SYSTEM
 
 # Where a new booking (PENDING_PAYMENT) is paid: billing's checkout, which "confirm"s it once the
@@ -66,7 +73,7 @@ MOVES: dict[str, Move] = {
         _move("confirm", "Confirm", _to(S.CONFIRMED, S.PENDING_PAYMENT), [SYS]),
         # Unpaid bookings give their slot back after a while.
         _move("expire", "Expire unpaid booking", _to(S.CANCELLED, S.PENDING_PAYMENT), [SYS]),
-        _move("assign", "Assign driver", _to(S.ASSIGNED, S.CONFIRMED), [A, SYS]),
+        _move("assign", "Assign driver", _to(S.ASSIGNED, S.CONFIRMED), [A, SYS], guard=_fare_secured),
         _move("reassign", "Reassign driver", _to(S.ASSIGNED, S.ASSIGNED), [A]),
         _move("unassign", "Unassign driver", _to(S.CONFIRMED, S.ASSIGNED), [A, SYS]),
         _move(

@@ -18,7 +18,7 @@ from bookings.lifecycle import MOVES, Actor, actor_for
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, cancellation_terms, estimated_end, quote_ride
-from bookings.signals import ride_moved
+from bookings.signals import ride_moved, ride_payment_secured
 from core.errors import DomainError, required_reason
 
 # --- Pets ------------------------------------------------------------------
@@ -449,6 +449,21 @@ def ride_update_notes(*, ride: Ride, by, notes: str) -> Ride:
         locked.save(update_fields=["notes", "updated_at"])
         RideEvent.objects.create(ride=locked, actor=by, action="notes", note="Notes for the driver updated.")
     return locked
+
+
+def ride_set_payment_secured(*, ride_id: int, amount_cents: int) -> None:
+    """Billing records how much of the ride's fare is secured now (0: nothing). When that comes
+    to cover the fare of a ride waiting for a driver, `ride_payment_secured` is sent after
+    commit, so dispatch (which assigns no ride whose fare is not covered) tries again."""
+    with transaction.atomic():
+        locked = Ride.objects.select_for_update().get(pk=ride_id)
+        if locked.payment_secured_cents == amount_cents:
+            return
+        was_covered = locked.payment_covers_fare
+        locked.payment_secured_cents = amount_cents
+        locked.save(update_fields=["payment_secured_cents", "updated_at"])
+        if locked.payment_covers_fare and not was_covered and locked.status == RideStatus.CONFIRMED:
+            transaction.on_commit(lambda: ride_payment_secured.send(sender=Ride, ride_id=ride_id))
 
 
 def ride_flag(*, ride: Ride, reason: str, by=None) -> None:

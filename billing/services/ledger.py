@@ -13,6 +13,8 @@
 
 The outcome functions (`hold_succeeded`, `capture_succeeded`, ...) are also what
 webhooks call, so our own calls and Stripe's events agree whichever comes first.
+Bookings keeps billing's word on what is secured (`Ride.payment_secured_cents`, through
+`sync_secured`): dispatch gives no driver a ride whose fare it does not cover.
 """
 
 import logging
@@ -26,10 +28,17 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing.gateway import GatewayError, Intent, get_gateway
-from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, StripeCustomer, Transaction
+from billing.models import (
+    LIVE_PAYMENT_STATUSES,
+    SECURED_STATUSES,
+    Payment,
+    PaymentStatus,
+    StripeCustomer,
+    Transaction,
+)
 from billing.signals import payment_changed
 from bookings.models import Ride, RideStatus
-from bookings.services import ride_clear_flag, ride_confirm, ride_flag
+from bookings.services import ride_clear_flag, ride_confirm, ride_flag, ride_set_payment_secured
 from core.errors import DomainError
 from core.money import format_money
 from core.retry import Backoff, claim_due_row, due_rows
@@ -173,20 +182,44 @@ def _customer_present(txn: Transaction) -> bool:
     return txn.source == Source.CHECKOUT
 
 
-def secure_ride(payment: Payment, note: str) -> bool:
-    """The fare is secured: confirm a waiting booking. False when the ride no longer wants it."""
+def sync_secured(ride_id: int) -> None:
+    """Tell bookings how much of the ride's fare its payment secures now."""
+    current = Payment.objects.filter(
+        ride_id=ride_id, status__in=SECURED_STATUSES, replacing__isnull=True
+    ).first()
+    ride_set_payment_secured(ride_id=ride_id, amount_cents=current.amount_cents if current else 0)
+
+
+def secure_ride(payment: Payment, note: str) -> str:
+    """The payment (locked by the caller) secures the fare: confirm a waiting booking, release
+    the hold it replaces, clear billing's flag and tell bookings. Returns why not instead (and
+    changes nothing) when the ride no longer wants it."""
     ride = Ride.objects.get(pk=payment.ride_id)
+    if not ride.is_open:
+        return "The booking ended before the payment went through."
+    if payment.replacing_id:
+        _retire_replaced(payment)
+    # Before confirming, so a booking's dispatch is queued once (by "confirm"), not twice.
+    sync_secured(ride.pk)
     if ride.status == RideStatus.PENDING_PAYMENT:
         try:
             ride_confirm(ride=ride, by=None, note=note)
         except DomainError:  # expired or cancelled a moment ago
-            return False
-        return True
-    if not ride.is_open:
-        return False
-    if ride.attention.startswith(FLAG_PREFIX):
+            ride_set_payment_secured(ride_id=ride.pk, amount_cents=0)
+            return "The booking ended before the payment went through."
+    elif ride.attention.startswith(FLAG_PREFIX):
         ride_clear_flag(ride=ride, by=None)
-    return True
+    return ""
+
+
+def _retire_replaced(payment: Payment) -> None:
+    """A replacement is secured: only now is the hold it replaces released."""
+    old = Payment.objects.select_for_update().get(pk=payment.replacing_id)
+    if old.status == PS.AUTHORIZED:
+        new = format_money(payment.amount_cents, payment.currency)
+        release(old, reason=f"Replaced by a hold of {new} for the ride's new fare", source=Source.RIDE)
+    payment.replacing = None
+    payment.save(update_fields=["replacing", "updated_at"])
 
 
 def release(payment: Payment, *, reason: str, source: str, by=None) -> Transaction:
@@ -225,10 +258,12 @@ def hold_succeeded(txn: Transaction, intent: Intent) -> None:
         if txn.source == Source.RIDE:
             return  # a hold placed to take a fee or the fare right away; settlement captures it next
         note = f"{format_money(intent.amount, payment.currency)} held on {payment.card_label}."
-        if secure_ride(payment, note):
-            announce("authorized", txn, payment.ride_id)
+        if refusal := secure_ride(payment, note):
+            payment.failure_message = refusal
+            payment.save(update_fields=["failure_message", "updated_at"])
+            release(payment, reason=refusal, source=txn.source)
         else:
-            release(payment, reason="The booking ended before the payment went through.", source=txn.source)
+            announce("authorized", txn, payment.ride_id)
 
     _close(txn, status=Status.SUCCEEDED, provider_id=intent.id, then=then)
 
@@ -244,6 +279,7 @@ def hold_failed(txn: Transaction, message: str) -> None:
         ride = Ride.objects.only("status").get(pk=txn.ride_id)
         amount = format_money(txn.amount_cents, txn.currency)
         if ride.is_open:
+            sync_secured(ride.pk)
             flag(
                 ride.pk, f"card hold of {amount} failed: {message} The customer is asked to pay on the site."
             )

@@ -130,6 +130,7 @@ def _canceled(payment: Payment, intent: Intent) -> str:
     )
     ledger.void_succeeded(txn)
     if was_holding and payment.ride.is_open:
+        ledger.sync_secured(payment.ride_id)
         ledger.flag(
             payment.ride_id, "the card hold was released by Stripe. The customer is asked to pay again."
         )

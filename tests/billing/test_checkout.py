@@ -284,6 +284,7 @@ def test_failed_off_session_hold_flags_the_ride_and_asks_the_customer(
     far_ride.refresh_from_db()
     payment = far_ride.payments.get()
     assert payment.status == PS.FAILED
+    assert far_ride.payment_secured_cents == 0  # no driver is assigned to it now
     assert far_ride.attention.startswith("Payment: card hold of")
     hold = payment.transactions.get()
     assert hold.status == "failed"
@@ -308,6 +309,7 @@ def test_paying_on_the_site_after_a_failed_hold_clears_the_flag(far_ride, pay, s
     far_ride.refresh_from_db()
     assert far_ride.attention == ""
     assert far_ride.status == RideStatus.CONFIRMED
+    assert far_ride.payment_secured_cents == far_ride.price_cents
     # Still far ahead: the card is saved again for the scheduled hold.
     assert far_ride.payments.filter(status=PS.CARD_SAVED).count() == 1
 
