@@ -208,7 +208,7 @@ def _step_after(ride: Ride, payment: Payment) -> CheckoutStep:
         return CheckoutStep("action", payment, intent.client_secret)
     if payment.status == PS.REQUIRES_CARD:
         return CheckoutStep("card", payment, message="Your card isn't saved yet. Please enter it again.")
-    if payment.status == PS.FAILED:
+    if payment.status == PS.FAILED or ride_needs_payment(ride):  # e.g. the fare changed meanwhile
         return CheckoutStep(
             "card", None, message=payment.failure_message or "The payment did not go through."
         )

@@ -13,6 +13,9 @@
 
 The outcome functions (`hold_succeeded`, `capture_succeeded`, ...) are also what
 webhooks call, so our own calls and Stripe's events agree whichever comes first.
+Before a hold counts, the intent must match the payment (`intent_mismatch`: metadata,
+currency, amount) and cover the ride's fare (`secure_ride`).
+
 Bookings keeps billing's word on what is secured (`Ride.payment_secured_cents`, through
 `sync_secured`): dispatch gives no driver a ride whose fare it does not cover.
 """
@@ -182,6 +185,21 @@ def _customer_present(txn: Transaction) -> bool:
     return txn.source == Source.CHECKOUT
 
 
+def intent_mismatch(payment: Payment, intent: Intent) -> str:
+    """Why `intent` can't be this payment's (empty when it can): its metadata must name the
+    payment and its ride, and its currency and amount be those we asked Stripe for. A signed
+    event or a looked-up intent that disagrees confirms nothing."""
+    ride_id, payment_id = intent.metadata.get("ride_id"), intent.metadata.get("payment_id")
+    if (ride_id, payment_id) != (str(payment.ride_id), str(payment.pk)):
+        return f"it names ride {ride_id or '?'} and payment {payment_id or '?'}"
+    if intent.currency.lower() != payment.currency.lower():
+        return f"it is in {intent.currency.upper()}, not {payment.currency.upper()}"
+    if intent.amount != payment.amount_cents:
+        asked = format_money(payment.amount_cents, payment.currency)
+        return f"it is for {format_money(intent.amount, intent.currency)}, not {asked}"
+    return ""
+
+
 def sync_secured(ride_id: int) -> None:
     """Tell bookings how much of the ride's fare its payment secures now."""
     current = Payment.objects.filter(
@@ -193,10 +211,15 @@ def sync_secured(ride_id: int) -> None:
 def secure_ride(payment: Payment, note: str) -> str:
     """The payment (locked by the caller) secures the fare: confirm a waiting booking, release
     the hold it replaces, clear billing's flag and tell bookings. Returns why not instead (and
-    changes nothing) when the ride no longer wants it."""
+    changes nothing) when the ride no longer wants it or the hold does not cover the fare."""
     ride = Ride.objects.get(pk=payment.ride_id)
     if not ride.is_open:
         return "The booking ended before the payment went through."
+    if payment.status == PS.AUTHORIZED and payment.amount_cents < ride.price_cents:
+        return (
+            f"The fare changed to {format_money(ride.price_cents, ride.currency)} while the card "
+            "was being held. Please pay again."
+        )
     if payment.replacing_id:
         _retire_replaced(payment)
     # Before confirming, so a booking's dispatch is queued once (by "confirm"), not twice.
@@ -321,8 +344,20 @@ def customer_message(intent_or_error) -> str:
     )
 
 
+def refuse_intent(payment: Payment, intent: Intent, problem: str) -> str:
+    """An intent that does not match its payment: nothing is confirmed; operations are told."""
+    log.warning("Refused Stripe intent %s for payment %s: %s", intent.id, payment.pk, problem)
+    flag(payment.ride_id, f"Stripe's payment {intent.id} was refused: {problem}.")
+    return f"refused: {problem}"
+
+
 def apply_hold(txn: Transaction, intent: Intent) -> None:
-    if intent.status == "requires_capture":
+    if problem := intent_mismatch(txn.payment, intent):
+        # Never ours to keep: release whatever it holds, and the customer tries again.
+        refuse_intent(txn.payment, intent, problem)
+        _cancel_quietly(intent.id, f"{txn.idempotency_key}-refused")
+        hold_failed(txn, "The payment did not go through. Please try again.")
+    elif intent.status == "requires_capture":
         hold_succeeded(txn, intent)
     elif intent.status == "requires_action":
         if _customer_present(txn):
