@@ -13,6 +13,7 @@ Stripe objects are turned into small dataclasses here, so the rest of billing
 never depends on the SDK's object model (in stripe 16 they are not dicts).
 """
 
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -287,17 +288,39 @@ class Gateway:
     def parse_webhook(self, payload: bytes, signature: str) -> dict:
         """Verify the signature on the raw body and return the event as a dict.
 
-        Raises InvalidWebhook for a missing or wrong signature, a stale timestamp or bad JSON.
+        Raises InvalidWebhook for a missing or wrong signature, a timestamp outside
+        WEBHOOK_TOLERANCE either way or bad JSON. (The SDK refuses only old timestamps; one
+        far in the future would keep a captured request replayable for as long.)
         """
         if not signature:
             raise InvalidWebhook("Missing Stripe-Signature header.")
         try:
-            event = self._client.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+            event = self._client.construct_event(
+                payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE
+            )
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook("Bad signature.") from exc
         except ValueError as exc:
             raise InvalidWebhook("Bad payload.") from exc
-        return _as_dict(event)
+        event = _as_dict(event)
+        latest = time.time() + WEBHOOK_TOLERANCE
+        if _signed_at(signature) > latest or int(event.get("created") or 0) > latest:
+            raise InvalidWebhook("Timestamp in the future.")
+        return event
+
+
+# How far a webhook's timestamps may be from our clock, either way (Stripe's default).
+WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
+
+
+def _signed_at(signature: str) -> int:
+    """The timestamp a verified Stripe-Signature header was signed with: its first `t=`, as
+    the SDK reads it."""
+    for item in signature.split(","):
+        key, _, value = item.partition("=")
+        if key == "t":
+            return int(value)
+    raise InvalidWebhook("Missing timestamp.")
 
 
 @lru_cache(maxsize=4)

@@ -38,7 +38,8 @@ class PaymentStatus(models.TextChoices):
     CANCELED = "canceled", "Not needed"  # ended before any money was held
 
 
-# A ride has at most one of these at a time (a database constraint says so).
+# A ride has at most one of these at a time, plus at most one replacement being placed
+# (database constraints say so).
 LIVE_PAYMENT_STATUSES = [
     PaymentStatus.REQUIRES_CARD,
     PaymentStatus.REQUIRES_ACTION,
@@ -53,7 +54,13 @@ SECURED_STATUSES = [PaymentStatus.CARD_SAVED, PaymentStatus.AUTHORIZED]
 
 class Payment(models.Model):
     """One attempt to secure a ride's fare: a SetupIntent that saves the card,
-    then a PaymentIntent (manual capture) that holds the fare."""
+    then a PaymentIntent (manual capture) that holds the fare.
+
+    A ride moved to a pricier time needs a bigger hold. That hold is a new Payment
+    `replacing` the one that holds the fare now; the old one stays the ride's payment, and
+    keeps its hold, until the new one is secured (then it is released and `replacing` is
+    cleared). A replacement that fails leaves the old hold in place.
+    """
 
     Status = PaymentStatus
 
@@ -72,6 +79,10 @@ class Payment(models.Model):
     refunded_cents = models.PositiveIntegerField(default=0)
     authorized_at = models.DateTimeField(null=True, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
+    replacing = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The held payment this one replaces once secured.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,8 +95,13 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["ride"],
-                condition=Q(status__in=LIVE_PAYMENT_STATUSES),
+                condition=Q(status__in=LIVE_PAYMENT_STATUSES, replacing__isnull=True),
                 name="one_live_payment_per_ride",
+            ),
+            models.UniqueConstraint(
+                fields=["ride"],
+                condition=Q(status__in=LIVE_PAYMENT_STATUSES, replacing__isnull=False),
+                name="one_replacement_per_ride",
             ),
             models.UniqueConstraint(
                 fields=["payment_intent_id"], condition=~Q(payment_intent_id=""), name="payment_intent_once"

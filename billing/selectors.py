@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from billing.filters import TransactionFilterSet
-from billing.models import Payment, PaymentStatus, Transaction
+from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
 from bookings.models import Ride
 from core.dates import operations_zone
 
@@ -75,7 +75,14 @@ class RideMoney:
 
     @property
     def current(self) -> Payment | None:
-        """The payment that describes where the ride's money stands now."""
+        """The payment that describes where the ride's money stands now: the ride's live one
+        (a replacement still being placed is not it yet), else the latest."""
+        live = [p for p in self.payments if p.status in LIVE_PAYMENT_STATUSES and not p.replacing_id]
+        return live[-1] if live else self.latest
+
+    @property
+    def latest(self) -> Payment | None:
+        """The latest attempt (the one a "please pay" message is about)."""
         return self.payments[-1] if self.payments else None
 
     @property

@@ -77,10 +77,7 @@ def checkout(request, pk):
             "ride": ride,
             "step": step,
             "hold_later": hold_later(ride),
-            "terms": cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents),
-            "late_fee_cents": cancellation_terms(
-                scheduled_at=ride.scheduled_at, price_cents=ride.price_cents, now=ride.scheduled_at
-            ).fee_cents,
+            "terms": cancellation_terms(ride=ride),
             "pay_by": ride.created_at + settings.BILLING_PAYMENT_WINDOW if was_pending else None,
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,

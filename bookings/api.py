@@ -15,7 +15,6 @@ from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.forms import PetForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.models import Audience, Pet, Ride, RideStatus
-from bookings.pricing import cancellation_terms
 from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
 from core.http import client_ip
 from project.accounts.api_auth import admin_auth, customer_auth
@@ -273,11 +272,11 @@ def booking_update(request, ride_id: Id, payload: BookingUpdateIn):
 
 @router.delete("/bookings/{ride_id}", response={200: CancelOut, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS})
 def booking_cancel(request, ride_id: Id, reason: str = Query("", max_length=500)):
-    """Cancel under the cancellation policy; `fee_cents` is what the late cancellation costs."""
-    ride = _my_ride(request, ride_id)
-    terms = cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents)
-    ride = services.ride_cancel(ride=ride, by=request.auth, reason=reason)
-    return {"id": ride.pk, "status": ride.status, "fee_cents": terms.fee_cents, "currency": ride.currency}
+    """Cancel under the cancellation policy; `fee_cents` is what the late cancellation costs
+    (decided when the ride was cancelled: exactly what billing charges)."""
+    ride = services.ride_cancel(ride=_my_ride(request, ride_id), by=request.auth, reason=reason)
+    fee = selectors.cancellation_fee_cents(ride)
+    return {"id": ride.pk, "status": ride.status, "fee_cents": fee, "currency": ride.currency}
 
 
 # --- Operations ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from bookings.lifecycle import Actor, audience_fields
-from bookings.models import Pet, Ride, RideEvent, RideStatus
+from bookings.models import ENDED_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.services import _plan_fields, ride_plan
 
 HOME = "200 Central Park W, New York, NY 10024"
@@ -43,6 +43,9 @@ def _pet(owner, name, **fields) -> Pet:
     return pet
 
 
+NOT_ON = [RideStatus.PENDING_PAYMENT, *ENDED_STATUSES]
+
+
 def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
     booked_at = when - timedelta(days=3)
     plan = ride_plan(
@@ -67,6 +70,8 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
         notes=notes,
         driver=driver if held else None,
         accepted_at=booked_at if held and status != RideStatus.ASSIGNED else None,
+        # Rides that are on have their fare secured (billing's demo holds it at localstripe).
+        payment_secured_cents=0 if status in NOT_ON else plan.quote.total_cents,
         **_plan_fields(plan),
     )
     events = [

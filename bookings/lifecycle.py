@@ -86,6 +86,13 @@ def _not_accepted_yet(message: str):
     return lambda ride: message if ride.accepted_at is not None else None
 
 
+def _fare_secured(ride: Ride) -> str | None:
+    """No driver is given a ride whose fare billing has not secured (Ride.payment_secured_cents)."""
+    if ride.payment_covers_fare:
+        return None
+    return "The fare isn't secured on the customer's card yet: a driver is assigned once it is."
+
+
 C, D, A, SYS = Actor.CUSTOMER, Actor.DRIVER, Actor.ADMIN, Actor.SYSTEM
 
 # Where a new booking (PENDING_PAYMENT) is paid: billing's checkout, which "confirm"s it once the
@@ -124,6 +131,7 @@ MOVES: dict[str, Move] = {
             [A, SYS],
             customer=Telling("Driver assigned"),
             driver=Telling("Assigned to you"),
+            guard=_fare_secured,
         ),
         _move(
             "reassign",

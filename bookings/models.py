@@ -131,6 +131,15 @@ class Ride(models.Model):
     )
     # Something operations must look at (dispatch could not place it, a payment failed...).
     attention = models.CharField(max_length=255, blank=True)
+    # Billing's word (bookings.services.ride_set_payment_secured) on how much of the fare is
+    # secured: held on the card, or a saved card the hold follows on. A driver is assigned only
+    # once it covers the price.
+    payment_secured_cents = models.PositiveIntegerField(default=0)
+    # A ride moved once its late-cancellation window had opened keeps that window
+    # (bookings.pricing.cancellation_terms): cancelling costs a fee from `late_fee_since`
+    # on, and never less than `late_fee_min_cents`, whatever the new time or fare.
+    late_fee_since = models.DateTimeField(null=True, blank=True)
+    late_fee_min_cents = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,6 +179,10 @@ class Ride(models.Model):
     @property
     def is_ended(self) -> bool:
         return self.status in ENDED_STATUSES
+
+    @property
+    def payment_covers_fare(self) -> bool:
+        return self.payment_secured_cents >= self.price_cents
 
     @property
     def price(self):

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from bookings.models import Pet
+from bookings.models import Pet, Ride, RideStatus
 
 
 @dataclass(frozen=True)
@@ -121,17 +121,32 @@ def estimated_end(scheduled_at: datetime, distance_miles: Decimal) -> datetime:
 
 @dataclass(frozen=True)
 class CancellationTerms:
-    free_until: datetime
-    fee_cents: int
+    free_until: datetime  # cancelling is free before this moment
+    late_fee_cents: int  # what cancelling (or a no-show) costs from then on
+    late: bool  # the moment asked about is past `free_until`
+    fee_cents: int  # what cancelling costs at that moment
 
     @property
     def is_free(self) -> bool:
         return self.fee_cents == 0
 
 
-def cancellation_terms(*, scheduled_at: datetime, price_cents: int, now: datetime | None = None):
-    """What a customer pays to cancel now: nothing before the cut-off, a share after."""
+def cancellation_terms(*, ride: Ride, now: datetime | None = None) -> CancellationTerms:
+    """What the ride's customer pays to cancel at `now`: nothing before the cut-off
+    (CANCELLATION_FREE_UNTIL before pickup), then CANCELLATION_FEE_PERCENT of the fare.
+
+    A ride moved after its cut-off had passed keeps that cut-off and at least the fee it
+    had then (`late_fee_since`, `late_fee_min_cents`, written by `ride_reschedule`): moving a
+    ride never makes cancelling it cheaper. A booking still waiting for payment has nothing
+    held, so cancelling it is free.
+    """
     now = now or timezone.now()
-    free_until = scheduled_at - settings.CANCELLATION_FREE_UNTIL
-    fee = 0 if now < free_until else _percent_of(price_cents, settings.CANCELLATION_FEE_PERCENT)
-    return CancellationTerms(free_until=free_until, fee_cents=fee)
+    free_until = ride.scheduled_at - settings.CANCELLATION_FREE_UNTIL
+    if ride.late_fee_since is not None:
+        free_until = min(free_until, ride.late_fee_since)
+    late_fee = max(_percent_of(ride.price_cents, settings.CANCELLATION_FEE_PERCENT), ride.late_fee_min_cents)
+    late = now >= free_until
+    charged = late and ride.status != RideStatus.PENDING_PAYMENT
+    return CancellationTerms(
+        free_until=free_until, late_fee_cents=late_fee, late=late, fee_cents=late_fee if charged else 0
+    )

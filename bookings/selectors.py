@@ -179,3 +179,9 @@ def ops_rides(*, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:
     (core.dates.operations_zone) unless `tz` says otherwise."""
     rides = Ride.objects.with_list_relations().order_by("scheduled_at", "id")
     return OpsRideFilterSet(filters, queryset=rides, tz=tz or operations_zone()).qs
+
+
+def cancellation_fee_cents(ride: Ride) -> int:
+    """The fee decided when the ride was cancelled (`services.ride_cancel`); 0 if it wasn't."""
+    event = ride.events.filter(action="cancel").order_by("created_at", "id").last()
+    return (event.data.get("fee_cents") or 0) if event else 0

@@ -17,8 +17,8 @@ from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
 from bookings.photos import clean_ride_photo
-from bookings.pricing import Quote, estimated_end, quote_ride
-from bookings.signals import ride_moved
+from bookings.pricing import Quote, cancellation_terms, estimated_end, quote_ride
+from bookings.signals import ride_moved, ride_payment_secured
 from core.errors import DomainError, required_reason
 from core.ratelimit import rate_limit
 
@@ -201,7 +201,7 @@ def _apply_move(
     by,
     note: str = "",
     photo=None,
-    data: dict | None = None,
+    data: dict | Callable[[Ride], dict] | None = None,
     changes: dict | Callable[[Ride], dict] | None = None,
     check: Callable[[Ride], None] | None = None,
 ) -> Ride:
@@ -221,6 +221,7 @@ def _apply_move(
             raise DomainError(refusal, code="illegal_move")
         if check:
             check(locked)
+        event_data = data(locked) if callable(data) else dict(data or {})
         from_status = locked.status
         locked.status = spec.target_from(from_status)
         updates = changes(locked) if callable(changes) else dict(changes or {})
@@ -237,7 +238,7 @@ def _apply_move(
             to_status=locked.status,
             note=note.strip(),
             photo=photo or "",
-            data=data or {},
+            data=event_data,
             **audience_fields(move, by=acting_as, note=note),
         )
         _announce(locked, event)
@@ -379,14 +380,16 @@ def ride_no_show(*, ride: Ride, by, reason: str) -> Ride:
 
 
 def ride_cancel(*, ride: Ride, by, reason: str = "") -> Ride:
-    """Cancel before pickup. Billing reads the event's actor to decide on a fee."""
-    return _apply_move(
-        ride=ride,
-        move="cancel",
-        by=by,
-        note=reason,
-        data={"cancelled_by": actor_for(ride, by).value if actor_for(ride, by) else None},
-    )
+    """Cancel before pickup. The fee is decided here, on the locked ride at the moment of
+    cancelling, and recorded on the event (`fee_cents`, with `cancelled_by`): billing charges
+    exactly that and the API answers with it. Operations never charge a fee."""
+    actor = actor_for(ride, by)
+
+    def data(locked):
+        fee = cancellation_terms(ride=locked).fee_cents if actor == Actor.CUSTOMER else 0
+        return {"cancelled_by": actor.value if actor else None, "fee_cents": fee}
+
+    return _apply_move(ride=ride, move="cancel", by=by, note=reason, data=data)
 
 
 def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
@@ -428,6 +431,11 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
         }
         if locked.status == RideStatus.CONFIRMED:  # the table's target: no driver holds it any more
             fields.update(driver=None, accepted_at=None)
+        terms = cancellation_terms(ride=locked, now=now)  # still the old time and fare
+        if terms.late and locked.status != RideStatus.PENDING_PAYMENT:
+            # Moved inside its late-cancellation window: the ride keeps that window and its fee,
+            # so moving it further out can't make cancelling free (or cheaper).
+            fields.update(late_fee_since=terms.free_until, late_fee_min_cents=terms.late_fee_cents)
         return fields
 
     def local(moment):
@@ -469,6 +477,21 @@ def ride_update_notes(*, ride: Ride, by, notes: str) -> Ride:
             **audience_fields("notes", by=acting_as),
         )
     return locked
+
+
+def ride_set_payment_secured(*, ride_id: int, amount_cents: int) -> None:
+    """Billing records how much of the ride's fare is secured now (0: nothing). When that comes
+    to cover the fare of a ride waiting for a driver, `ride_payment_secured` is sent after
+    commit, so dispatch (which assigns no ride whose fare is not covered) tries again."""
+    with transaction.atomic():
+        locked = Ride.objects.select_for_update().get(pk=ride_id)
+        if locked.payment_secured_cents == amount_cents:
+            return
+        was_covered = locked.payment_covers_fare
+        locked.payment_secured_cents = amount_cents
+        locked.save(update_fields=["payment_secured_cents", "updated_at"])
+        if locked.payment_covers_fare and not was_covered and locked.status == RideStatus.CONFIRMED:
+            transaction.on_commit(lambda: ride_payment_secured.send(sender=Ride, ride_id=ride_id))
 
 
 def ride_flag(*, ride: Ride, reason: str, by=None) -> None:

@@ -171,7 +171,8 @@ def ride_reschedule(request, pk):
         else:
             messages.success(request, f"Ride moved. The new price is ${ride.price:.2f}.")
             return redirect("bookings:ride_detail", pk=ride.pk)
-    return render(request, "bookings/ride_reschedule.html", {"ride": ride, "form": form})
+    context = {"ride": ride, "form": form, "terms": cancellation_terms(ride=ride)}
+    return render(request, "bookings/ride_reschedule.html", context)
 
 
 @customer_required
@@ -208,7 +209,7 @@ def ride_cancel(request, pk):
         else:
             messages.success(request, "Your ride is cancelled.")
         return redirect("bookings:ride_detail", pk=ride.pk)
-    terms = cancellation_terms(scheduled_at=ride.scheduled_at, price_cents=ride.price_cents)
+    terms = cancellation_terms(ride=ride)
     return render(
         request,
         "bookings/ride_cancel.html",

@@ -73,7 +73,9 @@ def assign(request, pk):
             "ride": ride,
             "eligible": [c for c in found if c.eligible],
             "ineligible": [c for c in found if not c.eligible],
-            "can_assign": ride.status == Ride.Status.CONFIRMED and ride.driver_id is None,
+            "can_assign": ride.status == Ride.Status.CONFIRMED
+            and ride.driver_id is None
+            and ride.payment_covers_fare,
         },
     )
 

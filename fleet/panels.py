@@ -39,7 +39,10 @@ def ops_panel(request, ride) -> str | None:
         context["profile"] = DriverProfile.objects.filter(pk=ride.driver_id).first()
         context["position"] = selectors.position_for_ride(ride, context["profile"])
     if ride.status == RideStatus.CONFIRMED and ride.driver_id is None:
-        context["best"] = dispatch.eligible_candidates(ride)[:3]
+        if ride.payment_covers_fare:
+            context["best"] = dispatch.eligible_candidates(ride)[:3]
+        else:
+            context["unpaid"] = True
     elif ride.status == RideStatus.ASSIGNED:
         choices = [_choice(c) for c in dispatch.eligible_candidates(ride)]
         context["reassign_form"] = ReassignForm(choices=choices, auto_id="reassign-%s")

@@ -1,5 +1,6 @@
 """Fleet listens to ride moves: a ride that is (again) confirmed without a driver goes to
-auto-dispatch. Receivers only queue work (bookings.signals; connected in FleetConfig.ready)."""
+auto-dispatch, as does one whose fare has just been secured (a ride is assigned only then).
+Receivers only queue work (bookings.signals; connected in FleetConfig.ready)."""
 
 from bookings.models import RideStatus
 from fleet.services import queue_auto_dispatch
@@ -12,3 +13,7 @@ DISPATCH_AFTER = {"confirm", "decline", "reschedule"}
 def dispatch_when_confirmed(sender, *, ride_id, move, to_status, **kwargs):
     if move in DISPATCH_AFTER and to_status == RideStatus.CONFIRMED:
         queue_auto_dispatch(ride_id)
+
+
+def dispatch_when_paid(sender, *, ride_id, **kwargs):
+    queue_auto_dispatch(ride_id)

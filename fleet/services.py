@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -100,7 +101,8 @@ def dispatch_unassign(*, ride: Ride, by, reason: str) -> Ride:
 def ride_auto_dispatch(*, ride_id: int) -> Ride | None:
     """Assign the best eligible driver to a confirmed ride, or flag it for operations.
 
-    Safe to run twice: a ride that is no longer confirmed-and-unassigned is left alone.
+    Safe to run twice: a ride that is no longer confirmed-and-unassigned is left alone, and so
+    is one whose fare is not secured yet (`ride_payment_secured` brings it back here once it is).
     """
     ride = Ride.objects.select_related("pet").filter(pk=ride_id).first()
     if (
@@ -108,6 +110,7 @@ def ride_auto_dispatch(*, ride_id: int) -> Ride | None:
         or ride.status != RideStatus.CONFIRMED
         or ride.driver_id
         or ride.ends_at <= timezone.now()
+        or not ride.payment_covers_fare
     ):
         return None
     for candidate in eligible_candidates(ride):
@@ -135,7 +138,10 @@ def dispatch_waiting_rides() -> int:
     Returns how many found a driver."""
     placed = 0
     waiting = Ride.objects.filter(
-        status=RideStatus.CONFIRMED, driver__isnull=True, ends_at__gt=timezone.now()
+        status=RideStatus.CONFIRMED,
+        driver__isnull=True,
+        ends_at__gt=timezone.now(),
+        payment_secured_cents__gte=F("price_cents"),
     ).order_by("scheduled_at")
     for ride_id in waiting.values_list("pk", flat=True):
         placed += ride_auto_dispatch(ride_id=ride_id) is not None

@@ -42,6 +42,17 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_time_zone():
+    """Test-client requests run in the test's thread, and the user time-zone middleware leaves
+    the zone it activated (e.g. Asia/Tokyo from tests/test_time.py): each test starts in the
+    default zone, so "3 days from now at 10:00" means the same day in every test."""
+    from django.utils import timezone
+
+    timezone.deactivate()
+    yield
+
+
 @pytest.fixture
 def customer(db):
     return CustomerFactory(name="Alice Moreno")

@@ -106,7 +106,8 @@ def make_ride(
     **fields,
 ) -> Ride:
     """A ride as the booking service would price it, put straight into `status` (an ended one
-    ended now, unless `ended_at` says otherwise)."""
+    ended now, unless `ended_at` says otherwise). Past `pending_payment` its fare counts as
+    secured, as billing would have left it (`payment_secured_cents`), unless told otherwise."""
     if pet is None:
         pet = PetFactory(owner=customer) if customer else PetFactory()
     customer = pet.owner
@@ -121,6 +122,8 @@ def make_ride(
     )
     if status in ENDED_STATUSES:
         fields.setdefault("ended_at", timezone.now())
+    if status != RideStatus.PENDING_PAYMENT:
+        fields.setdefault("payment_secured_cents", plan.quote.total_cents)
     return Ride.objects.create(
         customer=customer, pet=pet, status=status, driver=driver, **{**_plan_fields(plan), **fields}
     )

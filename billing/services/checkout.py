@@ -65,12 +65,20 @@ def hold_later(ride: Ride, now=None) -> bool:
 
 
 def ride_needs_payment(ride: Ride, payments: list[Payment] | None = None) -> bool:
-    """The customer should pay: a booking waiting for payment, or an open ride whose hold failed."""
+    """The customer should pay: a booking waiting for payment, an open ride whose hold failed,
+    or one moved to a pricier time whose new hold failed (its old hold stays until they pay)."""
     if ride.status not in OPEN_STATUSES:
         return False
-    payments = ride.payments.all() if payments is None else payments
-    if any(payment.status in SECURED_STATUSES for payment in payments):
-        return False
+    payments = list(ride.payments.all()) if payments is None else payments
+    if any(payment.status == PS.CARD_SAVED for payment in payments):
+        return False  # secured by a saved card, or a hold is being placed now
+    current = next((p for p in payments if p.status == PS.AUTHORIZED and not p.replacing_id), None)
+    if current is not None:
+        if current.amount_cents >= ride.price_cents:
+            return False
+        # The fare went up: billing tries a new hold first; the customer pays if that fails.
+        replacements = [p for p in payments if p.replacing_id == current.pk]
+        return bool(replacements) and replacements[-1].status in (PS.FAILED, *CHECKOUT_STATUSES)
     return ride.status == RideStatus.PENDING_PAYMENT or bool(payments)
 
 
@@ -105,9 +113,13 @@ def checkout_open(*, ride: Ride) -> CheckoutStep:
 
 
 def _new_payment(ride: Ride) -> Payment:
+    # A ride that still holds an older, smaller fare keeps that hold until this one is secured.
+    held = ride.payments.filter(status=PS.AUTHORIZED, replacing__isnull=True).first()
     try:
         with transaction.atomic():
-            return Payment.objects.create(ride=ride, amount_cents=ride.price_cents, currency=ride.currency)
+            return Payment.objects.create(
+                ride=ride, amount_cents=ride.price_cents, currency=ride.currency, replacing=held
+            )
     except IntegrityError:  # another tab started this checkout a moment ago
         return ride.payments.get(status__in=CHECKOUT_STATUSES)
 
@@ -161,7 +173,7 @@ def _use_saved_card(ride: Ride, payment: Payment, by) -> Transaction | None:
         if hold_later(locked.ride):
             locked.status = PS.CARD_SAVED
             locked.save()
-            if not ledger.secure_ride(locked, "Card saved; the hold follows before pickup."):
+            if ledger.secure_ride(locked, "Card saved; the hold follows before pickup."):
                 locked.status = PS.CANCELED
                 locked.save(update_fields=["status", "updated_at"])
             return None
@@ -196,7 +208,7 @@ def _step_after(ride: Ride, payment: Payment) -> CheckoutStep:
         return CheckoutStep("action", payment, intent.client_secret)
     if payment.status == PS.REQUIRES_CARD:
         return CheckoutStep("card", payment, message="Your card isn't saved yet. Please enter it again.")
-    if payment.status == PS.FAILED:
+    if payment.status == PS.FAILED or ride_needs_payment(ride):  # e.g. the fare changed meanwhile
         return CheckoutStep(
             "card", None, message=payment.failure_message or "The payment did not go through."
         )
@@ -209,7 +221,7 @@ def _step_after(ride: Ride, payment: Payment) -> CheckoutStep:
 
 
 def _settled_step(ride: Ride) -> CheckoutStep:
-    secured = ride.payments.filter(status__in=SECURED_STATUSES).last()
+    secured = ride.payments.filter(status__in=SECURED_STATUSES, replacing__isnull=True).last()
     if secured:
         return _step_after(ride, secured)
     return CheckoutStep(

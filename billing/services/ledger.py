@@ -13,6 +13,11 @@
 
 The outcome functions (`hold_succeeded`, `capture_succeeded`, ...) are also what
 webhooks call, so our own calls and Stripe's events agree whichever comes first.
+Before a hold counts, the intent must match the payment (`intent_mismatch`: metadata,
+currency, amount) and cover the ride's fare (`secure_ride`).
+
+Bookings keeps billing's word on what is secured (`Ride.payment_secured_cents`, through
+`sync_secured`): dispatch gives no driver a ride whose fare it does not cover.
 """
 
 import logging
@@ -26,10 +31,17 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing.gateway import GatewayError, Intent, get_gateway
-from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, StripeCustomer, Transaction
+from billing.models import (
+    LIVE_PAYMENT_STATUSES,
+    SECURED_STATUSES,
+    Payment,
+    PaymentStatus,
+    StripeCustomer,
+    Transaction,
+)
 from billing.signals import payment_changed
 from bookings.models import Ride, RideStatus
-from bookings.services import ride_clear_flag, ride_confirm, ride_flag
+from bookings.services import ride_clear_flag, ride_confirm, ride_flag, ride_set_payment_secured
 from core.errors import DomainError
 from core.money import format_money
 from core.retry import Backoff, claim_due_row, due_rows
@@ -173,20 +185,64 @@ def _customer_present(txn: Transaction) -> bool:
     return txn.source == Source.CHECKOUT
 
 
-def secure_ride(payment: Payment, note: str) -> bool:
-    """The fare is secured: confirm a waiting booking. False when the ride no longer wants it."""
+def intent_mismatch(payment: Payment, intent: Intent) -> str:
+    """Why `intent` can't be this payment's (empty when it can): its metadata must name the
+    payment and its ride, and its currency and amount be those we asked Stripe for. A signed
+    event or a looked-up intent that disagrees confirms nothing."""
+    ride_id, payment_id = intent.metadata.get("ride_id"), intent.metadata.get("payment_id")
+    if (ride_id, payment_id) != (str(payment.ride_id), str(payment.pk)):
+        return f"it names ride {ride_id or '?'} and payment {payment_id or '?'}"
+    if intent.currency.lower() != payment.currency.lower():
+        return f"it is in {intent.currency.upper()}, not {payment.currency.upper()}"
+    if intent.amount != payment.amount_cents:
+        asked = format_money(payment.amount_cents, payment.currency)
+        return f"it is for {format_money(intent.amount, intent.currency)}, not {asked}"
+    return ""
+
+
+def sync_secured(ride_id: int) -> None:
+    """Tell bookings how much of the ride's fare its payment secures now."""
+    current = Payment.objects.filter(
+        ride_id=ride_id, status__in=SECURED_STATUSES, replacing__isnull=True
+    ).first()
+    ride_set_payment_secured(ride_id=ride_id, amount_cents=current.amount_cents if current else 0)
+
+
+def secure_ride(payment: Payment, note: str) -> str:
+    """The payment (locked by the caller) secures the fare: confirm a waiting booking, release
+    the hold it replaces, clear billing's flag and tell bookings. Returns why not instead (and
+    changes nothing) when the ride no longer wants it or the hold does not cover the fare."""
     ride = Ride.objects.get(pk=payment.ride_id)
+    if not ride.is_open:
+        return "The booking ended before the payment went through."
+    if payment.status == PS.AUTHORIZED and payment.amount_cents < ride.price_cents:
+        return (
+            f"The fare changed to {format_money(ride.price_cents, ride.currency)} while the card "
+            "was being held. Please pay again."
+        )
+    if payment.replacing_id:
+        _retire_replaced(payment)
+    # Before confirming, so a booking's dispatch is queued once (by "confirm"), not twice.
+    sync_secured(ride.pk)
     if ride.status == RideStatus.PENDING_PAYMENT:
         try:
             ride_confirm(ride=ride, by=None, note=note)
         except DomainError:  # expired or cancelled a moment ago
-            return False
-        return True
-    if not ride.is_open:
-        return False
-    if ride.attention.startswith(FLAG_PREFIX):
+            ride_set_payment_secured(ride_id=ride.pk, amount_cents=0)
+            return "The booking ended before the payment went through."
+    elif ride.attention.startswith(FLAG_PREFIX):
         ride_clear_flag(ride=ride, by=None)
-    return True
+    return ""
+
+
+def _retire_replaced(payment: Payment) -> None:
+    """A replacement is secured: only now is the hold it replaces released."""
+    old = Payment.objects.select_for_update().get(pk=payment.replacing_id)
+    if old.status == PS.AUTHORIZED:
+        new = format_money(payment.amount_cents, payment.currency)
+        release(old, reason=f"Replaced by a hold of {new} for the ride's new fare", source=Source.RIDE)
+    payment.replacing = None
+    payment.save(update_fields=["replacing", "updated_at"])
 
 
 def release(payment: Payment, *, reason: str, source: str, by=None) -> Transaction:
@@ -225,10 +281,12 @@ def hold_succeeded(txn: Transaction, intent: Intent) -> None:
         if txn.source == Source.RIDE:
             return  # a hold placed to take a fee or the fare right away; settlement captures it next
         note = f"{format_money(intent.amount, payment.currency)} held on {payment.card_label}."
-        if secure_ride(payment, note):
-            announce("authorized", txn, payment.ride_id)
+        if refusal := secure_ride(payment, note):
+            payment.failure_message = refusal
+            payment.save(update_fields=["failure_message", "updated_at"])
+            release(payment, reason=refusal, source=txn.source)
         else:
-            release(payment, reason="The booking ended before the payment went through.", source=txn.source)
+            announce("authorized", txn, payment.ride_id)
 
     _close(txn, status=Status.SUCCEEDED, provider_id=intent.id, then=then)
 
@@ -244,6 +302,7 @@ def hold_failed(txn: Transaction, message: str) -> None:
         ride = Ride.objects.only("status").get(pk=txn.ride_id)
         amount = format_money(txn.amount_cents, txn.currency)
         if ride.is_open:
+            sync_secured(ride.pk)
             flag(
                 ride.pk, f"card hold of {amount} failed: {message} The customer is asked to pay on the site."
             )
@@ -285,8 +344,20 @@ def customer_message(intent_or_error) -> str:
     )
 
 
+def refuse_intent(payment: Payment, intent: Intent, problem: str) -> str:
+    """An intent that does not match its payment: nothing is confirmed; operations are told."""
+    log.warning("Refused Stripe intent %s for payment %s: %s", intent.id, payment.pk, problem)
+    flag(payment.ride_id, f"Stripe's payment {intent.id} was refused: {problem}.")
+    return f"refused: {problem}"
+
+
 def apply_hold(txn: Transaction, intent: Intent) -> None:
-    if intent.status == "requires_capture":
+    if problem := intent_mismatch(txn.payment, intent):
+        # Never ours to keep: release whatever it holds, and the customer tries again.
+        refuse_intent(txn.payment, intent, problem)
+        _cancel_quietly(intent.id, f"{txn.idempotency_key}-refused")
+        hold_failed(txn, "The payment did not go through. Please try again.")
+    elif intent.status == "requires_capture":
         hold_succeeded(txn, intent)
     elif intent.status == "requires_action":
         if _customer_present(txn):

@@ -6,6 +6,11 @@ then sends it again). Payment states only move forward — requires_card/action
 -> authorized -> captured/voided — so events arriving out of order, or after
 the checkout's own verification, cannot undo what is already known; both paths
 settle the same pending ledger rows through the same `ledger` outcome functions.
+
+A signature proves Stripe sent an event, not that the intent in it is the one we asked
+for: every intent must match its payment (`ledger.intent_mismatch`: ride and payment in
+its metadata, currency, amount) before it changes anything, and a capture may not take
+more than was held. A mismatch is stored as the event's outcome and flagged for operations.
 """
 
 import dataclasses
@@ -17,6 +22,7 @@ from django.db.models import Sum
 from billing.gateway import Intent
 from billing.models import Payment, PaymentStatus, Transaction, WebhookEvent
 from billing.services import ledger
+from core.money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +91,11 @@ def apply_intent(*, intent: Intent, event_id: str = "") -> str:
         "canceled": _canceled,
         "requires_payment_method": _failed,
     }.get(intent.status)
-    return handler(payment, intent) if handler else f"ignored: intent is {intent.status}"
+    if handler is None:
+        return f"ignored: intent is {intent.status}"
+    if problem := ledger.intent_mismatch(payment, intent):
+        return ledger.refuse_intent(payment, intent, problem)
+    return handler(payment, intent)
 
 
 def _authorized(payment: Payment, intent: Intent) -> str:
@@ -106,10 +116,14 @@ def _captured(payment: Payment, intent: Intent) -> str:
         payment.refresh_from_db()
     if payment.status not in (PS.AUTHORIZED, PS.RELEASING):
         return "no change: already settled"
-    txn = _pending(payment, Kind.CAPTURE, Kind.FEE) or _record(
-        payment, Kind.CAPTURE, intent.amount_received or intent.amount, intent, "Captured in Stripe"
-    )
-    ledger.capture_succeeded(txn)
+    received = intent.amount_received or intent.amount
+    txn = _pending(payment, Kind.CAPTURE, Kind.FEE)
+    if received > payment.amount_cents or (txn and received != txn.amount_cents):
+        asked = format_money(txn.amount_cents if txn else payment.amount_cents, payment.currency)
+        return ledger.refuse_intent(
+            payment, intent, f"it captured {format_money(received, payment.currency)}, not {asked}"
+        )
+    ledger.capture_succeeded(txn or _record(payment, Kind.CAPTURE, received, intent, "Captured in Stripe"))
     return "captured"
 
 
@@ -130,6 +144,7 @@ def _canceled(payment: Payment, intent: Intent) -> str:
     )
     ledger.void_succeeded(txn)
     if was_holding and payment.ride.is_open:
+        ledger.sync_secured(payment.ride_id)
         ledger.flag(
             payment.ride_id, "the card hold was released by Stripe. The customer is asked to pay again."
         )

@@ -1,24 +1,26 @@
 """What a ride's moves mean for its money, and refunds.
 
 - complete: capture the fare (at most what is held).
-- cancel by the customer before the cut-off: release the hold.
-- cancel by the customer after the cut-off: capture the fee
-  (`bookings.pricing.cancellation_terms`); Stripe releases the rest.
+- cancel by the customer: capture the fee `bookings.services.ride_cancel` recorded on the
+  event (`bookings.pricing.cancellation_terms` at that moment; Stripe releases the rest), or
+  release the hold when it is free.
 - cancel by operations, or an unpaid booking expiring: release the hold, never a charge.
 - no_show: capture the fee.
 - reschedule: keep the hold if it still covers the new price and lasts until the new
-  time; otherwise release it and hold again (at once if pickup is near, else before pickup).
+  time; otherwise secure the new fare first (a replacement Payment: held at once if pickup
+  is near, else the saved card) and release the old hold only once that succeeded. A
+  replacement that fails leaves the old hold, and the customer is asked to pay.
 
-The terms of a cancellation are those at the moment it happened (the ride
-event's time), not when the task runs. A ride with no Payment row has no money to
-move and is left alone.
+Terms are those at the moment of the move, not when the task runs. A replacement still
+being placed when the ride ends is dropped (a hold that lands later is released). A ride
+with no Payment row has no money to move and is left alone.
 """
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 
-from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
+from billing.models import CHECKOUT_STATUSES, LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
 from billing.services import ledger
 from billing.services.checkout import hold_later, payment_place_hold
 from bookings.models import Ride, RideEvent
@@ -31,12 +33,21 @@ Kind, Status, Source = Transaction.Kind, Transaction.Status, Transaction.Source
 
 
 def _live_payment(ride: Ride) -> Payment | None:
-    return ride.payments.filter(status__in=LIVE_PAYMENT_STATUSES).first()
+    """The ride's payment (a replacement becomes it only once secured)."""
+    return ride.payments.filter(status__in=LIVE_PAYMENT_STATUSES, replacing__isnull=True).first()
+
+
+def _replacement(ride: Ride) -> Payment | None:
+    return ride.payments.filter(status__in=LIVE_PAYMENT_STATUSES, replacing__isnull=False).first()
 
 
 def settle_ride_move(*, ride_id: int, move: str, event_id: int | None) -> None:
     ride = Ride.objects.select_related("customer").get(pk=ride_id)
     event = RideEvent.objects.filter(pk=event_id).first() if event_id else None
+    if move != "reschedule" and (replacement := _replacement(ride)):
+        # Dropped before the ride's payment is settled, so a replacement secured meanwhile is
+        # the one settled (it is then the ride's payment).
+        _release(replacement, reason="The ride ended before the new hold was needed.")
     if move == "complete":
         settle_completion(ride=ride)
     elif move in ("cancel", "expire"):
@@ -102,18 +113,19 @@ def settle_completion(*, ride: Ride) -> None:
 
 
 def _fee(ride: Ride, event: RideEvent | None) -> int:
-    moment = event.created_at if event else None
-    return cancellation_terms(
-        scheduled_at=ride.scheduled_at, price_cents=ride.price_cents, now=moment
-    ).fee_cents
+    return cancellation_terms(ride=ride, now=event.created_at if event else None).fee_cents
 
 
 def settle_cancellation(*, ride: Ride, event: RideEvent | None) -> None:
     payment = _live_payment(ride)
     if payment is None:
         return
-    cancelled_by = (event.data or {}).get("cancelled_by") if event and event.action == "cancel" else None
-    fee = _fee(ride, event) if cancelled_by == "customer" else 0
+    data = (event.data or {}) if event and event.action == "cancel" else {}
+    cancelled_by = data.get("cancelled_by")
+    # The fee ride_cancel decided and recorded (cancellations recorded before it did: the terms then).
+    fee = 0
+    if cancelled_by == "customer":
+        fee = data["fee_cents"] if "fee_cents" in data else _fee(ride, event)
     if fee:
         _take(payment=payment, amount=fee, kind=Kind.FEE, reason="Late cancellation")
     elif cancelled_by == "admin":
@@ -135,31 +147,47 @@ def settle_no_show(*, ride: Ride, event: RideEvent | None) -> None:
 
 
 def settle_reschedule(*, ride: Ride) -> None:
-    """Keep the hold if it still covers the ride, otherwise replace it (documented in the README)."""
+    """Keep the hold if it still covers the ride; otherwise secure the new fare before the old
+    hold goes (documented in the README)."""
     payment = _live_payment(ride)
-    if payment is None or payment.status not in (PS.AUTHORIZED, PS.CARD_SAVED):
+    if not ride.is_open or payment is None or payment.status not in (PS.AUTHORIZED, PS.CARD_SAVED):
         return  # checkout uses the ride's current price when it places the hold
-    if payment.status == PS.AUTHORIZED:
-        still_valid = ride.scheduled_at <= payment.authorized_at + settings.BILLING_HOLD_MAX_DAYS
-        if ride.price_cents <= payment.amount_cents and still_valid:
-            return  # capture takes the new (lower or equal) price and releases the rest
+    if payment.status == PS.CARD_SAVED:  # no hold yet: the saved card takes any fare
+        if hold_later(ride):
+            Payment.objects.filter(pk=payment.pk, status=PS.CARD_SAVED).update(amount_cents=ride.price_cents)
+            ledger.sync_secured(ride.pk)
+        else:  # near enough for a hold to last: place it now, as at booking
+            payment_place_hold(payment=payment, source=Source.SCHEDULE)
+        return
+    replacement = _replacement(ride)
+    still_valid = ride.scheduled_at <= payment.authorized_at + settings.BILLING_HOLD_MAX_DAYS
+    if ride.price_cents <= payment.amount_cents and still_valid:
+        if replacement:  # asked for by an earlier move; this hold covers the ride again
+            _release(replacement, reason="Not needed: the ride's hold covers its fare again.")
+        return  # capture takes the new (lower or equal) price and releases the rest
+    if replacement:
+        if replacement.status in CHECKOUT_STATUSES:
+            return  # the customer is paying at checkout, which holds the fare as it is then
+        _release(replacement, reason="Replaced: the ride moved again.")
+    replacement = Payment.objects.create(
+        ride=ride,
+        replacing=payment,
+        status=PS.CARD_SAVED,
+        amount_cents=ride.price_cents,
+        currency=payment.currency,
+        setup_intent_id=payment.setup_intent_id,
+        payment_method_id=payment.payment_method_id,
+        card_brand=payment.card_brand,
+        card_last4=payment.card_last4,
+    )
+    if hold_later(ride):
+        # Beyond a hold's life: the saved card secures the ride, and the old hold can't last anyway.
         with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            if locked.status != PS.AUTHORIZED:
-                return
-            ledger.release(locked, reason="Rescheduled: hold replaced", source=Source.RIDE)
-            payment = Payment.objects.create(
-                ride=ride,
-                status=PS.CARD_SAVED,
-                amount_cents=ride.price_cents,
-                currency=locked.currency,
-                setup_intent_id=locked.setup_intent_id,
-                payment_method_id=locked.payment_method_id,
-                card_brand=locked.card_brand,
-                card_last4=locked.card_last4,
-            )
-    if not hold_later(ride):  # near enough for a hold to last: place it now, as at booking
-        payment_place_hold(payment=payment, source=Source.SCHEDULE)
+            locked = Payment.objects.select_for_update().get(pk=replacement.pk)
+            if ledger.secure_ride(locked, "Card saved; the hold follows before pickup."):
+                _release(locked, reason="The ride ended before the new card payment was needed.")
+    else:  # the old hold is released only once this one is held (ledger.secure_ride)
+        payment_place_hold(payment=replacement, source=Source.SCHEDULE)
 
 
 # --- Refunds and retries from operations ----------------------------------------------------------

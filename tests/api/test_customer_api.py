@@ -271,6 +271,18 @@ def test_cancel_returns_the_fee(customer_api, customer):
     assert ride.events.get(action="cancel").note == "Vet closed"
 
 
+def test_a_ride_moved_inside_the_fee_window_still_costs_the_fee_to_cancel(customer_api, customer):
+    """The dodge: move a ride that is 5 hours away to next week, then cancel "in time"."""
+    ride = make_ride(customer=customer, scheduled_at=timezone.now() + timedelta(hours=5), price_cents=9000)
+    next_week = (ride.scheduled_at + timedelta(days=6)).isoformat()
+    assert customer_api.put(f"/bookings/{ride.pk}", {"scheduled_at": next_week}).status_code == HTTPStatus.OK
+
+    body = customer_api.delete(f"/bookings/{ride.pk}").json()
+
+    assert (body["status"], body["fee_cents"]) == ("cancelled", 4500)  # half the $90.00 fare it had
+    assert ride.events.get(action="cancel").data == {"cancelled_by": "customer", "fee_cents": 4500}
+
+
 def test_cancelling_twice_is_a_409_conflict(customer_api, ride):
     assert customer_api.delete(f"/bookings/{ride.pk}").status_code == HTTPStatus.OK
     response = customer_api.delete(f"/bookings/{ride.pk}")

@@ -168,6 +168,41 @@ def test_three_d_secure_asks_the_browser_then_the_server_checks(customer_client,
     assert payment.transactions.get().status == "succeeded"
 
 
+def test_an_intent_stripe_returns_that_does_not_match_the_payment_confirms_nothing(
+    customer_client, pending_ride, stripe_js
+):
+    """The server looks the intent up after the bank's check; Stripe answers with a one-cent
+    hold (here: an intent swapped in at localstripe). It must not confirm the booking."""
+    step = services.checkout_open(ride=pending_ride)
+    stripe_js.save_card(step.client_secret, NEEDS_3DS)
+    customer_client.post(checkout_url(pending_ride))
+    payment = pending_ride.payments.get()
+    hold = payment.transactions.get()
+    one_cent = get_gateway().create_hold(
+        amount=1, currency="usd", customer=StripeCustomer.objects.get().customer_id,
+        payment_method="pm_card_visa", off_session=False, key="swapped",
+        metadata={"ride_id": str(pending_ride.pk), "payment_id": str(payment.pk)},
+    )  # fmt: skip
+    assert one_cent.status == "requires_capture"
+    Transaction.objects.filter(pk=hold.pk).update(provider_id=one_cent.id)
+    Payment.objects.filter(pk=payment.pk).update(payment_intent_id=one_cent.id)
+
+    response = customer_client.post(checkout_url(pending_ride), follow=True)
+
+    assert "did not go through" in response.content.decode()
+    pending_ride.refresh_from_db()
+    payment.refresh_from_db()
+    hold.refresh_from_db()
+    assert (pending_ride.status, payment.status, hold.status) == (
+        RideStatus.PENDING_PAYMENT,
+        PS.FAILED,
+        "failed",
+    )
+    assert pending_ride.payment_secured_cents == 0
+    assert "it is for $0.01, not $" in pending_ride.attention
+    assert get_gateway().retrieve_intent(one_cent.id).status == "canceled"  # nothing stays held
+
+
 def test_three_d_secure_failed_lets_the_customer_try_again(pending_ride, pay):
     step = pay(pending_ride, NEEDS_3DS, bank_ok=False)
 
@@ -284,6 +319,7 @@ def test_failed_off_session_hold_flags_the_ride_and_asks_the_customer(
     far_ride.refresh_from_db()
     payment = far_ride.payments.get()
     assert payment.status == PS.FAILED
+    assert far_ride.payment_secured_cents == 0  # no driver is assigned to it now
     assert far_ride.attention.startswith("Payment: card hold of")
     hold = payment.transactions.get()
     assert hold.status == "failed"
@@ -308,6 +344,7 @@ def test_paying_on_the_site_after_a_failed_hold_clears_the_flag(far_ride, pay, s
     far_ride.refresh_from_db()
     assert far_ride.attention == ""
     assert far_ride.status == RideStatus.CONFIRMED
+    assert far_ride.payment_secured_cents == far_ride.price_cents
     # Still far ahead: the card is saved again for the scheduled hold.
     assert far_ride.payments.filter(status=PS.CARD_SAVED).count() == 1
 

@@ -4,15 +4,16 @@ reschedules; idempotent tasks; retries with back-off; permanent failures flagged
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from billing import services, tasks
 from billing.gateway import get_gateway
-from billing.models import PaymentStatus, Transaction
+from billing.models import Payment, PaymentStatus, Transaction
 from bookings import services as rides
-from bookings.models import RideStatus
-from tests.billing.fixtures import NOWHERE
-from tests.factories import make_ride
+from bookings.models import Ride, RideStatus
+from tests.billing.fixtures import NEEDS_3DS, NOWHERE
+from tests.factories import NEAR, make_ride, on_duty_driver
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +224,40 @@ def test_fee_uses_the_terms_at_the_moment_of_cancelling(held_ride, committed):
     assert held_ride.payments.get().status == PS.VOIDED
 
 
+def test_moving_a_ride_inside_the_fee_window_keeps_the_fee(pet, pay, customer_client, committed):
+    """The dodge: a ride 5 hours away (a $90.00 fare held) is moved 3 days out, then cancelled."""
+    ride = make_ride(
+        pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(hours=5),
+        price_cents=9000,
+    )  # fmt: skip
+    pay(ride)
+    reschedule(ride, ride.scheduled_at + timedelta(days=3), committed)
+    ride.refresh_from_db()
+    assert ride.price_cents < 9000  # cheaper: the $90.00 hold stays
+
+    page = customer_client.get(reverse("bookings:ride_cancel", args=[ride.pk])).content.decode()
+    assert '<strong data-testid="cancel-fee">$45.00</strong>' in page
+    with committed():
+        customer_client.post(reverse("bookings:ride_cancel", args=[ride.pk]))
+
+    payment = ride.payments.get()
+    assert (payment.status, payment.captured_cents) == (PS.CAPTURED, 4500)
+    assert ledger(ride)[-1] == ("fee", "succeeded", 4500)
+    assert get_gateway().retrieve_intent(payment.payment_intent_id).amount_received == 4500
+
+
+def test_cancelling_an_unpaid_booking_late_is_free_and_ends_the_attempt(pet, stripe_server, committed):
+    ride = make_ride(
+        pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(hours=5)
+    )
+    services.checkout_open(ride=ride)
+    with committed():
+        rides.ride_cancel(ride=ride, by=ride.customer)
+
+    assert ride.payments.get().status == PS.CANCELED
+    assert not Transaction.objects.exists()
+
+
 def test_operations_cancelling_late_never_charge(held_soon_ride, admin_user, committed):
     with committed():
         rides.ride_cancel(ride=held_soon_ride, by=admin_user, reason="No driver for the airport run")
@@ -258,13 +293,10 @@ def test_far_ride_late_cancel_holds_then_takes_the_fee(pet, pay, committed, sett
         pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(days=8)
     )
     pay(ride)
-    rides.ride_cancel(ride=ride, by=ride.customer)
-    cancel = ride.events.get(action="cancel")
-    cancel.created_at = ride.scheduled_at - timedelta(hours=2)  # as if cancelled at the last minute
-    cancel.save()
-
+    # Days pass (the ride is now 2 hours away) and the customer cancels at the last minute.
+    Ride.objects.filter(pk=ride.pk).update(scheduled_at=timezone.now() + timedelta(hours=2))
     with committed():
-        tasks.settle_ride_move(ride.pk, "cancel", cancel.pk)
+        rides.ride_cancel(ride=ride, by=ride.customer)
 
     fee = half_up_percent(ride.price_cents, settings.CANCELLATION_FEE_PERCENT)
     assert ledger(ride) == [("authorization", "succeeded", fee), ("fee", "succeeded", fee)]
@@ -326,6 +358,103 @@ def test_reschedule_to_a_higher_price_replaces_the_hold(held_ride, committed, pa
     assert sorted(kind for kind, *_ in payment_events) == ["authorized", "voided"]
 
 
+@pytest.fixture
+def daytime_ride(pet):
+    """A ride two days ahead at 11:00 in the customer's zone, not paid yet: its evening costs
+    more (night +25%), and a hold placed now lasts until either."""
+    local = timezone.localtime(timezone.now(), pet.owner.tzinfo) + timedelta(days=2)
+    at_eleven = local.replace(hour=11, minute=0, second=0, microsecond=0)
+    return make_ride(pet=pet, status=RideStatus.PENDING_PAYMENT, scheduled_at=at_eleven)
+
+
+def evening_of(ride):
+    return ride.scheduled_at + timedelta(hours=10)  # 21:00: night fare
+
+
+def intent_status(payment):
+    return get_gateway().retrieve_intent(payment.payment_intent_id).status
+
+
+def test_pricier_reschedule_with_a_declined_card_keeps_the_old_hold(
+    daytime_ride, pay, committed, payment_events, customer_client
+):
+    """The new hold is placed first; the card declines it: the old hold stays, the ride waits
+    for the customer to pay (no driver meanwhile), and the old hold goes only once they have."""
+    ride = daytime_ride
+    driver = on_duty_driver("Dana Diaz", position=NEAR)
+    pay(ride)
+    ride.refresh_from_db()
+    assert ride.driver == driver
+    old = ride.payments.get()
+    Payment.objects.filter(pk=old.pk).update(payment_method_id="pm_card_chargeCustomerFail")  # now declines
+
+    reschedule(ride, evening_of(ride), committed)
+
+    ride.refresh_from_db()
+    old.refresh_from_db()
+    new = ride.payments.exclude(pk=old.pk).get()
+    assert ride.price_cents > old.amount_cents
+    assert (old.status, intent_status(old)) == (PS.AUTHORIZED, "requires_capture")  # still held
+    assert (new.status, new.replacing_id, new.amount_cents) == (PS.FAILED, old.pk, ride.price_cents)
+    assert (ride.status, ride.driver) == (RideStatus.CONFIRMED, None)  # not dispatched
+    assert ride.payment_secured_cents == old.amount_cents
+    assert ride.attention.startswith("Payment: card hold of")
+    assert [kind for kind, *_ in payment_events][-1] == "action_required"
+    assert not ride.transactions.filter(kind="void").exists()
+    page = customer_client.get(reverse("bookings:ride_detail", args=[ride.pk])).content.decode()
+    assert 'data-testid="pay-new-fare"' in page and "stays on Visa •••• 4242 until then" in page
+
+    step = pay(ride)  # the customer pays the new fare with a card that works
+
+    assert step.outcome == "paid"
+    ride.refresh_from_db()
+    old.refresh_from_db()
+    paid = ride.payments.order_by("id").last()
+    assert (paid.status, paid.amount_cents, paid.replacing_id) == (PS.AUTHORIZED, ride.price_cents, None)
+    assert (old.status, intent_status(old)) == (PS.VOIDED, "canceled")
+    assert ride.transactions.get(kind="void").payment_id == old.pk
+    assert (ride.status, ride.driver, ride.attention) == (RideStatus.ASSIGNED, driver, "")
+    assert ride.payment_secured_cents == ride.price_cents
+
+
+def test_pricier_reschedule_needing_the_bank_asks_the_customer_first(daytime_ride, pay, committed):
+    """Off-session, a 3-D Secure card can't be held: the customer confirms the new hold with
+    their bank on the site, and the old hold stays until they have."""
+    ride = daytime_ride
+    pay(ride, NEEDS_3DS)
+    old = ride.payments.get()
+
+    reschedule(ride, evening_of(ride), committed)
+
+    ride.refresh_from_db()
+    old.refresh_from_db()
+    new = ride.payments.exclude(pk=old.pk).get()
+    assert (old.status, intent_status(old)) == (PS.AUTHORIZED, "requires_capture")
+    assert (new.status, new.failure_message) == (PS.FAILED, "Your bank asks you to confirm this payment.")
+    assert services.ride_needs_payment(ride)
+
+    assert pay(ride, NEEDS_3DS).outcome == "paid"  # saved, then the bank's check in the browser
+
+    old.refresh_from_db()
+    assert (old.status, intent_status(old)) == (PS.VOIDED, "canceled")
+    assert ride.payments.filter(status=PS.AUTHORIZED).get().amount_cents == ride.price_cents
+
+
+def test_cancelling_while_the_new_fare_is_unpaid_settles_the_old_hold(daytime_ride, pay, committed):
+    ride = daytime_ride
+    pay(ride)
+    old = ride.payments.get()
+    Payment.objects.filter(pk=old.pk).update(payment_method_id="pm_card_chargeCustomerFail")
+    reschedule(ride, evening_of(ride), committed)
+
+    with committed():
+        rides.ride_cancel(ride=ride, by=ride.customer)  # two days ahead: free
+
+    old.refresh_from_db()
+    assert (old.status, intent_status(old)) == (PS.VOIDED, "canceled")
+    assert not ride.payments.filter(status__in=["requires_card", "requires_action", "card_saved"]).exists()
+
+
 def test_reschedule_beyond_the_hold_life_saves_the_card_for_later(held_ride, committed):
     reschedule(held_ride, held_ride.scheduled_at + timedelta(days=9), committed)
 
@@ -336,11 +465,14 @@ def test_reschedule_beyond_the_hold_life_saves_the_card_for_later(held_ride, com
 
 def test_complete_after_a_smaller_hold_captures_what_is_held_and_flags(held_ride, driver, photo, committed):
     payment = held_ride.payments.get()
-    held_ride.price_cents += 500  # the fare went up and a new hold could not be placed
+    rides.ride_assign(ride=held_ride, driver=driver, by=None)
+    held_ride.price_cents += 500  # the fare went up after dispatch (e.g. operations edited the ride)
     held_ride.save(update_fields=["price_cents"])
 
     with committed():
-        drive_to(held_ride, RideStatus.COMPLETED, driver, photo)
+        rides.ride_start(ride=held_ride, by=driver)
+        rides.ride_pickup(ride=held_ride, by=driver, photo=photo)
+        rides.ride_complete(ride=held_ride, by=driver, photo=photo)
 
     payment.refresh_from_db()
     held_ride.refresh_from_db()

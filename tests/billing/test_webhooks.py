@@ -112,6 +112,24 @@ def test_bad_signatures_are_refused_and_change_nothing(
     assert waiting_for_bank.ride.status == RideStatus.PENDING_PAYMENT
 
 
+@pytest.mark.parametrize("field", ["signature", "event"])
+def test_events_stamped_in_the_future_are_refused(client, waiting_for_bank, field):
+    """A timestamp an hour ahead would keep a captured request replayable for that long."""
+    payload = event(
+        "payment_intent.amount_capturable_updated", intent_payload(waiting_for_bank, "requires_capture")
+    )
+    in_an_hour = int(time.time()) + 3600
+    if field == "event":
+        payload["created"] = in_an_hour
+
+    response = deliver(client, payload, timestamp=in_an_hour if field == "signature" else None)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not WebhookEvent.objects.exists()
+    waiting_for_bank.refresh_from_db()
+    assert (waiting_for_bank.status, waiting_for_bank.ride.status) == (PS.REQUIRES_ACTION, "pending_payment")
+
+
 def test_a_tampered_body_is_refused(client, waiting_for_bank):
     payload = event("payment_intent.canceled", intent_payload(waiting_for_bank, "canceled"))
     body = json.dumps(payload)
@@ -171,6 +189,52 @@ def test_webhook_before_the_browser_confirms_the_ride(client, waiting_for_bank, 
     page = customer_client.post(reverse("billing:checkout", args=[waiting_for_bank.ride_id]))
     assert page.url == reverse("bookings:ride_detail", args=[waiting_for_bank.ride_id])
     assert waiting_for_bank.transactions.get().status == "succeeded"
+
+
+# --- The intent must be the one we asked for ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"amount": 1}, "it is for $0.01, not $"),  # a one-cent hold on the whole fare
+        ({"currency": "eur"}, "it is in EUR, not USD"),
+        ({"metadata": {"ride_id": "999999", "payment_id": "999999"}}, "it names ride 999999"),
+    ],
+    ids=["amount", "currency", "another-ride"],
+)
+def test_a_signed_hold_that_does_not_match_the_payment_confirms_nothing(
+    client, waiting_for_bank, payment_events, committed, change, problem
+):
+    payload = event(
+        "payment_intent.amount_capturable_updated",
+        intent_payload(waiting_for_bank, "requires_capture", **change),
+    )
+
+    with committed():
+        response = deliver(client, payload)
+
+    assert response.status_code == HTTPStatus.OK  # acknowledged (Stripe would retry it forever), not applied
+    assert response.json()["outcome"].startswith("refused: ") and problem in response.json()["outcome"]
+    waiting_for_bank.refresh_from_db()
+    ride = waiting_for_bank.ride
+    assert (waiting_for_bank.status, ride.status) == (PS.REQUIRES_ACTION, RideStatus.PENDING_PAYMENT)
+    assert waiting_for_bank.transactions.get().status == "pending"
+    assert ride.attention.startswith("Payment: Stripe's payment pi_") and problem in ride.attention
+    assert ride.payment_secured_cents == 0
+    assert payment_events == []
+    assert WebhookEvent.objects.get().outcome.startswith("refused")
+
+
+def test_a_capture_event_for_more_than_was_held_is_refused(client, held_ride):
+    payment = held_ride.payments.get()
+    payload = intent_payload(payment, "succeeded", amount_received=payment.amount_cents + 1)
+
+    assert deliver(client, event("payment_intent.succeeded", payload)).json()["outcome"].startswith("refused")
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_cents) == (PS.AUTHORIZED, 0)
+    assert not payment.transactions.filter(kind="capture").exists()
 
 
 def test_webhook_after_the_checkout_changes_nothing(client, held_ride):

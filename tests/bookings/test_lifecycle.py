@@ -206,5 +206,5 @@ def test_moves_announce_after_commit(ride, admin_user, django_capture_on_commit_
 def test_cancel_records_who_cancelled(ride, customer):
     services.ride_cancel(ride=ride, by=customer, reason="Vet moved it")
     event = ride.events.get(action="cancel")
-    assert event.data == {"cancelled_by": "customer"}
+    assert event.data == {"cancelled_by": "customer", "fee_cents": 0}
     assert event.note == "Vet moved it"

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from bookings.geocoding import AddressNotFound, Point, ZipCentroidGeocoder, road_miles
-from bookings.models import Pet
+from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import cancellation_terms, estimated_end, quote_ride
 
 NY = ZoneInfo("America/New_York")
@@ -146,8 +146,30 @@ def test_window_is_drive_time_plus_buffer():
 
 @pytest.mark.parametrize(("hours_before", "fee"), [(48, 0), (24.01, 0), (24, 1250), (1, 1250)])
 def test_cancellation_is_free_until_the_cutoff_then_half(hours_before, fee):
-    terms = cancellation_terms(
-        scheduled_at=WEDNESDAY_10AM, price_cents=2500, now=WEDNESDAY_10AM - timedelta(hours=hours_before)
-    )
+    ride = Ride(status=RideStatus.CONFIRMED, scheduled_at=WEDNESDAY_10AM, price_cents=2500)
+    terms = cancellation_terms(ride=ride, now=WEDNESDAY_10AM - timedelta(hours=hours_before))
     assert terms.fee_cents == fee
     assert terms.free_until == WEDNESDAY_10AM - timedelta(hours=24)
+    assert terms.late_fee_cents == 1250
+
+
+def test_a_ride_moved_late_keeps_its_fee_window_and_fee():
+    """Moved on Tuesday at noon (inside Wednesday 10:00's window) to Friday 10:00 and to a
+    $16.00 fare: cancelling stays late from Tuesday 10:00 on, at the $12.50 it cost before."""
+    ride = Ride(
+        status=RideStatus.CONFIRMED,
+        scheduled_at=WEDNESDAY_10AM + timedelta(days=2),
+        price_cents=1600,
+        late_fee_since=WEDNESDAY_10AM - timedelta(hours=24),
+        late_fee_min_cents=1250,
+    )
+    terms = cancellation_terms(ride=ride, now=WEDNESDAY_10AM - timedelta(hours=22))
+    assert (terms.free_until, terms.fee_cents) == (WEDNESDAY_10AM - timedelta(hours=24), 1250)
+    ride.price_cents = 3000  # a pricier new fare: half of it
+    assert cancellation_terms(ride=ride, now=WEDNESDAY_10AM).fee_cents == 1500
+
+
+def test_an_unpaid_booking_cancels_free_but_shows_the_fee_to_come():
+    ride = Ride(status=RideStatus.PENDING_PAYMENT, scheduled_at=WEDNESDAY_10AM, price_cents=2500)
+    terms = cancellation_terms(ride=ride, now=WEDNESDAY_10AM - timedelta(hours=2))
+    assert (terms.late, terms.fee_cents, terms.late_fee_cents) == (True, 0, 1250)

@@ -364,6 +364,45 @@ def test_cancel_page_shows_the_late_fee(customer_client, customer):
     assert "Cancelling now costs" in page
 
 
+def test_pages_say_a_ride_moved_inside_the_fee_window_keeps_its_fee(customer_client, customer):
+    ride = make_ride(customer=customer, scheduled_at=timezone.now() + timedelta(hours=5), price_cents=9000)
+    reschedule = customer_client.get(reverse("bookings:ride_reschedule", args=[ride.pk])).content.decode()
+    assert "keeps its cancellation fee of at least $45.00" in reschedule
+    customer_client.post(
+        reverse("bookings:ride_reschedule", args=[ride.pk]),
+        {"scheduled_at": local_input(ride.scheduled_at + timedelta(days=6))},
+    )
+    ride.refresh_from_db()
+    assert ride.scheduled_at > timezone.now() + timedelta(days=6)
+
+    page = customer_client.get(reverse("bookings:ride_cancel", args=[ride.pk])).content.decode()
+
+    assert "a move keeps the fee" in page
+    assert '<strong data-testid="cancel-fee">$45.00</strong>' in page
+
+
+def test_moving_a_ride_before_its_cut_off_moves_the_cut_off(customer_client, customer):
+    ride = make_ride(customer=customer, scheduled_at=timezone.now() + timedelta(days=3))
+    customer_client.post(
+        reverse("bookings:ride_reschedule", args=[ride.pk]),
+        {"scheduled_at": local_input(ride.scheduled_at + timedelta(days=2))},
+    )
+    ride.refresh_from_db()
+    assert (ride.late_fee_since, ride.late_fee_min_cents) == (None, 0)
+    page = customer_client.get(reverse("bookings:ride_cancel", args=[ride.pk])).content.decode()
+    assert "Cancelling now is free" in page
+
+
+def test_an_unpaid_booking_cancels_free_even_close_to_pickup(customer_client, customer):
+    ride = make_ride(
+        customer=customer, status=RideStatus.PENDING_PAYMENT, scheduled_at=timezone.now() + timedelta(hours=5)
+    )
+    page = customer_client.get(reverse("bookings:ride_cancel", args=[ride.pk])).content.decode()
+    assert "isn't paid yet: cancelling it is free" in page and "cancel-fee" not in page
+    customer_client.post(reverse("bookings:ride_cancel", args=[ride.pk]))
+    assert ride.events.get(action="cancel").data["fee_cents"] == 0
+
+
 def test_cancelling_a_completed_ride_is_refused(customer_client, customer):
     ride = make_ride(customer=customer, status=RideStatus.COMPLETED, driver=DriverFactory())
     response = customer_client.post(reverse("bookings:ride_cancel", args=[ride.pk]), follow=True)

@@ -301,12 +301,43 @@ def test_a_rescheduled_ride_is_dispatched_again(
 ):
     from bookings.services import ride_reschedule
 
-    ride = make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=fleet_driver)
+    # The hold covers any fare the new time may cost.
+    ride = make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=fleet_driver, payment_secured_cents=10_000)
     with django_capture_on_commit_callbacks(execute=True):
         ride_reschedule(ride=ride, by=customer, scheduled_at=ride.scheduled_at + timedelta(days=1))
     ride.refresh_from_db()
     assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, fleet_driver)
     assert list(ride.events.values_list("action", flat=True)) == ["reschedule", "assign"]
+
+
+def test_a_ride_whose_fare_is_not_secured_waits_until_it_is(
+    pet, fleet_driver, auto_dispatch_on, django_capture_on_commit_callbacks
+):
+    """Moved to a pricier time (its hold covers $20.00 of the fare): no driver until billing
+    says the new fare is secured, then dispatch runs by itself."""
+    from bookings.services import ride_set_payment_secured
+
+    ride = make_ride(pet=pet, payment_secured_cents=2000)
+    assert ride.price_cents > 2000
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ride_auto_dispatch(ride_id=ride.pk)
+        assert services.dispatch_waiting_rides() == 0
+    ride.refresh_from_db()
+    assert (ride.status, ride.driver, ride.attention) == (RideStatus.CONFIRMED, None, "")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ride_set_payment_secured(ride_id=ride.pk, amount_cents=ride.price_cents)
+
+    ride.refresh_from_db()
+    assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, fleet_driver)
+
+
+def test_operations_cannot_assign_a_ride_whose_fare_is_not_secured(pet, fleet_driver, admin_user):
+    ride = make_ride(pet=pet, payment_secured_cents=0)
+    with pytest.raises(DomainError, match="fare isn't secured"):
+        services.dispatch_assign(ride=ride, driver=fleet_driver, by=admin_user)
+    ride.refresh_from_db()
+    assert (ride.status, ride.driver) == (RideStatus.CONFIRMED, None)
 
 
 def test_going_on_duty_places_waiting_rides(
