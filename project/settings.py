@@ -215,6 +215,12 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     # The proxy terminates TLS; trust its header so request URLs are https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For.
+# 0: the header is ignored (anyone can write it). One setting for our own code
+# (core.http.client_ip), allauth's rate limits and django-ninja's throttles.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

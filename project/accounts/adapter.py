@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from core.http import client_ip
 from project.accounts.context_processors import portal_home_url
 from project.accounts.models import User
 
@@ -22,3 +23,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request):
         return portal_home_url(request.user)
+
+    def get_client_ip(self, request):
+        """allauth's per-IP rate limits read the address the way all our code does."""
+        return client_ip(request)
