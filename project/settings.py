@@ -168,8 +168,14 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
-# allauth rate limits (kept in the cache): 5 failed logins per email per 5 minutes locks it out.
-ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip,5/300s/key", "signup": "20/m/ip"}
+# allauth rate limits (kept in the cache), per client IP. Failed logins per account are
+# counted by project.accounts.login_backoff for every way in (see LOGIN_BACKOFF_* below).
+ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip", "signup": "20/m/ip"}
+# Per account (email address), whether it exists or not: after this many failed sign-ins
+# each further failure makes the next attempt wait the next delay (the last one repeats);
+# a success or a password reset clears the count.
+LOGIN_BACKOFF_AFTER_FAILURES = env.int("LOGIN_BACKOFF_AFTER_FAILURES", default=5)
+LOGIN_BACKOFF_DELAYS = parse_delays(env.str("LOGIN_BACKOFF_DELAYS", default="1m,2m,4m,8m,15m,30m"))
 ACCOUNT_SESSION_REMEMBER = None
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 

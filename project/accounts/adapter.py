@@ -1,6 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
 
 from core.http import client_ip
+from project.accounts import login_backoff
 from project.accounts.context_processors import portal_home_url
 from project.accounts.models import User
 
@@ -27,3 +29,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):
         """allauth's per-IP rate limits read the address the way all our code does."""
         return client_ip(request)
+
+    def pre_authenticate(self, request, **credentials):
+        super().pre_authenticate(request, **credentials)  # allauth's failed logins per IP
+        try:
+            login_backoff.begin_attempt(email=credentials.get("email", ""))
+        except login_backoff.TooManyLoginAttempts as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            login_backoff.clear(email=credentials.get("email", ""))
+        return user

@@ -2,12 +2,8 @@
 
 from datetime import datetime
 
-from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.db import transaction
 from ninja import Router, Schema, Status
-from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from core.api import AUTH_ERRORS, ErrorOut, invalid, throttle
@@ -88,15 +84,11 @@ def register(request, payload: RegisterIn):
     response={200: TokensOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def login(request, payload: LoginIn):
-    """Exchange email and password for an access token and a refresh token."""
-    user = authenticate(request, email=payload.email.strip().lower(), password=payload.password)
-    if user is None:
-        raise AuthenticationError()
-    if (
-        settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
-        and not EmailAddress.objects.filter(user=user, verified=True).exists()
-    ):
-        raise AuthenticationError()
+    """Exchange email and password for an access token and a refresh token. After repeated
+    failures for one account, further attempts wait (429 with Retry-After), longer each time."""
+    user = services.user_authenticate(
+        request=request, email=payload.email.strip().lower(), password=payload.password
+    )
     return _tokens(user)
 
 
