@@ -280,6 +280,8 @@ DEMO_SEEDERS = ["bookings.demo.seed", "fleet.demo.seed", "billing.demo.seed", "n
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
 JWT_ACCESS_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10))
 JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=14))
+# A login ends this long after it began, however often its refresh token was rotated.
+JWT_REFRESH_FAMILY_LIFETIME = timedelta(days=env.int("JWT_REFRESH_FAMILY_DAYS", default=60))
 # Interactive API docs: open in development, admins only otherwise.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 API_RATE_LIMITS = {"login": "10/m", "register": "5/m", "refresh": "30/m"}

@@ -3,7 +3,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -100,6 +100,50 @@ class User(AbstractBaseUser, PermissionsMixin):
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    # A new password, a new email address or a deactivation ends every API login (refresh
+    # token) of the account, whichever path makes the change: allauth's views, Django's admin,
+    # a service. Doing it here, where the row is written, means no path can forget it.
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._saved_credentials = user._credentials()
+        return user
+
+    def _credentials(self) -> tuple[str | None, bool | None]:
+        # Read from __dict__: a deferred field is unknown (None), never a change.
+        return self.__dict__.get("email"), self.__dict__.get("is_active")
+
+    def _credential_changes(self, update_fields) -> set[str]:
+        def saves(field: str) -> bool:
+            return update_fields is None or field in update_fields
+
+        if self._state.adding:
+            return set()
+        saved_email, saved_active = getattr(self, "_saved_credentials", (None, None))
+        changes = set()
+        if self._password is not None and saves("password"):  # set_password() since the last save
+            changes.add("password")
+        if saved_email is not None and saves("email") and self.email != saved_email:
+            changes.add("email")
+        if saved_active is True and saves("is_active") and not self.is_active:
+            changes.add("is_active")
+        return changes
+
+    def save(self, *args, **kwargs):
+        changes = self._credential_changes(kwargs.get("update_fields"))
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if changes:
+                RefreshToken.objects.filter(user=self).revoke()
+        self._saved_credentials = self._credentials()
+
+
+class RefreshTokenQuerySet(models.QuerySet):
+    def revoke(self) -> int:
+        """End these tokens (those not ended already); returns how many."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
 
 class RefreshToken(models.Model):
     """A JSON API refresh token we issued: rotation, revocation and reuse detection.
@@ -118,6 +162,8 @@ class RefreshToken(models.Model):
     replaced_by = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
     )
+
+    objects = RefreshTokenQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"refresh token {self.jti} for user {self.user_id}"

@@ -45,3 +45,9 @@ def user_authenticate(*, request, email: str, password: str) -> User:
         raise DomainError(LOGIN_REFUSED, code="unauthenticated")
     login_backoff.clear(email=email)
     return user
+
+
+def user_deactivate(*, user: User) -> None:
+    """The account can no longer sign in, and its API logins end (User.save)."""
+    user.is_active = False
+    user.save(update_fields=["is_active", "updated_at"])

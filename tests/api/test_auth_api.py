@@ -147,6 +147,27 @@ def test_expired_refresh_token_is_401(anon_api, customer):
     assert anon_api.post("/token/refresh", {"refresh": refresh}).status_code == HTTPStatus.UNAUTHORIZED
 
 
+def test_a_login_ends_after_its_absolute_lifetime_however_often_it_was_rotated(anon_api, customer):
+    """The attack: a stolen refresh token, rotated every few days, lived forever."""
+    first = login(anon_api, customer)
+    latest = anon_api.post("/token/refresh", {"refresh": first["refresh"]}).json()
+    first_jti = jwt.decode(first["refresh"], options={"verify_signature": False})["jti"]
+    # That login began 61 days ago (JWT_REFRESH_FAMILY_DAYS is 60); its latest token is fresh.
+    RefreshToken.objects.filter(jti=first_jti).update(created_at=timezone.now() - timedelta(days=61))
+    response = anon_api.post("/token/refresh", {"refresh": latest["refresh"]})
+    assert (response.status_code, response.json()["detail"]) == (401, "This login has expired; log in again.")
+
+
+@override_settings(JWT_REFRESH_LIFETIME=timedelta(days=90))
+def test_a_rotated_refresh_token_never_outlives_its_login(anon_api, customer):
+    before = timezone.now()
+    first = login(anon_api, customer)
+    latest = anon_api.post("/token/refresh", {"refresh": first["refresh"]}).json()
+    expires = jwt.decode(latest["refresh"], options={"verify_signature": False})["exp"]
+    login_ends = before + timedelta(days=60)
+    assert int(login_ends.timestamp()) <= expires <= (login_ends + timedelta(seconds=5)).timestamp()
+
+
 def test_logout_revokes_the_refresh_token(anon_api, customer):
     pair = login(anon_api, customer)
     anon_api.token = pair["access"]
