@@ -163,11 +163,20 @@ ACCOUNT_ADAPTER = "project.accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]  # name, phone: our SignupForm
-ACCOUNT_FORMS = {"signup": "project.accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "project.accounts.forms.SignupForm",
+    "add_email": "project.accounts.forms.ChangeEmailForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_UNIQUE_EMAIL = True
+# One address per account; a new one replaces it only once its mailed link is opened.
+ACCOUNT_CHANGE_EMAIL = True
+# Tell people when their password or email changes (the old address hears of a new one).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+# Someone signed in who confirms a new address sees it on the email page.
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "account_email"
 # allauth rate limits (kept in the cache), per client IP. Failed logins per account are
 # counted by project.accounts.login_backoff for every way in (see LOGIN_BACKOFF_* below).
 ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip", "signup": "20/m/ip"}

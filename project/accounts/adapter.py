@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.contrib import messages
 
 from core.http import client_ip
 from project.accounts import login_backoff
@@ -42,3 +43,17 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is not None:
             login_backoff.clear(email=credentials.get("email", ""))
         return user
+
+    def confirm_email(self, request, email_address):
+        """An address another account signs in with can't be confirmed for this one (enumeration
+        prevention lets anyone ask for it; User.email is unique)."""
+        taken = User.objects.filter(email__iexact=email_address.email).exclude(pk=email_address.user_id)
+        if taken.exists():
+            self.add_message(
+                request,
+                messages.ERROR,
+                "account/messages/email_confirmation_failed.txt",
+                {"email": email_address.email},
+            )
+            return False
+        return super().confirm_email(request, email_address)

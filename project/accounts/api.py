@@ -2,14 +2,13 @@
 
 from datetime import datetime
 
-from django.db import transaction
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from core.api import AUTH_ERRORS, ErrorOut, invalid, throttle
 from project.accounts import services, tokens
 from project.accounts.api_auth import any_user
-from project.accounts.forms import ApiProfileForm, ApiRegisterForm
+from project.accounts.forms import ApiEmailChangeForm, ApiRegisterForm, ProfileForm
 
 router = Router(tags=["accounts"])
 
@@ -52,9 +51,20 @@ class ProfileOut(Schema):
 
 class ProfileIn(Schema):
     name: str | None = Field(None, max_length=150)
-    email: str | None = Field(None, max_length=254)
+    email: str | None = Field(
+        None, max_length=254, description="Only your current address; change it with POST /profile/email."
+    )
     phone: str | None = Field(None, max_length=32)
     time_zone: str | None = Field(None, max_length=64)
+
+
+class EmailChangeIn(Schema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128, description="Your current password.")
+
+
+class AcceptedOut(Schema):
+    detail: str
 
 
 def _tokens(user) -> TokensOut:
@@ -121,21 +131,34 @@ def profile(request):
     "/profile", auth=any_user, response={200: ProfileOut, 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 )
 def profile_update(request, payload: ProfileIn):
-    """Change name, email, phone or time zone; fields left out keep their value."""
+    """Change name, phone or time zone; fields left out keep their value. The email is changed
+    with `POST /profile/email`, never here."""
     user = request.auth
-    current = {
-        "name": user.name,
-        "email": user.email,
-        "phone": str(user.phone or ""),
-        "time_zone": user.time_zone,
-    }
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    form = ApiProfileForm({**current, **changes}, instance=user)
+    if changes.pop("email", user.email).strip().lower() != user.email:
+        message = "Change your email with POST /profile/email: it needs your password and a confirmation."
+        raise invalid({"email": [message]})
+    current = {"name": user.name, "phone": str(user.phone or ""), "time_zone": user.time_zone}
+    form = ProfileForm({**current, **changes}, instance=user)
     if not form.is_valid():
         raise invalid(form)
-    with transaction.atomic():
-        email_changed = "email" in form.changed_data
-        form.save()
-        if email_changed:
-            services.user_change_email(user=user, email=user.email)
+    form.save()
     return user
+
+
+@router.post(
+    "/profile/email",
+    auth=any_user,
+    response={202: AcceptedOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut, **AUTH_ERRORS},
+)
+def profile_email_change(request, payload: EmailChangeIn):
+    """Start changing your sign-in email: give your current password and the new address. The
+    new address gets a link; your email changes (and every refresh token of yours stops
+    working) only once that link is confirmed. Your current address is told."""
+    form = ApiEmailChangeForm(payload.dict())
+    if not form.is_valid():
+        raise invalid(form)
+    services.user_check_password(user=request.auth, password=form.cleaned_data["password"])
+    email = form.cleaned_data["email"]
+    services.email_change_start(request=request, user=request.auth, email=email)
+    return Status(202, {"detail": f"We sent a link to {email}. Your email changes once it is confirmed."})

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -136,6 +137,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             super().save(*args, **kwargs)
             if changes:
                 RefreshToken.objects.filter(user=self).revoke()
+            if "password" in changes:
+                # Whoever asked for an email change may be who the new password shuts out.
+                EmailAddress.objects.filter(user=self, primary=False, verified=False).delete()
         self._saved_credentials = self._credentials()
 
 

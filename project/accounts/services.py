@@ -1,7 +1,9 @@
+from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.urls import reverse
 
 from core.errors import DomainError
 from project.accounts import login_backoff
@@ -21,13 +23,6 @@ def customer_register(*, name: str, email: str, password: str, phone: str = "") 
     return user
 
 
-def user_change_email(*, user: User, email: str) -> None:
-    """Keep allauth's address book in step: the new address is primary and unverified."""
-    with transaction.atomic():
-        EmailAddress.objects.filter(user=user).delete()
-        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-
-
 def user_may_log_in(*, user: User) -> bool:
     return user.is_active and (
         settings.ACCOUNT_EMAIL_VERIFICATION != "mandatory"
@@ -45,6 +40,46 @@ def user_authenticate(*, request, email: str, password: str) -> User:
         raise DomainError(LOGIN_REFUSED, code="unauthenticated")
     login_backoff.clear(email=email)
     return user
+
+
+def user_check_password(*, user: User, password: str) -> None:
+    """The current password, before a change that could hand the account to someone else.
+    Wrong guesses count against the same back-off as logins."""
+    login_backoff.begin_attempt(email=user.email)
+    if not user.check_password(password):
+        message = "That is not your current password."
+        raise DomainError(message, code="invalid", errors={"password": [message]})
+    login_backoff.clear(email=user.email)
+
+
+def email_change_check(*, user: User, email: str) -> None:
+    """Whether `user` may ask to move to `email`. An account whose own address was never
+    confirmed can't: allauth would take that address for the pending one and drop it."""
+    if email == user.email:
+        message = "That is already your email address."
+        raise DomainError(message, code="invalid", errors={"email": [message]})
+    if not EmailAddress.objects.filter(user=user, email=user.email, verified=True).exists():
+        message = "First confirm your current address: sign in again and we'll mail you a link."
+        raise DomainError(message, code="invalid", errors={"email": [message]})
+
+
+def email_change_start(*, request, user: User, email: str) -> EmailAddress:
+    """Begin moving `user` to a new sign-in address (the caller has checked their password).
+
+    allauth's ACCOUNT_CHANGE_EMAIL flow records the new address as pending and mails it a
+    signed confirmation link; the account's address changes only when that link is confirmed
+    (which also ends every API login: User.save). The current address is told now, so its
+    owner can step in before the change is confirmed. An address another account uses is
+    treated alike (allauth's enumeration prevention): its confirmation can never succeed.
+    """
+    email_change_check(user=user, email=email)
+    pending = EmailAddress.objects.add_new_email(request, user, email)
+    get_adapter(request).send_mail(
+        "accounts/email/email_change_requested",
+        user.email,
+        {"user": user, "new_email": email, "email_url": request.build_absolute_uri(reverse("account_email"))},
+    )
+    return pending
 
 
 def user_deactivate(*, user: User) -> None:

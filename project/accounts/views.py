@@ -1,5 +1,7 @@
+from allauth.account import views as allauth_views
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from project.accounts.context_processors import portal_home_url
@@ -24,3 +26,15 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@sensitive_post_parameters("password")
+def email(request):
+    """allauth's change-email page (ACCOUNT_CHANGE_EMAIL, our ChangeEmailForm asks for the
+    current password) without its "make primary" action: a new address becomes the account's
+    only through the confirmation link mailed to it."""
+    if request.method == "POST" and "action_primary" in request.POST:
+        messages.error(request, "Open the link we mailed to the new address: confirming it makes the change.")
+        return redirect("account_email")
+    return allauth_views.email(request)

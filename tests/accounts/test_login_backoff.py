@@ -187,6 +187,16 @@ def test_parallel_guesses_are_counted_before_any_is_checked():
     assert (len(passed), len(refused)) == (5, 15)
 
 
+def test_a_wrong_current_password_on_an_email_change_counts_too(customer):
+    api = ApiClient(customer)
+    for _ in range(5):
+        response = api.post("/profile/email", {"email": "new@example.com", "password": WRONG})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+    response = api.post("/profile/email", {"email": "new@example.com", "password": TEST_PASSWORD})
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert api_login(customer.email, TEST_PASSWORD).status_code == 429
+
+
 def test_other_accounts_are_not_slowed_down(customer):
     for _ in range(6):
         api_login(customer.email, WRONG)

@@ -1,5 +1,5 @@
 """Every API login (refresh token) of an account ends when its password is changed or reset,
-or it is deactivated — whichever way that happens."""
+its email changes, or it is deactivated — whichever way that happens."""
 
 from http import HTTPStatus
 
@@ -12,7 +12,7 @@ from project.accounts.models import RefreshToken
 from project.accounts.tokens import token_pair_for
 from tests.api.conftest import ApiClient
 from tests.factories import TEST_PASSWORD, AdminFactory, DriverProfileFactory
-from tests.mail import link_in_mail
+from tests.mail import confirm_mailed_address, link_in_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,11 @@ def set_password_in_code(user):  # Django's admin, `manage.py changepassword`, a
     user.save()
 
 
+def change_email_through_the_api(user):
+    ApiClient(user).post("/profile/email", {"email": "new@example.com", "password": TEST_PASSWORD})
+    confirm_mailed_address(Client(), "new@example.com")
+
+
 def deactivate_in_code(user):  # Django's admin
     user.is_active = False
     user.save()
@@ -62,6 +67,7 @@ def deactivate_through_the_service(user):
         change_password_on_the_page,
         reset_password_from_the_mailed_link,
         set_password_in_code,
+        change_email_through_the_api,
         deactivate_in_code,
         deactivate_the_driver_in_the_back_office,
         deactivate_through_the_service,
