@@ -167,7 +167,10 @@ ACCOUNT_FORMS = {
     "signup": "project.accounts.forms.SignupForm",
     "add_email": "project.accounts.forms.ChangeEmailForm",
 }
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# Mandatory verification is what lets signup answer a new and a taken address alike
+# (ACCOUNT_PREVENT_ENUMERATION): either way the person is told to check their inbox.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 # One address per account; a new one replaces it only once its mailed link is opened.
 ACCOUNT_CHANGE_EMAIL = True
@@ -175,6 +178,7 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # Someone signed in who confirms a new address sees it on the email page.
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "account_email"
 # allauth rate limits (kept in the cache), per client IP. Failed logins per account are

@@ -76,15 +76,19 @@ def _tokens(user) -> TokensOut:
     "/register",
     auth=None,
     throttle=[throttle("register")],
-    response={201: ProfileOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: AcceptedOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def register(request, payload: RegisterIn):
-    """Create a customer account. Drivers and admins are created by operations, never here."""
+    """Sign up as a customer (drivers and admins are created by operations, never here). The
+    answer is the same whether or not the address already has an account: the address gets
+    either a link to confirm it, or a note that it has an account (with a password-reset
+    link). After confirming, log in."""
     form = ApiRegisterForm(payload.dict())
     if not form.is_valid():
         raise invalid(form)
-    user = services.customer_register(**form.cleaned_data)
-    return Status(201, user)
+    services.customer_register(request=request, **form.cleaned_data)
+    email = form.cleaned_data["email"]
+    return Status(202, {"detail": f"We sent a message to {email}. Open the link in it to continue."})
 
 
 @router.post(

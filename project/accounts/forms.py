@@ -3,6 +3,7 @@ import zoneinfo
 from allauth.account.forms import AddEmailForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import password_validation
 from phonenumber_field.formfields import PhoneNumberField
 
 from core.errors import DomainError
@@ -54,7 +55,8 @@ class ProfileForm(forms.ModelForm):
 
 
 class ApiRegisterForm(forms.Form):
-    """Customer registration through the API: the same rules as the signup page."""
+    """Customer registration through the API: the same rules as the signup page. Whether the
+    address is taken is not a field error: the answer must not say (see customer_register)."""
 
     name = forms.CharField(max_length=150)
     email = forms.EmailField()
@@ -62,14 +64,9 @@ class ApiRegisterForm(forms.Form):
     password = forms.CharField(min_length=1, strip=False)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address already exists.")
-        return email
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
-        from django.contrib.auth import password_validation
-
         data = super().clean()
         if data.get("password") and data.get("email"):
             candidate = User(email=data["email"], name=data.get("name", ""))

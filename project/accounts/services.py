@@ -1,8 +1,10 @@
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from core.errors import DomainError
@@ -13,14 +15,36 @@ from project.accounts.models import User
 LOGIN_REFUSED = "The email or password is wrong, or the email address is not confirmed yet."
 
 
-def customer_register(*, name: str, email: str, password: str, phone: str = "") -> User:
-    """A new customer account (the only role anyone can give themselves)."""
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email, password=password, name=name.strip(), phone=phone or "", role=User.Role.CUSTOMER
-        )
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
-    return user
+def customer_register(*, request, name: str, email: str, password: str, phone: str = "") -> None:
+    """Sign a customer up (the only role anyone can give themselves), answering a new and a taken
+    address alike: a new one gets an unconfirmed account and allauth's confirmation link, a taken
+    one allauth's "you already have an account" mail with a password-reset link. Both do the
+    same work (a password hash) and send one mail, so neither the answer nor its timing says
+    which it was. Mails to one address are rate limited like allauth's own (`confirm_email`)."""
+    address = None
+    try:
+        with transaction.atomic():
+            if not User.objects.filter(email__iexact=email).exists():
+                user = User.objects.create_user(
+                    email=email,
+                    password=password,
+                    name=name.strip(),
+                    phone=phone or "",
+                    role=User.Role.CUSTOMER,
+                )
+                address = EmailAddress.objects.create(
+                    user=user, email=user.email, primary=True, verified=False
+                )
+    except IntegrityError:  # the same address registered a moment ago: it is taken now
+        address = None
+    if address is None:
+        make_password(password)
+    if not ratelimit.consume(request, action="confirm_email", key=email):
+        return  # a mail went to this address moments ago; its link still works
+    if address is None:
+        get_adapter(request).send_account_already_exists_mail(email)
+    else:
+        address.send_confirmation(request, signup=True)
 
 
 def user_may_log_in(*, user: User) -> bool:

@@ -7,12 +7,14 @@ import jwt
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from project.accounts.models import RefreshToken, User
+from project.accounts.services import LOGIN_REFUSED
 from tests.factories import TEST_PASSWORD, CustomerFactory
+from tests.mail import confirm_mailed_address
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +32,24 @@ def login(api, user):
     return response.json()
 
 
-def test_register_creates_a_customer(anon_api):
+REGISTER_ANSWER = {"detail": "We sent a message to alice@example.com. Open the link in it to continue."}
+
+
+def test_register_creates_an_unconfirmed_customer_who_confirms_the_mailed_link_then_logs_in(anon_api):
     response = anon_api.post("/register", REGISTER)
-    assert response.status_code == HTTPStatus.CREATED
-    body = response.json()
-    assert (body["email"], body["role"], body["phone"]) == ("alice@example.com", "customer", "+12125550100")
-    assert User.objects.get().check_password("a-long-unusual-pass")
+    assert (response.status_code, response.json()) == (HTTPStatus.ACCEPTED, REGISTER_ANSWER)
+    user = User.objects.get()
+    assert (user.email, user.role, str(user.phone)) == ("alice@example.com", "customer", "+12125550100")
+    assert user.check_password("a-long-unusual-pass")
+    credentials = {"email": "alice@example.com", "password": "a-long-unusual-pass"}
+    refused = anon_api.post("/login", credentials)
+    assert refused.status_code == HTTPStatus.UNAUTHORIZED
+    assert refused.json()["detail"] == LOGIN_REFUSED
+
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.com"]
+    confirm_mailed_address(Client(), "alice@example.com")  # on the phone's browser, say
+    assert anon_api.post("/login", credentials).status_code == HTTPStatus.OK
 
 
 def test_register_ignores_any_role_in_the_body(anon_api):
@@ -61,11 +75,29 @@ def test_register_rejects_bad_fields_and_writes_nothing(anon_api, change, field,
     assert User.objects.count() == 0
 
 
-def test_register_refuses_a_taken_email(anon_api):
-    CustomerFactory(email="alice@example.com")
+def test_register_with_a_taken_email_answers_as_for_a_new_one_and_mails_the_owner(anon_api):
+    """Enumeration: the API must not say "already registered" (it used to answer 400 with
+    "An account with this email address already exists.")."""
+    owner = CustomerFactory(email="alice@example.com", name="Alice Original")
     response = anon_api.post("/register", REGISTER)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["errors"]["email"] == ["An account with this email address already exists."]
+    assert (response.status_code, response.json()) == (HTTPStatus.ACCEPTED, REGISTER_ANSWER)
+    assert list(User.objects.values_list("email", "name")) == [("alice@example.com", "Alice Original")]
+    owner.refresh_from_db()
+    assert owner.check_password(TEST_PASSWORD)
+    (notice,) = mail.outbox
+    assert notice.to == ["alice@example.com"]
+    assert "an account using that email address already exists" in notice.body
+    assert "/accounts/password/reset/" in notice.body
+    # Whoever registered can't tell from a login either: same answer as a wrong password.
+    refused = anon_api.post("/login", {"email": "alice@example.com", "password": "a-long-unusual-pass"})
+    assert (refused.status_code, refused.json()["detail"]) == (HTTPStatus.UNAUTHORIZED, LOGIN_REFUSED)
+
+
+def test_register_mails_one_address_at_most_once_in_a_few_minutes(anon_api):
+    CustomerFactory(email="alice@example.com")
+    answers = [anon_api.post("/register", REGISTER).json() for _ in range(3)]
+    assert answers == [REGISTER_ANSWER] * 3
+    assert len(mail.outbox) == 1
 
 
 def test_login_returns_a_token_pair(anon_api, customer):
