@@ -31,6 +31,7 @@ from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
 from core.errors import DomainError, required_reason
 from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
 from fleet.models import DriverProfile, normalise_plate
+from project.accounts import services as accounts
 from project.accounts.models import User
 
 log = logging.getLogger(__name__)
@@ -292,7 +293,7 @@ def driver_deactivate(*, profile: DriverProfile, by) -> list[int]:
         for ride in held.order_by("scheduled_at"):
             rides.ride_unassign(ride=ride, by=by, reason=f"{profile.user.name} is no longer driving for us.")
             released.append(ride.pk)
-        User.objects.filter(pk=profile.pk).update(is_active=False, updated_at=timezone.now())
+        accounts.user_deactivate(user=profile.user)  # also ends their API logins
         profile.on_duty = False
         profile.save(update_fields=["on_duty", "updated_at"])
         for ride_id in released:

@@ -166,13 +166,32 @@ ACCOUNT_ADAPTER = "project.accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]  # name, phone: our SignupForm
-ACCOUNT_FORMS = {"signup": "project.accounts.forms.SignupForm"}
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_FORMS = {
+    "signup": "project.accounts.forms.SignupForm",
+    "add_email": "project.accounts.forms.ChangeEmailForm",
+}
+# Mandatory verification is what lets signup answer a new and a taken address alike
+# (ACCOUNT_PREVENT_ENUMERATION): either way the person is told to check their inbox.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
+# One address per account; a new one replaces it only once its mailed link is opened.
+ACCOUNT_CHANGE_EMAIL = True
+# Tell people when their password or email changes (the old address hears of a new one).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
-# allauth rate limits (kept in the cache): 5 failed logins per email per 5 minutes locks it out.
-ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip,5/300s/key", "signup": "20/m/ip"}
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Someone signed in who confirms a new address sees it on the email page.
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "account_email"
+# allauth rate limits (kept in the cache), per client IP. Failed logins per account are
+# counted by project.accounts.login_backoff for every way in (see LOGIN_BACKOFF_* below).
+ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip", "signup": "20/m/ip"}
+# Per account (email address), whether it exists or not: after this many failed sign-ins
+# each further failure makes the next attempt wait the next delay (the last one repeats);
+# a success or a password reset clears the count.
+LOGIN_BACKOFF_AFTER_FAILURES = env.int("LOGIN_BACKOFF_AFTER_FAILURES", default=5)
+LOGIN_BACKOFF_DELAYS = parse_delays(env.str("LOGIN_BACKOFF_DELAYS", default="1m,2m,4m,8m,15m,30m"))
 ACCOUNT_SESSION_REMEMBER = None
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 # One-time codes texted to verify a number or to log in to the API with it.
@@ -225,6 +244,12 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     # The proxy terminates TLS; trust its header so request URLs are https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For.
+# 0: the header is ignored (anyone can write it). One setting for our own code
+# (core.http.client_ip), allauth's rate limits and django-ninja's throttles.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
@@ -311,6 +336,8 @@ DEMO_SEEDERS = ["bookings.demo.seed", "fleet.demo.seed", "billing.demo.seed", "n
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
 JWT_ACCESS_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10))
 JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=14))
+# A login ends this long after it began, however often its refresh token was rotated.
+JWT_REFRESH_FAMILY_LIFETIME = timedelta(days=env.int("JWT_REFRESH_FAMILY_DAYS", default=60))
 # Interactive API docs: open in development, admins only otherwise.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 API_RATE_LIMITS = {"login": "10/m", "register": "5/m", "refresh": "30/m"}

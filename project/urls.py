@@ -13,8 +13,8 @@ from project.api import api
 urlpatterns = [
     # Public pages and accounts
     path("", account_views.home, name="home"),
+    path("accounts/", include("project.accounts.urls")),  # first: it narrows allauth's email page
     path("accounts/", include("allauth.urls")),
-    path("accounts/", include("project.accounts.urls")),
     # Customer portal
     path("app/", include("bookings.urls")),
     path("app/", include("billing.urls")),

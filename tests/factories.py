@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from bookings.models import ENDED_STATUSES, Pet, Ride, RideStatus
@@ -37,6 +38,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            # A confirmed address, as every account that can sign in has (verification is mandatory).
+            EmailAddress.objects.create(user=obj, email=obj.email, primary=True, verified=True)
 
 
 class CustomerFactory(UserFactory):

@@ -18,8 +18,8 @@ DOMAIN_ERROR_STATUS = {
     "conflict": 409,
     "not_allowed": 403,
     "unauthenticated": 401,
-    "unavailable": 503,
     "rate_limited": 429,
+    "unavailable": 503,
 }
 
 
@@ -58,9 +58,12 @@ def _field_of(location) -> str:
 def install_error_handlers(api) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
-        return api.create_response(
+        response = api.create_response(
             request, error_body(exc.message, exc.errors), status=DOMAIN_ERROR_STATUS.get(exc.code, 400)
         )
+        if retry_after := getattr(exc, "retry_after", None):  # seconds, as a rate limit says
+            response["Retry-After"] = str(retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):

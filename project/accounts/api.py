@@ -3,19 +3,14 @@ caller's profile (with verifying its phone number)."""
 
 from datetime import datetime
 
-from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.contrib.auth import authenticate
-from django.db import transaction
 from ninja import Router, Schema, Status
-from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from core.api import AUTH_ERRORS, ErrorOut, invalid, throttle
 from core.http import client_ip
 from project.accounts import services, tokens
 from project.accounts.api_auth import any_user
-from project.accounts.forms import ApiPhoneForm, ApiProfileForm, ApiRegisterForm
+from project.accounts.forms import ApiEmailChangeForm, ApiPhoneForm, ApiRegisterForm, ProfileForm
 
 router = Router(tags=["accounts"])
 
@@ -63,9 +58,20 @@ class ProfileOut(Schema):
 
 class ProfileIn(Schema):
     name: str | None = Field(None, max_length=150)
-    email: str | None = Field(None, max_length=254)
+    email: str | None = Field(
+        None, max_length=254, description="Only your current address; change it with POST /profile/email."
+    )
     phone: str | None = Field(None, max_length=32)
     time_zone: str | None = Field(None, max_length=64)
+
+
+class EmailChangeIn(Schema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128, description="Your current password.")
+
+
+class AcceptedOut(Schema):
+    detail: str
 
 
 def _tokens(user) -> TokensOut:
@@ -77,15 +83,19 @@ def _tokens(user) -> TokensOut:
     "/register",
     auth=None,
     throttle=[throttle("register")],
-    response={201: ProfileOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: AcceptedOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def register(request, payload: RegisterIn):
-    """Create a customer account. Drivers and admins are created by operations, never here."""
+    """Sign up as a customer (drivers and admins are created by operations, never here). The
+    answer is the same whether or not the address already has an account: the address gets
+    either a link to confirm it, or a note that it has an account (with a password-reset
+    link). After confirming, log in."""
     form = ApiRegisterForm(payload.dict())
     if not form.is_valid():
         raise invalid(form)
-    user = services.customer_register(**form.cleaned_data)
-    return Status(201, user)
+    services.customer_register(request=request, **form.cleaned_data)
+    email = form.cleaned_data["email"]
+    return Status(202, {"detail": f"We sent a message to {email}. Open the link in it to continue."})
 
 
 @router.post(
@@ -95,15 +105,11 @@ def register(request, payload: RegisterIn):
     response={200: TokensOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def login(request, payload: LoginIn):
-    """Exchange email and password for an access token and a refresh token."""
-    user = authenticate(request, email=payload.email.strip().lower(), password=payload.password)
-    if user is None:
-        raise AuthenticationError()
-    if (
-        settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
-        and not EmailAddress.objects.filter(user=user, verified=True).exists()
-    ):
-        raise AuthenticationError()
+    """Exchange email and password for an access token and a refresh token. After repeated
+    failures for one account, further attempts wait (429 with Retry-After), longer each time."""
+    user = services.user_authenticate(
+        request=request, email=payload.email.strip().lower(), password=payload.password
+    )
     return _tokens(user)
 
 
@@ -210,21 +216,34 @@ def profile(request):
     "/profile", auth=any_user, response={200: ProfileOut, 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 )
 def profile_update(request, payload: ProfileIn):
-    """Change name, email, phone or time zone; fields left out keep their value."""
+    """Change name, phone or time zone; fields left out keep their value. The email is changed
+    with `POST /profile/email`, never here."""
     user = request.auth
-    current = {
-        "name": user.name,
-        "email": user.email,
-        "phone": str(user.phone or ""),
-        "time_zone": user.time_zone,
-    }
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    form = ApiProfileForm({**current, **changes}, instance=user)
+    if changes.pop("email", user.email).strip().lower() != user.email:
+        message = "Change your email with POST /profile/email: it needs your password and a confirmation."
+        raise invalid({"email": [message]})
+    current = {"name": user.name, "phone": str(user.phone or ""), "time_zone": user.time_zone}
+    form = ProfileForm({**current, **changes}, instance=user)
     if not form.is_valid():
         raise invalid(form)
-    with transaction.atomic():
-        email_changed = "email" in form.changed_data
-        form.save()
-        if email_changed:
-            services.user_change_email(user=user, email=user.email)
+    form.save()
     return user
+
+
+@router.post(
+    "/profile/email",
+    auth=any_user,
+    response={202: AcceptedOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut, **AUTH_ERRORS},
+)
+def profile_email_change(request, payload: EmailChangeIn):
+    """Start changing your sign-in email: give your current password and the new address. The
+    new address gets a link; your email changes (and every refresh token of yours stops
+    working) only once that link is confirmed. Your current address is told."""
+    form = ApiEmailChangeForm(payload.dict())
+    if not form.is_valid():
+        raise invalid(form)
+    services.user_check_password(user=request.auth, password=form.cleaned_data["password"])
+    email = form.cleaned_data["email"]
+    services.email_change_start(request=request, user=request.auth, email=email)
+    return Status(202, {"detail": f"We sent a link to {email}. Your email changes once it is confirmed."})

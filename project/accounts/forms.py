@@ -1,9 +1,13 @@
 import zoneinfo
 
+from allauth.account.forms import AddEmailForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import password_validation
 from phonenumber_field.formfields import PhoneNumberField
 
+from core.errors import DomainError
+from project.accounts import services
 from project.accounts.models import User
 
 # The zones our customers live in first, then every other zone for the rest.
@@ -50,21 +54,9 @@ class ProfileForm(forms.ModelForm):
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})}
 
 
-class ApiProfileForm(ProfileForm):
-    """The profile as the API edits it: the portal's fields plus a validated email change."""
-
-    class Meta(ProfileForm.Meta):
-        fields = ["name", "email", "phone", "time_zone"]
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another account uses this email address.")
-        return email
-
-
 class ApiRegisterForm(forms.Form):
-    """Customer registration through the API: the same rules as the signup page."""
+    """Customer registration through the API: the same rules as the signup page. Whether the
+    address is taken is not a field error: the answer must not say (see customer_register)."""
 
     name = forms.CharField(max_length=150)
     email = forms.EmailField()
@@ -72,14 +64,9 @@ class ApiRegisterForm(forms.Form):
     password = forms.CharField(min_length=1, strip=False)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address already exists.")
-        return email
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
-        from django.contrib.auth import password_validation
-
         data = super().clean()
         if data.get("password") and data.get("email"):
             candidate = User(email=data["email"], name=data.get("name", ""))
@@ -104,3 +91,46 @@ class ApiPhoneForm(forms.Form):
     """A phone number as the API's phone login takes it: the profile's rules (E.164)."""
 
     phone = PhoneNumberField()
+
+
+class ApiEmailChangeForm(forms.Form):
+    email = forms.EmailField()
+    password = forms.CharField(strip=False)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class ChangeEmailForm(AddEmailForm):
+    """allauth's change-email form (ACCOUNT_CHANGE_EMAIL) plus the current password, checked
+    against the same per-account back-off as the login. A signed-in session alone can't move
+    the account to another address."""
+
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "New email address"
+
+    def clean_email(self):
+        email = super().clean_email()
+        try:
+            services.email_change_check(user=self.user, email=email)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.errors["email"]) from exc
+        return email
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        try:
+            services.user_check_password(user=self.user, password=password)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.errors.get("password", [exc.message])) from exc
+        return password
+
+    def save(self, request):
+        return services.email_change_start(request=request, user=self.user, email=self.cleaned_data["email"])

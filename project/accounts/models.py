@@ -1,9 +1,10 @@
 import zoneinfo
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -81,7 +82,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.name or self.email
 
-    def save(self, *args, **kwargs):
+    def _unverify_a_changed_phone(self, kwargs) -> None:
+        """A new number is unverified until its owner types back the code we text it."""
         update_fields = kwargs.get("update_fields")
         if (
             self.phone_verified_at
@@ -93,7 +95,6 @@ class User(AbstractBaseUser, PermissionsMixin):
                 self.phone_verified_at = None
                 if update_fields is not None:
                     kwargs["update_fields"] = {*update_fields, "phone_verified_at"}
-        super().save(*args, **kwargs)
 
     @property
     def phone_is_verified(self) -> bool:
@@ -121,6 +122,54 @@ class User(AbstractBaseUser, PermissionsMixin):
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    # A new password, a new email address or a deactivation ends every API login (refresh
+    # token) of the account, whichever path makes the change: allauth's views, Django's admin,
+    # a service. Doing it here, where the row is written, means no path can forget it.
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._saved_credentials = user._credentials()
+        return user
+
+    def _credentials(self) -> tuple[str | None, bool | None]:
+        # Read from __dict__: a deferred field is unknown (None), never a change.
+        return self.__dict__.get("email"), self.__dict__.get("is_active")
+
+    def _credential_changes(self, update_fields) -> set[str]:
+        def saves(field: str) -> bool:
+            return update_fields is None or field in update_fields
+
+        if self._state.adding:
+            return set()
+        saved_email, saved_active = getattr(self, "_saved_credentials", (None, None))
+        changes = set()
+        if self._password is not None and saves("password"):  # set_password() since the last save
+            changes.add("password")
+        if saved_email is not None and saves("email") and self.email != saved_email:
+            changes.add("email")
+        if saved_active is True and saves("is_active") and not self.is_active:
+            changes.add("is_active")
+        return changes
+
+    def save(self, *args, **kwargs):
+        self._unverify_a_changed_phone(kwargs)
+        changes = self._credential_changes(kwargs.get("update_fields"))
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if changes:
+                RefreshToken.objects.filter(user=self).revoke()
+            if "password" in changes:
+                # Whoever asked for an email change may be who the new password shuts out.
+                EmailAddress.objects.filter(user=self, primary=False, verified=False).delete()
+        self._saved_credentials = self._credentials()
+
+
+class RefreshTokenQuerySet(models.QuerySet):
+    def revoke(self) -> int:
+        """End these tokens (those not ended already); returns how many."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
 
 class RefreshToken(models.Model):
     """A JSON API refresh token we issued: rotation, revocation and reuse detection.
@@ -139,6 +188,8 @@ class RefreshToken(models.Model):
     replaced_by = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
     )
+
+    objects = RefreshTokenQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"refresh token {self.jti} for user {self.user_id}"

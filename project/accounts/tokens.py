@@ -2,7 +2,10 @@
 
 Access tokens are stateless (checked by signature, expiry and an active user);
 refresh tokens are also recorded in `RefreshToken` so they can be rotated,
-revoked at logout, and a replayed one can end its whole family.
+revoked at logout, and a replayed one can end its whole family. A family (one
+login) ends `JWT_REFRESH_FAMILY_LIFETIME` after the login however often it is
+rotated, and every family of a user ends when their password, email or active
+flag changes (`User.save`).
 """
 
 import uuid
@@ -12,6 +15,7 @@ from datetime import datetime
 import jwt
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -53,7 +57,7 @@ def _decode(token: str, expected_type: str) -> dict:
     return claims
 
 
-def _issue(user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshToken]:
+def _issue(user: User, family: uuid.UUID, logged_in_at: datetime) -> tuple[TokenPair, RefreshToken]:
     now = timezone.now()
     access_expires = now + settings.JWT_ACCESS_LIFETIME
     access = _encode(
@@ -66,9 +70,9 @@ def _issue(user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshToken]:
             "exp": access_expires,
         }
     )
-    record = RefreshToken.objects.create(
-        jti=uuid.uuid4(), family=family, user=user, expires_at=now + settings.JWT_REFRESH_LIFETIME
-    )
+    # Rotation renews a refresh token, but never past the login's absolute end.
+    expires_at = min(now + settings.JWT_REFRESH_LIFETIME, logged_in_at + settings.JWT_REFRESH_FAMILY_LIFETIME)
+    record = RefreshToken.objects.create(jti=uuid.uuid4(), family=family, user=user, expires_at=expires_at)
     refresh = _encode(
         {"type": "refresh", "sub": str(user.pk), "jti": record.jti.hex, "iat": now, "exp": record.expires_at}
     )
@@ -77,7 +81,7 @@ def _issue(user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshToken]:
 
 def token_pair_for(*, user: User) -> TokenPair:
     """A new login: a new family of refresh tokens."""
-    pair, _record = _issue(user, family=uuid.uuid4())
+    pair, _record = _issue(user, family=uuid.uuid4(), logged_in_at=timezone.now())
     return pair
 
 
@@ -94,8 +98,11 @@ def token_refresh(*, refresh: str) -> TokenPair:
         if record is None or str(record.user_id) != claims["sub"]:
             raise TokenError()
         replayed = record.revoked_at is not None and record.replaced_by_id is not None
-        if record.revoked_at is None and record.user.is_active:
-            pair, successor = _issue(record.user, family=record.family)
+        # The login's first token says when it began (rows of a family are never deleted).
+        logged_in_at = RefreshToken.objects.filter(family=record.family).aggregate(at=Min("created_at"))["at"]
+        login_over = timezone.now() >= logged_in_at + settings.JWT_REFRESH_FAMILY_LIFETIME
+        if record.revoked_at is None and record.user.is_active and not login_over:
+            pair, successor = _issue(record.user, family=record.family, logged_in_at=logged_in_at)
             record.revoked_at = timezone.now()
             record.replaced_by = successor
             record.save(update_fields=["revoked_at", "replaced_by"])
@@ -103,9 +110,9 @@ def token_refresh(*, refresh: str) -> TokenPair:
     if replayed:
         # A spent token came back: someone kept a copy. End the whole login (committed
         # outside the block above, which a raised error would roll back).
-        RefreshToken.objects.filter(family=record.family, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        RefreshToken.objects.filter(family=record.family).revoke()
+    if login_over:
+        raise TokenError("This login has expired; log in again.")
     raise TokenError("Token has been revoked." if record.revoked_at else "Invalid or expired token.")
 
 
@@ -115,9 +122,8 @@ def token_revoke(*, refresh: str, user: User) -> None:
     if claims["sub"] != str(user.pk):
         raise TokenError()
     RefreshToken.objects.filter(
-        family__in=RefreshToken.objects.filter(jti=uuid.UUID(claims["jti"])).values("family"),
-        revoked_at__isnull=True,
-    ).update(revoked_at=timezone.now())
+        family__in=RefreshToken.objects.filter(jti=uuid.UUID(claims["jti"])).values("family")
+    ).revoke()
 
 
 def user_for_access_token(token: str) -> User:

@@ -7,4 +7,6 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/phone/code/", views.phone_code_send, name="phone_code_send"),
     path("profile/phone/verify/", views.phone_verify, name="phone_verify"),
+    # Before allauth's own "email/" (project/urls.py mounts this file first).
+    path("email/", views.email, name="email"),
 ]

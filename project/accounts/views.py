@@ -1,8 +1,10 @@
 from http import HTTPStatus
 
+from allauth.account import views as allauth_views
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, add_errors_to_form
@@ -98,3 +100,15 @@ def phone_verify(request):
             return _back_to_phone()
         return _profile_page(request, phone_notice=notice)
     return _profile_page(request, code_form=code_form, status=HTTPStatus.BAD_REQUEST)
+
+
+@login_required
+@sensitive_post_parameters("password")
+def email(request):
+    """allauth's change-email page (ACCOUNT_CHANGE_EMAIL, our ChangeEmailForm asks for the
+    current password) without its "make primary" action: a new address becomes the account's
+    only through the confirmation link mailed to it."""
+    if request.method == "POST" and "action_primary" in request.POST:
+        messages.error(request, "Open the link we mailed to the new address: confirming it makes the change.")
+        return redirect("account_email")
+    return allauth_views.email(request)

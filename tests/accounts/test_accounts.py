@@ -1,11 +1,14 @@
 from http import HTTPStatus
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from project.accounts.models import User
 from tests.factories import TEST_PASSWORD, AdminFactory, CustomerFactory, DriverFactory
+from tests.mail import confirm_mailed_address, mails_to
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +21,9 @@ SIGNUP = {
 }
 
 
-def test_signup_creates_a_customer_and_leads_to_verifying_the_phone(client):
+def test_signup_creates_a_customer_who_confirms_the_mailed_link_and_lands_on_the_portal(client):
     response = client.post(reverse("account_signup"), SIGNUP)
-    assert response.status_code == HTTPStatus.FOUND
-    assert response.url == reverse("accounts:profile") + "#phone"
+    assert (response.status_code, response.url) == (HTTPStatus.FOUND, "/accounts/confirm-email/")
     user = User.objects.get()
     assert (user.email, user.name, user.role, str(user.phone)) == (
         "alice@example.com",
@@ -31,12 +33,21 @@ def test_signup_creates_a_customer_and_leads_to_verifying_the_phone(client):
     )
     assert user.phone_verified_at is None  # verified only by the code we text (test_phone.py)
     assert not user.is_staff and not user.is_superuser
+    assert "_auth_user_id" not in client.session  # not until the address is confirmed
+
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.com"]
+    response = confirm_mailed_address(client, "alice@example.com")
+    assert response.url == reverse("accounts:profile") + "#phone"  # next: verify the phone
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert EmailAddress.objects.get(user=user).verified
 
 
 def test_signup_without_a_phone_lands_on_the_customer_portal(client):
     response = client.post(reverse("account_signup"), {**SIGNUP, "phone": ""})
-    assert response.status_code == HTTPStatus.FOUND
-    assert response.url == reverse("bookings:ride_list")
+    assert (response.status_code, response.url) == (HTTPStatus.FOUND, "/accounts/confirm-email/")
+    response = confirm_mailed_address(client, "alice@example.com")
+    assert response.url == reverse("bookings:ride_list")  # no number to verify: straight in
 
 
 @pytest.mark.parametrize(
@@ -66,10 +77,30 @@ def test_bad_signup_shows_errors_and_creates_nobody(client, change, field):
     assert User.objects.count() == 0
 
 
-def test_duplicate_email_is_refused(client):
-    CustomerFactory(email="alice@example.com")
-    client.post(reverse("account_signup"), SIGNUP)
-    assert User.objects.count() == 1
+def test_signup_with_a_taken_email_answers_as_for_a_new_one_and_mails_the_owner(client):
+    """Enumeration: the page must not say "already registered"; the owner hears of it instead."""
+    owner = CustomerFactory(email="alice@example.com", name="Alice Original")
+    taken = client.post(reverse("account_signup"), SIGNUP, follow=True)
+    fresh = Client().post(
+        reverse("account_signup"), {**SIGNUP, "email": "brand.new@example.com"}, follow=True
+    )
+
+    assert taken.redirect_chain == fresh.redirect_chain == [("/accounts/confirm-email/", HTTPStatus.FOUND)]
+    for response, email in ((taken, "alice@example.com"), (fresh, "brand.new@example.com")):
+        page = response.content.decode()
+        assert "Verify Your Email Address" in page
+        assert f"Confirmation email sent to {email}." in page
+        assert "already" not in page.lower()
+    assert list(User.objects.order_by("email").values_list("email", "name")) == [
+        ("alice@example.com", "Alice Original"),
+        ("brand.new@example.com", "Alice Moreno"),
+    ]
+    owner.refresh_from_db()
+    assert owner.check_password(TEST_PASSWORD)
+    (notice,) = mails_to("alice@example.com")
+    assert "an account using that email address already exists" in notice.body
+    assert "/accounts/password/reset/" in notice.body
+    assert "/accounts/confirm-email/" in mails_to("brand.new@example.com")[0].body
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,17 @@
-"""The whole product through the API alone: a customer registers, books and pays
-(against localstripe); a driver, picked by auto-dispatch, drives the ride to the end;
-the customer sees it completed and the fare captured."""
+"""The whole product through the API alone: a customer registers, confirms the mailed link,
+books and pays (against localstripe); a driver, picked by auto-dispatch, drives the ride to
+the end; the customer sees it completed and the fare captured."""
 
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from tests.api.conftest import ApiClient
 from tests.factories import NEAR, PNG_BYTES, TEST_PASSWORD, DriverFactory, DriverProfileFactory
+from tests.mail import confirm_mailed_address
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +37,9 @@ def test_register_book_pay_drive_and_capture(stripe_js, committed, settings):
                 "phone": "+12125550100",
             },
         ),
-        201,
+        202,
     )
+    confirm_mailed_address(Client(), "alice@example.com")  # the link in the mail, in a browser
     customer.token = ok(
         customer.post("/login", {"email": "alice@example.com", "password": "a-long-unusual-pass"})
     )["access"]

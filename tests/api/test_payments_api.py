@@ -8,7 +8,7 @@ from billing.models import Payment
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import DECLINED_AT_SAVE, NEEDS_3DS
-from tests.factories import DriverFactory, make_ride
+from tests.factories import DriverFactory, PetFactory, make_ride
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,12 @@ def test_admin_ride_list(admin_api, customer_api, driver_api, anon_api, ride, ot
 
 
 def test_admin_ride_list_filters_like_the_ride_table(admin_api, ride):
-    flagged = make_ride(status=RideStatus.COMPLETED, driver=DriverFactory(), attention="Check the fee")
+    flagged = make_ride(
+        pet=PetFactory(name="Kiwi"),  # another name than the open ride's pet, which the search names
+        status=RideStatus.COMPLETED,
+        driver=DriverFactory(),
+        attention="Check the fee",
+    )
 
     def listed(**params):
         return [r["id"] for r in admin_api.get("/admin/rides", data=params).json()["items"]]

@@ -1,5 +1,5 @@
-"""A new customer on a phone: sign up, add a pet, book with a live quote, pay, find the
-ride, filter, open it, reschedule it, cancel it."""
+"""A new customer on a phone: sign up, confirm the mailed link, add a pet, book with a live
+quote, pay, find the ride, filter, open it, reschedule it, cancel it."""
 
 import re
 from datetime import timedelta
@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from bookings.models import Ride, RideStatus
 from tests.billing.fixtures import GOOD_CARD
 from tests.browser.conftest import type_card
+from tests.mail import link_in_mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +33,10 @@ def test_customer_books_pays_reschedules_and_cancels(page, live_server, shot, st
     page.get_by_label("Password (again)").fill("a-long-unusual-pass")
     shot(page, "signup")
     page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    shot(page, "check-your-inbox")
+    page.goto(url + link_in_mail("alice@example.com", "/accounts/confirm-email/"))
+    page.get_by_role("button", name="Confirm").click()
 
     # A number given at signup is texted nothing until its owner types back our code.
     expect(page).to_have_url(f"{url}/accounts/profile/#phone")

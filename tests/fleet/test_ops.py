@@ -25,6 +25,7 @@ from tests.factories import (
     make_ride,
     on_duty_driver,
 )
+from tests.mail import confirm_mailed_address
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +266,7 @@ def test_nobody_becomes_a_driver_by_signing_up_or_editing_their_profile(client):
             "role": "driver",
         },
     )
+    confirm_mailed_address(client, "sneaky@example.com")  # which signs them in
     user = User.objects.get(email="sneaky@example.com")
     assert user.role == User.Role.CUSTOMER
     client.post(
