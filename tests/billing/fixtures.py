@@ -148,21 +148,21 @@ def stripe_js(stripe_server):
 
 
 @pytest.fixture
-def pay(stripe_js, django_capture_on_commit_callbacks):
+def pay(stripe_js, committed):
     """pay(ride, card=..., bank_ok=...) goes through checkout as the customer would (each step committed,
     so signals and queued tasks run); returns the last CheckoutStep."""
     from billing import services
 
     def do(ride, card: str = GOOD_CARD, bank_ok: bool = True):
-        with django_capture_on_commit_callbacks(execute=True):
+        with committed():
             step = services.checkout_open(ride=ride)
         assert step.outcome == "card", step
         stripe_js.save_card(step.client_secret, card)
-        with django_capture_on_commit_callbacks(execute=True):
+        with committed():
             step = services.checkout_submit(ride=ride, by=ride.customer)
         if step.outcome == "action":
             stripe_js.confirm_payment(step.client_secret, success=bank_ok)
-            with django_capture_on_commit_callbacks(execute=True):
+            with committed():
                 step = services.checkout_submit(ride=ride, by=ride.customer)
         ride.refresh_from_db()
         return step

@@ -353,12 +353,12 @@ def test_paying_on_the_site_after_a_failed_hold_clears_the_flag(far_ride, pay, s
 
 
 def test_unpaid_booking_expires_and_frees_its_slot(
-    pending_ride, stripe_server, django_capture_on_commit_callbacks
+    pending_ride, stripe_server, committed
 ):
     services.checkout_open(ride=pending_ride)
     later = pending_ride.created_at + timedelta(minutes=31)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         assert services.expire_unpaid_rides(now=later) == 1
 
     pending_ride.refresh_from_db()
@@ -387,7 +387,7 @@ def test_recent_unpaid_booking_is_kept(pending_ride):
 
 
 def test_hold_arriving_after_expiry_is_released(
-    pending_ride, stripe_js, payment_events, django_capture_on_commit_callbacks
+    pending_ride, stripe_js, payment_events, committed
 ):
     step = services.checkout_open(ride=pending_ride)
     stripe_js.save_card(step.client_secret, GOOD_CARD)
@@ -395,7 +395,7 @@ def test_hold_arriving_after_expiry_is_released(
 
     ride_expire(ride=pending_ride)  # the booking expires while the customer is paying
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         step = services.checkout_submit(ride=pending_ride, by=pending_ride.customer)
 
     assert step.outcome == "closed"

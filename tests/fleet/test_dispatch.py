@@ -217,7 +217,7 @@ def test_reassign_and_unassign_record_the_reason(fleet_driver, other_fleet_drive
 # --- Auto-dispatch ---------------------------------------------------------------------
 
 
-def book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay, when=None):
+def book_and_pay(customer, pet, committed, pay, when=None):
     """Book and pay (at localstripe) through the real services; on-commit work
     (ride_moved "confirm" -> auto-dispatch task) runs."""
     from bookings.services import ride_book, ride_plan
@@ -230,7 +230,7 @@ def book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay, when=No
         dropoff_address=DROPOFF,
         scheduled_at=when or timezone.now() + timedelta(days=3),
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         ride = ride_book(customer=customer, plan=plan)
     pay(ride)
     ride.refresh_from_db()
@@ -243,20 +243,20 @@ def test_a_confirmed_ride_gets_the_best_driver_automatically(
     fleet_driver,
     other_fleet_driver,
     auto_dispatch_on,
-    django_capture_on_commit_callbacks,
+    committed,
     pay,
 ):
-    ride = book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay)
+    ride = book_and_pay(customer, pet, committed, pay)
     assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, fleet_driver)  # the nearer one
     event = ride.events.get(action="assign")
     assert event.actor is None and event.note.startswith("Auto-dispatch")
 
 
 def test_a_ride_nobody_can_take_stays_in_the_queue_flagged_once(
-    customer, pet, auto_dispatch_on, django_capture_on_commit_callbacks, pay
+    customer, pet, auto_dispatch_on, committed, pay
 ):
     on_duty_driver("Off Duty", NEAR, on_duty=False)
-    ride = book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay)
+    ride = book_and_pay(customer, pet, committed, pay)
     assert (ride.status, ride.driver, ride.attention) == (
         RideStatus.CONFIRMED,
         None,
@@ -267,9 +267,9 @@ def test_a_ride_nobody_can_take_stays_in_the_queue_flagged_once(
 
 
 def test_auto_dispatch_can_be_switched_off(
-    customer, pet, fleet_driver, auto_dispatch_off, django_capture_on_commit_callbacks, pay
+    customer, pet, fleet_driver, auto_dispatch_off, committed, pay
 ):
-    ride = book_and_pay(customer, pet, django_capture_on_commit_callbacks, pay)
+    ride = book_and_pay(customer, pet, committed, pay)
     assert (ride.status, ride.driver, ride.attention) == (RideStatus.CONFIRMED, None, "")
 
 
@@ -285,25 +285,25 @@ def test_auto_dispatch_leaves_a_placed_or_ended_ride_alone(customer, fleet_drive
 
 
 def test_a_declined_ride_goes_to_another_driver(
-    customer, fleet_driver, other_fleet_driver, auto_dispatch_on, django_capture_on_commit_callbacks
+    customer, fleet_driver, other_fleet_driver, auto_dispatch_on, committed
 ):
     from bookings.services import ride_decline
 
     ride = make_ride(customer=customer, status=RideStatus.ASSIGNED, driver=fleet_driver)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         ride_decline(ride=ride, by=fleet_driver, reason="Car in the shop")
     ride.refresh_from_db()
     assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, other_fleet_driver)
 
 
 def test_a_rescheduled_ride_is_dispatched_again(
-    customer, pet, fleet_driver, auto_dispatch_on, django_capture_on_commit_callbacks
+    customer, pet, fleet_driver, auto_dispatch_on, committed
 ):
     from bookings.services import ride_reschedule
 
     # The hold covers any fare the new time may cost.
     ride = make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=fleet_driver, payment_secured_cents=10_000)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         ride_reschedule(ride=ride, by=customer, scheduled_at=ride.scheduled_at + timedelta(days=1))
     ride.refresh_from_db()
     assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, fleet_driver)
@@ -311,7 +311,7 @@ def test_a_rescheduled_ride_is_dispatched_again(
 
 
 def test_a_ride_whose_fare_is_not_secured_waits_until_it_is(
-    pet, fleet_driver, auto_dispatch_on, django_capture_on_commit_callbacks
+    pet, fleet_driver, auto_dispatch_on, committed
 ):
     """Moved to a pricier time (its hold covers $20.00 of the fare): no driver until billing
     says the new fare is secured, then dispatch runs by itself."""
@@ -319,13 +319,13 @@ def test_a_ride_whose_fare_is_not_secured_waits_until_it_is(
 
     ride = make_ride(pet=pet, payment_secured_cents=2000)
     assert ride.price_cents > 2000
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         services.ride_auto_dispatch(ride_id=ride.pk)
         assert services.dispatch_waiting_rides() == 0
     ride.refresh_from_db()
     assert (ride.status, ride.driver, ride.attention) == (RideStatus.CONFIRMED, None, "")
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         ride_set_payment_secured(ride_id=ride.pk, amount_cents=ride.price_cents)
 
     ride.refresh_from_db()
@@ -341,11 +341,11 @@ def test_operations_cannot_assign_a_ride_whose_fare_is_not_secured(pet, fleet_dr
 
 
 def test_going_on_duty_places_waiting_rides(
-    customer, driver, auto_dispatch_on, django_capture_on_commit_callbacks
+    customer, driver, auto_dispatch_on, committed
 ):
     DriverProfileFactory(user=driver, on_duty=False)
     waiting = make_ride(customer=customer)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         services.driver_set_duty(driver=driver, on_duty=True)
     waiting.refresh_from_db()
     assert waiting.driver == driver

@@ -188,9 +188,9 @@ DRIVER_FORM = {
 
 
 def test_admins_create_drivers_who_set_their_password_from_the_email(
-    admin_client, client, django_capture_on_commit_callbacks
+    admin_client, client, committed
 ):
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         response = admin_client.post(reverse("fleet_ops:driver_create"), DRIVER_FORM)
     user = User.objects.get(email="gus@whiskers.example")
     assert response["Location"] == reverse("fleet_ops:driver_edit", args=[user.pk])
@@ -324,8 +324,8 @@ def test_a_driver_on_a_ride_cannot_be_deactivated(admin_client, fleet_driver, cu
     assert fleet_driver.is_active
 
 
-def test_resending_the_invite(admin_client, fleet_driver, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def test_resending_the_invite(admin_client, fleet_driver, committed):
+    with committed():
         admin_client.post(reverse("fleet_ops:driver_invite", args=[fleet_driver.pk]))
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [fleet_driver.email]
 
