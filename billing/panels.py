@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from billing import selectors
 from billing.forms import RefundForm
 from billing.services.checkout import ride_needs_payment
+from bookings.panels import Attention
 
 
 def customer_panel(request, ride) -> str | None:
@@ -45,3 +47,13 @@ def ops_panel(request, ride, refund_form=None, refund_payment_id=None, notice: s
         {"ride": ride, "money": money, "refund_forms": forms, "notice": notice},
         request=request,
     )
+
+
+def attention() -> list[Attention]:
+    """Payment operations that failed and wait for their next try."""
+    url = reverse("billing_ops:payments")
+    return [
+        Attention(
+            "Payment operations retrying", selectors.payment_operations_retrying(), f"{url}?status=pending"
+        )
+    ]

@@ -157,3 +157,8 @@ def payment_for(user, pk) -> Payment:
     if not user.is_admin:
         payments = payments.filter(ride__customer=user)
     return get_object_or_404(payments, pk=pk)
+
+
+def payment_operations_retrying() -> int:
+    """Ledger rows still pending after a failed attempt: Stripe was down or slow (back-off)."""
+    return Transaction.objects.filter(status=Status.PENDING, attempts__gt=0).exclude(error="").count()

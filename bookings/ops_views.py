@@ -11,7 +11,7 @@ from bookings.filters import OpsRideFilterSet
 from bookings.forms import OptionalReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
-from bookings.panels import ride_panels
+from bookings.panels import attention_counts, ride_panels
 from core.dates import operations_day, operations_today
 from core.errors import DomainError
 from core.filters import filtered_page
@@ -41,6 +41,7 @@ def home(request):
             "total_today": counts.pop("total"),
             "status_counts": [(status, counts[status.value]) for status in RideStatus],
             "attention": attention,
+            "attention_counts": attention_counts(),
             "next_rides": next_rides,
             "today": operations_today(),  # a date: shown as is, whatever the admin's own zone
         },

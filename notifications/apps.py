@@ -10,7 +10,7 @@ class NotificationsConfig(AppConfig):
         from django.core import checks as django_checks
 
         from billing.signals import payment_changed
-        from bookings.panels import register_ride_panel
+        from bookings.panels import register_attention_source, register_ride_panel
         from bookings.signals import ride_moved
         from core import schedules
         from notifications import channels, checks, panels, receivers
@@ -20,6 +20,7 @@ class NotificationsConfig(AppConfig):
         ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
         payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
         register_ride_panel("ops", panels.ops_ride_panel)
+        register_attention_source(panels.attention)
         schedules.register(*SCHEDULES)
         django_checks.register(checks.twilio_credentials_complete, deploy=True)
         sms.register_sender(channels.send_text)

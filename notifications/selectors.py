@@ -2,11 +2,13 @@
 
 from collections.abc import Mapping
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from notifications.filters import NotificationFilterSet
-from notifications.models import Notification, NotificationAttempt
+from notifications.models import Notification, NotificationAttempt, Status
 
 
 def ops_notifications(*, filters: Mapping | None = None) -> QuerySet[Notification]:
@@ -27,4 +29,14 @@ def notification_with_attempts(pk: int) -> Notification:
             Prefetch("attempt_log", NotificationAttempt.objects.select_related("by"))
         ),
         pk=pk,
+    )
+
+
+def messages_needing_attention(now=None) -> dict[str, int]:
+    """One query: messages failed for good, and queued past the sweep's deadline."""
+    now = now or timezone.now()
+    stuck_before = now - settings.NOTIFY_REQUEUE_AFTER
+    return Notification.objects.aggregate(
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        stuck=Count("pk", filter=Q(status=Status.QUEUED, next_attempt_at__lt=stuck_before)),
     )

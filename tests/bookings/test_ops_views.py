@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -99,7 +100,8 @@ def test_ops_home_query_count_is_flat(admin_client, count, django_assert_max_num
     for n in range(count):
         ride = make_ride(scheduled_at=timezone.now() + timedelta(minutes=150 + n))
         ride_flag(ride=ride, reason="check")
-    with django_assert_max_num_queries(5):
+    # + one aggregate per "Needs attention" source (messages, payments), whatever the rows
+    with django_assert_max_num_queries(7):
         assert admin_client.get(reverse("ops_home")).status_code == HTTPStatus.OK
 
 
@@ -125,3 +127,27 @@ def test_ops_ride_detail_404_for_unknown_ride(admin_client):
         admin_client.get(reverse("bookings_ops:ride_detail", args=[999999])).status_code
         == HTTPStatus.NOT_FOUND
     )
+
+
+def test_ops_home_counts_failing_messages_and_retrying_payments(admin_client, ride, settings):
+    from billing.models import Transaction
+    from tests.factories import NotificationFactory, TransactionFactory
+
+    assert "Nothing needs attention." in admin_client.get(reverse("ops_home")).content.decode()
+    for _ in range(2):
+        NotificationFactory(status="failed", last_error="21211 invalid number")
+    long_ago = timezone.now() - settings.NOTIFY_REQUEUE_AFTER - timedelta(minutes=1)
+    NotificationFactory(status="queued", next_attempt_at=long_ago)  # its task was lost
+    NotificationFactory(status="queued")  # just queued: not yet a problem
+    TransactionFactory(status=Transaction.Status.PENDING, attempts=2, error="Stripe timed out")
+
+    page = admin_client.get(reverse("ops_home")).content.decode()
+    assert re.search(
+        r'href="/ops/notifications/\?status=failed">\s*<span>Messages that failed</span><span[^>]*>2<', page
+    )
+    assert re.search(r"Messages waiting too long to send</span><span[^>]*>1<", page)
+    assert re.search(
+        r'href="/ops/payments/\?status=pending">\s*<span>Payment operations retrying</span><span[^>]*>1<',
+        page,
+    )
+    assert "Nothing needs attention." not in page
