@@ -415,13 +415,26 @@ def capture_succeeded(txn: Transaction) -> None:
             payment.status = PS.CAPTURED
             payment.captured_cents = txn.amount_cents
             payment.save(update_fields=["status", "captured_cents", "updated_at"])
+        # A capture that failed earlier flagged the ride; taken now, the flag has no cause left.
+        _clear_flag_about(payment.ride_id, f"{_capture_word(txn)} of ")
         announce("captured", txn, payment.ride_id)
 
     _close(txn, status=Status.SUCCEEDED, provider_id=txn.payment.payment_intent_id, then=then)
 
 
+def _capture_word(txn: Transaction) -> str:
+    return "fee" if txn.kind == Kind.FEE else "capture"
+
+
+def _clear_flag_about(ride_id: int, subject: str) -> None:
+    """Clear the ride's billing flag if it is about `subject` (another flag stays)."""
+    ride = Ride.objects.filter(pk=ride_id, attention__startswith=FLAG_PREFIX + subject).first()
+    if ride is not None:
+        ride_clear_flag(ride=ride, by=None)
+
+
 def capture_failed(txn: Transaction, message: str) -> None:
-    what = "fee" if txn.kind == Kind.FEE else "capture"
+    what = _capture_word(txn)
     _close(
         txn,
         status=Status.FAILED,

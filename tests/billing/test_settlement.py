@@ -151,6 +151,27 @@ def test_giving_up_after_the_last_retry_flags_the_ride(held_ride, driver, photo,
     assert held_ride.payments.get().status == PS.AUTHORIZED  # still held: operations can try again
 
 
+def test_a_capture_that_succeeds_on_the_ops_retry_clears_its_failure_flag(
+    held_ride, driver, photo, settings, admin_user, committed, stripe_server
+):
+    stripe_url = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = NOWHERE  # Stripe down, and no automatic retry left
+    settings.BILLING_RETRY_DELAYS = []
+    with committed():
+        drive_to(held_ride, RideStatus.COMPLETED, driver, photo)
+    held_ride.refresh_from_db()
+    assert held_ride.attention.startswith("Payment: capture of")
+
+    settings.STRIPE_API_BASE = stripe_url  # back up: operations retry from the ride's page
+    with committed():
+        retry = services.capture_retry(payment=held_ride.payments.get(), by=admin_user)
+    retry.refresh_from_db()
+    held_ride.refresh_from_db()
+    assert retry.status == "succeeded"
+    assert held_ride.attention == ""
+    assert held_ride.events.filter(action="clear_flag").count() == 1
+
+
 def test_permanent_capture_failure_flags_and_ops_can_retry(held_ride, driver, photo, admin_user, committed):
     payment = held_ride.payments.get()
     # The hold is gone at Stripe (it expired, and the webhook was lost): capturing cannot work.
