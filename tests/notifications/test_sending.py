@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from bookings import services as ride_services
 from notifications import services
-from notifications.models import AttemptOutcome, Notification, NotificationPreference, Status
+from notifications.models import (
+    AttemptOutcome,
+    Notification,
+    NotificationAttempt,
+    NotificationPreference,
+    Status,
+)
 from notifications.services import notify
 from notifications.triggers import Occasion
 from project.accounts.models import User
@@ -285,6 +291,27 @@ def test_a_send_interrupted_mid_way_fails_for_a_person_to_check(ride, twilio, se
     sms.refresh_from_db()
     assert sms.status == Status.FAILED and sms.error_code == "interrupted"
     assert twilio.requests == []  # never resent on its own: the provider may have sent it
+    [attempt] = sms.attempt_log.all()
+    assert attempt.outcome == AttemptOutcome.UNKNOWN and attempt.started_at == long_ago
+
+
+def test_an_operator_retry_after_an_interrupted_send_finds_the_text_twilio_took(
+    ride, twilio, settings, committed
+):
+    sms = confirm_sms(ride, committed)
+    [accepted] = twilio.sent()
+    # The worker died after Twilio took it, before recording it: the row is left sending.
+    long_ago = timezone.now() - settings.NOTIFY_REQUEUE_AFTER - timedelta(minutes=1)
+    Notification.objects.filter(pk=sms.pk).update(
+        status=Status.SENDING, last_attempt_at=long_ago, provider_id="", sent_at=None
+    )
+    NotificationAttempt.objects.filter(notification=sms).delete()
+    with committed():
+        services.notifications_run_due()
+        services.notification_retry(notification=Notification.objects.get(pk=sms.pk), by=AdminFactory())
+    sms.refresh_from_db()
+    assert sms.status == Status.SENT and sms.provider_id == accepted["sid"]
+    assert len(twilio.sent()) == 1
 
 
 def test_texts_queued_before_an_opt_out_are_not_sent(ride, customer, twilio):
