@@ -3,26 +3,31 @@
 A backend either returns a `SendResult` or raises `SendError(permanent=...)`.
 Transient errors (network, timeouts, 5xx, rate limits, SMTP 4xx) are retried
 with back-off by the send task; permanent ones (invalid number, recipient
-opted out, address refused) fail at once.
+opted out, address refused) fail at once. A transient error raised once the
+request may have reached the provider (a timeout or a dropped connection after
+it was written) is `unknown`: the provider may have accepted the message, so an
+SMS is looked up at Twilio (`find_sent`) before it is sent again, and an email is
+sent again with the same Message-ID.
 """
 
 import logging
 import smtplib
 import uuid
 from dataclasses import dataclass
-from email.utils import make_msgid, parseaddr
+from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.utils.module_loading import import_string
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from project.accounts.sms import SmsNotSent
 
@@ -40,12 +45,15 @@ class SendResult:
 
 
 class SendError(Exception):
-    def __init__(self, message: str, *, permanent: bool, code: str = "", opted_out: bool = False):
+    def __init__(
+        self, message: str, *, permanent: bool, code: str = "", opted_out: bool = False, unknown: bool = False
+    ):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.code = str(code or "")
         self.opted_out = opted_out
+        self.unknown = unknown  # the provider may have accepted it: reconcile before sending again
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
@@ -76,6 +84,9 @@ class DevelopmentSmsBackend:
         sid = f"SMdev{uuid.uuid4().hex[:29]}"
         logger.info("SMS to %s (development backend, not sent) [%s]\n    %s", to, sid, body)
         return SendResult(provider_id=sid)
+
+    def find_sent(self, *, to: str, body: str, since: datetime, exclude: set[str]) -> SendResult | None:
+        return None  # nothing leaves the machine, so nothing can have been half-sent
 
 
 class _BaseUrlHttpClient(TwilioHttpClient):
@@ -130,8 +141,49 @@ class TwilioSmsBackend:
         except TwilioRestException as exc:
             raise twilio_error(exc) from exc
         except (requests.RequestException, TwilioException) as exc:
-            raise SendError(f"Could not reach Twilio: {exc}", permanent=False) from exc
+            if _never_connected(exc):
+                raise SendError(f"Could not reach Twilio: {exc}", permanent=False) from exc
+            raise SendError(
+                f"No answer from Twilio after sending; it may have accepted the message: {exc}",
+                permanent=False,
+                code="unknown",
+                unknown=True,
+            ) from exc
         return SendResult(provider_id=message.sid)
+
+    def find_sent(self, *, to: str, body: str, since: datetime, exclude: set[str]) -> SendResult | None:
+        """The message Twilio accepted from an attempt whose answer we never got, if any.
+
+        Twilio's Message resource does not echo our StatusCallback, so the marker is the
+        recipient, the exact body and a creation time since the first unknown attempt
+        (a minute of slack for clock skew), minus SIDs other notifications already own.
+        Filtered here by `date_created`, not with Twilio's `DateSent` filter: a message
+        still queued at Twilio has no send date yet. Newest first, so one page suffices.
+        """
+        try:
+            messages = self.client.messages.list(to=to, limit=RECONCILE_LOOKBACK)
+        except TwilioRestException as exc:
+            raise twilio_error(exc) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise SendError(f"Could not check at Twilio whether it was sent: {exc}", permanent=False) from exc
+        after = since - timedelta(minutes=1)
+        for message in messages:
+            created = message.date_created
+            if message.body == body and message.sid not in exclude and created and created >= after:
+                return SendResult(provider_id=message.sid)
+        return None
+
+
+RECONCILE_LOOKBACK = 50  # recent messages to one number read when reconciling
+
+
+def _never_connected(exc: Exception) -> bool:
+    """True when the request cannot have reached Twilio: refused, or timed out connecting.
+    Anything else (a read timeout, a reset) may come after Twilio took the message."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 def twilio_error(exc: TwilioRestException) -> SendError:
@@ -163,8 +215,10 @@ def send_text(*, to: str, body: str) -> str:
 # --- Email ------------------------------------------------------------------
 
 
-def _sender_domain() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+def message_id_for(notification_id: int) -> str:
+    """The same Message-ID on every attempt at one notification, so a receiver that got
+    the first copy (its answer lost on the way back) can drop the second."""
+    return f"<notification-{notification_id}@{urlsplit(settings.SITE_URL).hostname or 'localhost'}>"
 
 
 def send_email(*, to: str, subject: str, text: str, html: str, notification_id: int) -> SendResult:
@@ -172,7 +226,7 @@ def send_email(*, to: str, subject: str, text: str, html: str, notification_id: 
         validate_email(to)
     except ValidationError as exc:
         raise SendError(f"{to!r} is not a valid email address.", permanent=True, code="bad_address") from exc
-    message_id = make_msgid(idstring=f"n{notification_id}", domain=_sender_domain())
+    message_id = message_id_for(notification_id)
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -183,16 +237,47 @@ def send_email(*, to: str, subject: str, text: str, html: str, notification_id: 
     )
     if html:
         email.attach_alternative(html, "text/html")
+    # Connecting apart from sending: a failure to connect means nothing went out, while
+    # one later (the server took the data, then the reply never came) may have delivered it.
+    email.connection = get_connection()
+    try:
+        email.connection.open()
+    except smtplib.SMTPResponseException as exc:  # e.g. 535 authentication failed
+        raise _smtp_error(exc.smtp_code, exc.smtp_error, "The mail server refused us") from exc
+    except (smtplib.SMTPException, OSError) as exc:  # refused, no greeting
+        raise SendError(f"Could not reach the mail server: {exc}", permanent=False) from exc
+    answered = False
     try:
         email.send()
+        answered = True
     except smtplib.SMTPRecipientsRefused as exc:
+        answered = True
         code, reply = next(iter(exc.recipients.values()))
         raise _smtp_error(code, reply, "The mail server refused the address") from exc
-    except smtplib.SMTPResponseException as exc:  # sender refused, data refused, authentication...
+    except smtplib.SMTPResponseException as exc:  # sender refused, data refused...
+        answered = True
         raise _smtp_error(exc.smtp_code, exc.smtp_error, "The mail server refused the message") from exc
-    except (smtplib.SMTPException, OSError) as exc:  # connection refused or dropped, timeouts
-        raise SendError(f"Could not reach the mail server: {exc}", permanent=False) from exc
+    except (smtplib.SMTPException, OSError) as exc:  # dropped or timed out mid-message
+        raise SendError(
+            f"The mail server stopped answering while sending; it may have taken the message: {exc}",
+            permanent=False,
+            code="unknown",
+            unknown=True,
+        ) from exc
+    finally:
+        _hang_up(email.connection, politely=answered)
     return SendResult(provider_id=message_id)
+
+
+def _hang_up(backend, *, politely: bool) -> None:
+    """QUIT a server that is answering; drop the socket of one that is not (a QUIT would
+    wait a whole EMAIL_TIMEOUT more, and its error would hide the real one)."""
+    smtp = getattr(backend, "connection", None)  # smtplib.SMTP for the SMTP backend
+    if politely or smtp is None:
+        backend.close()
+        return
+    smtp.close()
+    backend.connection = None
 
 
 def _smtp_error(code: int, reply, what: str) -> SendError:

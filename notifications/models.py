@@ -104,6 +104,10 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed", "Failed for good"
     CANCELLED = "cancelled", "Not sent"
     REQUEUED = "requeued", "Queued again"  # by a person, from the back office
+    # Timed out after the request went: the provider may have it. An SMS is looked up at
+    # Twilio before any resend; an email is resent with the same Message-ID.
+    UNKNOWN = "unknown", "Outcome unknown"
+    RECONCILED = "reconciled", "Found sent at the provider"  # an unknown attempt had gone through
 
 
 class NotificationAttempt(models.Model):

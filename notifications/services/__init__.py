@@ -11,7 +11,9 @@
 Exactly once: a notification row is unique per (ride, kind, channel, recipient,
 occurrence), and a send first claims its row with a conditional UPDATE
 (queued -> sending), so two workers, a re-delivered task or a sweeper that runs
-twice never send the same message twice.
+twice never send the same message twice. An attempt whose outcome is unknown (a
+timeout after the request went) is reconciled before the next one: an SMS is looked
+up at Twilio, an email goes again with the same Message-ID (at least once).
 """
 
 from notifications.services.delivery import notification_status_update

@@ -56,6 +56,26 @@ def _current_address(notification: Notification) -> str:
     return str(user.phone) if notification.channel == Channel.SMS else user.email
 
 
+def _already_sent(notification: Notification) -> channels.SendResult | None:
+    """After an attempt with an unknown outcome, the SMS Twilio accepted from it, if any.
+
+    Email has no such lookup: SMTP is at-least-once, with one Message-ID per notification."""
+    if notification.channel != Channel.SMS:
+        return None
+    first_unknown = (
+        notification.attempt_log.filter(outcome=AttemptOutcome.UNKNOWN).order_by("started_at").first()
+    )
+    if first_unknown is None:
+        return None
+    taken = Notification.objects.filter(channel=Channel.SMS, to=notification.to).exclude(pk=notification.pk)
+    return channels.sms_backend().find_sent(
+        to=notification.to,
+        body=notification.message,
+        since=first_unknown.started_at,
+        exclude=set(taken.exclude(provider_id="").values_list("provider_id", flat=True)),
+    )
+
+
 def _deliver(notification: Notification) -> channels.SendResult:
     if notification.channel == Channel.SMS:
         callback = (
@@ -121,7 +141,9 @@ def notification_send(*, notification_id: int) -> str:
 
     started = time.monotonic()
     try:
-        result = _deliver(notification)
+        result = reconciled = _already_sent(notification)
+        if result is None:
+            result = _deliver(notification)
     except SendError as exc:
         return _record_failure(notification, exc, now, started)
     except Exception as exc:  # a bug or an SDK surprise must not leave the row "sending"
@@ -144,10 +166,10 @@ def notification_send(*, notification_id: int) -> str:
         notification=notification,
         started_at=now,
         duration_ms=elapsed,
-        outcome=AttemptOutcome.SENT,
+        outcome=AttemptOutcome.RECONCILED if reconciled else AttemptOutcome.SENT,
         provider_id=result.provider_id,
     )
-    return "sent"
+    return "reconciled" if reconciled else "sent"
 
 
 def _record_failure(notification: Notification, exc: SendError, now: datetime, started: float) -> str:
@@ -172,7 +194,7 @@ def _record_failure(notification: Notification, exc: SendError, now: datetime, s
         notification=notification,
         started_at=now,
         duration_ms=elapsed,
-        outcome=AttemptOutcome.FAILED if give_up else AttemptOutcome.RETRY,
+        outcome=_attempt_outcome(exc, give_up=give_up),
         error_code=exc.code,
         error=error,
     )
@@ -182,6 +204,14 @@ def _record_failure(notification: Notification, exc: SendError, now: datetime, s
     log = logger.warning if give_up else logger.info
     log("Notification %s %s: %s", notification.pk, "failed" if give_up else "will be retried", exc)
     return "failed" if give_up else "retry"
+
+
+def _attempt_outcome(exc: SendError, *, give_up: bool) -> str:
+    # An unknown outcome stays on record even when we give up, so that a person's retry
+    # from the back office also looks the message up before sending it again.
+    if exc.unknown:
+        return AttemptOutcome.UNKNOWN
+    return AttemptOutcome.FAILED if give_up else AttemptOutcome.RETRY
 
 
 def notification_retry(*, notification: Notification, by) -> Notification:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from bookings.models import Ride, RideEvent
 from core.retry import due_rows
 from notifications.kinds import Kind
-from notifications.models import Notification, Status
+from notifications.models import AttemptOutcome, Notification, NotificationAttempt, Status
 from notifications.services.queueing import enqueue_on_commit, notify
 from notifications.triggers import REMINDER_STATUSES, Occasion
 
@@ -79,15 +79,30 @@ def notifications_requeue_due(*, now: datetime) -> int:
 
 def notifications_fail_stuck(*, now: datetime) -> int:
     """A worker that died mid-send leaves its row in `sending`. We cannot know whether
-    the provider sent it, so it is failed for a person to check and retry, never resent."""
-    return Notification.objects.filter(
+    the provider sent it, so it is failed for a person to check and retry, never resent.
+    The attempt is recorded as of unknown outcome, so that retry looks an SMS up at
+    Twilio before sending it again."""
+    error = "The worker stopped while sending; the provider may have sent it. Check before retrying."
+    stuck = Notification.objects.filter(
         status=Status.SENDING, last_attempt_at__lt=now - settings.NOTIFY_REQUEUE_AFTER
-    ).update(
-        status=Status.FAILED,
-        last_error="The worker stopped while sending; the provider may have sent it. Check before retrying.",
-        error_code="interrupted",
-        updated_at=now,
     )
+    failed = 0
+    for notification in stuck.only("pk", "last_attempt_at"):
+        with transaction.atomic():
+            # Conditional per row: a send that finishes meanwhile keeps its outcome.
+            if not stuck.filter(pk=notification.pk).update(
+                status=Status.FAILED, last_error=error, error_code="interrupted", updated_at=now
+            ):
+                continue
+            NotificationAttempt.objects.create(
+                notification=notification,
+                started_at=notification.last_attempt_at,
+                outcome=AttemptOutcome.UNKNOWN,
+                error_code="interrupted",
+                error=error,
+            )
+        failed += 1
+    return failed
 
 
 def notifications_run_due(*, now: datetime | None = None) -> dict[str, int]:

@@ -2,6 +2,7 @@
 what was recorded. The local Twilio (`twilio`) is shared with accounts' tests: fixtures.py;
 `committed` is in tests/conftest.py."""
 
+import asyncio
 import socket
 from email import message_from_bytes, policy
 
@@ -15,11 +16,16 @@ from notifications.models import Notification
 
 
 class RecordingSmtpHandler:
-    """Accepts mail like a real server; `refuse` maps an address to an SMTP reply for RCPT."""
+    """Accepts mail like a real server; `refuse` maps an address to an SMTP reply for RCPT.
+
+    `after_data_next` makes the next messages be kept without the final reply, one per
+    entry: "drop" hangs up at once, "hang" answers only after `hang_seconds`."""
 
     def __init__(self):
         self.messages = []
         self.refuse: dict[str, str] = {}
+        self.after_data_next: list[str] = []
+        self.hang_seconds = 1.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -35,6 +41,11 @@ class RecordingSmtpHandler:
                 "message": message_from_bytes(envelope.content, policy=policy.default),
             }
         )
+        misbehave = self.after_data_next.pop(0) if self.after_data_next else ""
+        if misbehave == "drop":
+            server.transport.close()
+        elif misbehave == "hang":
+            await asyncio.sleep(self.hang_seconds)
         return "250 Message accepted for delivery"
 
 

@@ -4,11 +4,14 @@ phone codes."""
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -22,16 +25,24 @@ FROM_NUMBER = "+15005550006"
 
 @dataclass
 class FakeTwilio:
-    """Speaks the part of Twilio's REST API we use: POST .../Accounts/{sid}/Messages.json.
+    """Speaks the part of Twilio's REST API we use: POST .../Accounts/{sid}/Messages.json
+        to send, GET on it (filtered by `To`, newest first) to list what was sent.
 
-    `fail_numbers` maps a number to a Twilio error (status, code, message) returned
-    every time; `fail_next` holds errors returned once each, in order, before success.
+        `fail_numbers` maps a number to a Twilio error (status, code, message) returned
+        every time; `fail_next` holds errors returned once each, in order, to the next requests
+    (sends or lookups) before success.
+        `hang_next` makes the next sends hang for `hang_seconds` and then hang up without an
+        answer, one per entry: "after_accept" keeps the message (Twilio took it, the answer
+        was lost), "before_accept" drops it (it never got in).
     """
 
     url: str = ""
     requests: list[dict] = field(default_factory=list)
+    lookups: list[dict] = field(default_factory=list)
     fail_numbers: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     fail_next: list[tuple[int, int, str]] = field(default_factory=list)
+    hang_next: list[str] = field(default_factory=list)
+    hang_seconds: float = 1.0
 
     def sent(self) -> list[dict]:
         return [r for r in self.requests if r["status"] == HTTPStatus.CREATED]
@@ -59,6 +70,12 @@ def _twilio_handler(fake: FakeTwilio):
                 record["status"] = 404
                 fake.requests.append(record)
                 return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            hang = fake.hang_next.pop(0) if fake.hang_next else ""
+            if hang == "before_accept":
+                time.sleep(fake.hang_seconds)
+                record["status"] = "dropped"
+                fake.requests.append(record)
+                return  # the connection closes with no answer
             error = fake.fail_next.pop(0) if fake.fail_next else fake.fail_numbers.get(form.get("To"))
             if error:
                 status, code, message = error
@@ -76,25 +93,59 @@ def _twilio_handler(fake: FakeTwilio):
             sid = "SM" + uuid.uuid4().hex
             record["status"] = HTTPStatus.CREATED
             record["sid"] = sid
+            record["created"] = datetime.now(UTC)
             fake.requests.append(record)
+            if hang == "after_accept":
+                time.sleep(fake.hang_seconds)
+                return  # accepted, but the answer never comes
+            return self._reply(HTTPStatus.CREATED, _message_json(record))
+
+        def do_GET(self):
+            url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            fake.lookups.append({"path": url.path, "query": query})
+            if url.path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
+                return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            if fake.fail_next:
+                status, code, message = fake.fail_next.pop(0)
+                return self._reply(status, {"code": code, "message": message, "status": status})
+            found = [r for r in fake.sent() if query.get("To") in (None, r["form"].get("To"))]
+            page_size = int(query.get("PageSize", 50))
+            messages = [_message_json(r) for r in reversed(found)][:page_size]
             return self._reply(
-                HTTPStatus.CREATED,
+                HTTPStatus.OK,
                 {
-                    "sid": sid,
-                    "account_sid": ACCOUNT_SID,
-                    "to": form.get("To"),
-                    "from": form.get("From"),
-                    "messaging_service_sid": form.get("MessagingServiceSid"),
-                    "body": form.get("Body"),
-                    "status": "queued",
-                    "num_segments": "1",
-                    "direction": "outbound-api",
-                    "api_version": "2010-04-01",
-                    "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+                    "messages": messages,
+                    "page": 0,
+                    "page_size": page_size,
+                    "first_page_uri": self.path,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                    "uri": self.path,
+                    "start": 0,
+                    "end": len(messages) - 1,
                 },
             )
 
     return Handler
+
+
+def _message_json(record: dict) -> dict:
+    form, sid = record["form"], record["sid"]
+    return {
+        "sid": sid,
+        "account_sid": ACCOUNT_SID,
+        "to": form.get("To"),
+        "from": form.get("From"),
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "body": form.get("Body"),
+        "status": "queued",
+        "num_segments": "1",
+        "direction": "outbound-api",
+        "api_version": "2010-04-01",
+        "date_created": format_datetime(record["created"], usegmt=True),
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+    }
 
 
 @pytest.fixture

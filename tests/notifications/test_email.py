@@ -3,8 +3,10 @@
 import socket
 
 import pytest
+from django.utils import timezone
 
-from notifications.models import Notification, Status
+from notifications import services
+from notifications.models import AttemptOutcome, Notification, Status
 from notifications.services import notification_send, notify
 from notifications.triggers import Occasion
 
@@ -56,6 +58,32 @@ def test_refused_addresses_are_sorted_by_smtp_code(
     assert email.error_code == f"smtp {reply[:3]}"
     assert reply.split(" ", 2)[2] in email.last_error
     assert smtp_server.messages == []
+
+
+@pytest.mark.parametrize("misbehave", ["drop", "hang"])
+def test_a_resent_email_carries_the_same_message_id(ride, smtp_server, settings, committed, misbehave):
+    """The server took the message, then hung up or went quiet before saying so: SMTP
+    cannot be asked what it kept, so the email goes again (at least once) under the
+    same Message-ID, for the receiver to drop the copy."""
+    settings.EMAIL_TIMEOUT = 0.3
+    settings.SITE_URL = "https://whiskers.example"
+    smtp_server.after_data_next = [misbehave]
+    with committed():
+        notify(occasion=Occasion("confirm", ride.pk))
+    email = Notification.objects.get(channel="email")
+    assert email.status == Status.QUEUED and email.error_code == "unknown"
+    assert "may have taken the message" in email.last_error
+
+    Notification.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    with committed():
+        services.notifications_run_due()
+
+    email.refresh_from_db()
+    first, second = (received["message"] for received in smtp_server.messages)
+    assert first["Message-ID"] == second["Message-ID"] == email.provider_id
+    assert email.provider_id == f"<notification-{email.pk}@whiskers.example>"
+    assert email.status == Status.SENT
+    assert [a.outcome for a in email.attempt_log.all()] == [AttemptOutcome.UNKNOWN, AttemptOutcome.SENT]
 
 
 def test_mail_server_down_is_transient(ride, settings, committed):

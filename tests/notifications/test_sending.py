@@ -10,11 +10,17 @@ from django.utils import timezone
 
 from bookings import services as ride_services
 from notifications import services
-from notifications.models import AttemptOutcome, Notification, NotificationPreference, Status
+from notifications.models import (
+    AttemptOutcome,
+    Notification,
+    NotificationAttempt,
+    NotificationPreference,
+    Status,
+)
 from notifications.services import notify
 from notifications.triggers import Occasion
 from project.accounts.models import User
-from tests.factories import CustomerFactory, make_ride
+from tests.factories import AdminFactory, CustomerFactory, make_ride
 from tests.notifications.fixtures import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +159,95 @@ def test_twilio_unreachable_is_transient(ride, twilio, settings, committed):
     assert "Could not reach Twilio" in sms.last_error
 
 
+@pytest.fixture
+def twilio_times_out(twilio, settings):
+    """Twilio answers later than our client waits."""
+    settings.TWILIO_TIMEOUT_SECONDS = 0.3
+    twilio.hang_seconds = 1.0
+    return twilio
+
+
+def test_a_text_twilio_took_before_timing_out_is_found_not_sent_again(ride, twilio_times_out, committed):
+    twilio = twilio_times_out
+    twilio.hang_next = ["after_accept"]
+    sms = confirm_sms(ride, committed)
+
+    [accepted] = twilio.sent()  # Twilio has it, but we never heard back
+    assert sms.status == Status.QUEUED and sms.attempts == 1 and sms.error_code == "unknown"
+    assert "may have accepted" in sms.last_error
+    time_passes(sms)
+    with committed():
+        services.notifications_run_due()
+
+    sms.refresh_from_db()
+    assert sms.status == Status.SENT and sms.provider_id == accepted["sid"]
+    assert len(twilio.requests) == 1  # looked up, not posted again
+    assert [lookup["query"]["To"] for lookup in twilio.lookups] == ["+12125550123"]
+    attempts = list(sms.attempt_log.all())
+    assert [a.outcome for a in attempts] == [AttemptOutcome.UNKNOWN, AttemptOutcome.RECONCILED]
+    assert attempts[1].provider_id == accepted["sid"]
+
+
+def test_a_text_that_never_got_into_twilio_is_sent_on_retry(ride, twilio_times_out, committed):
+    twilio = twilio_times_out
+    twilio.hang_next = ["before_accept"]
+    sms = confirm_sms(ride, committed)
+    assert sms.status == Status.QUEUED and sms.error_code == "unknown" and twilio.sent() == []
+
+    time_passes(sms)
+    with committed():
+        services.notifications_run_due()
+
+    sms.refresh_from_db()
+    [sent] = twilio.sent()
+    assert sms.status == Status.SENT and sms.provider_id == sent["sid"]
+    assert len(twilio.lookups) == 1
+    assert [a.outcome for a in sms.attempt_log.all()] == [AttemptOutcome.UNKNOWN, AttemptOutcome.SENT]
+
+
+def test_the_same_text_of_another_notification_is_not_taken_for_this_one(ride, twilio_times_out, committed):
+    twilio = twilio_times_out
+    sms = confirm_sms(ride, committed)  # sent; a second one with the same words and number follows
+    twin = Notification.objects.create(
+        user=sms.user, ride=None, channel="sms", kind=sms.kind, to=sms.to, message=sms.message
+    )
+    twilio.hang_next = ["before_accept"]
+    assert services.notification_send(notification_id=twin.pk) == "retry"
+    time_passes(twin)
+    assert services.notification_send(notification_id=twin.pk) == "sent"
+    twin.refresh_from_db()
+    assert len(twilio.sent()) == 2 and twin.provider_id not in {sms.provider_id, ""}
+
+
+def test_when_twilio_cannot_be_asked_nothing_is_sent(ride, twilio_times_out, settings, committed):
+    twilio = twilio_times_out
+    twilio.hang_next = ["after_accept"]
+    sms = confirm_sms(ride, committed)
+    time_passes(sms)
+    twilio.fail_next = [(503, 20503, "Service Unavailable")]  # the lookup fails
+    assert services.notification_send(notification_id=sms.pk) == "retry"
+    sms.refresh_from_db()
+    assert sms.status == Status.QUEUED and len(twilio.requests) == 1
+    assert [a.outcome for a in sms.attempt_log.all()] == [AttemptOutcome.UNKNOWN, AttemptOutcome.RETRY]
+    time_passes(sms)
+    assert services.notification_send(notification_id=sms.pk) == "reconciled"
+    assert len(twilio.sent()) == 1
+
+
+def test_an_operator_retry_after_an_unknown_outcome_looks_first(ride, twilio_times_out, settings, committed):
+    settings.NOTIFY_RETRY_DELAYS = []  # one attempt, then a person decides
+    twilio = twilio_times_out
+    twilio.hang_next = ["after_accept"]
+    sms = confirm_sms(ride, committed)
+    assert sms.status == Status.FAILED and sms.error_code == "unknown"
+
+    with committed():
+        services.notification_retry(notification=sms, by=AdminFactory())
+    sms.refresh_from_db()
+    assert sms.status == Status.SENT and sms.provider_id == twilio.sent()[0]["sid"]
+    assert len(twilio.sent()) == 1
+
+
 def test_missing_twilio_settings_fail_permanently(ride, twilio, settings, committed):
     settings.TWILIO_FROM_NUMBER = ""
     sms = confirm_sms(ride, committed)
@@ -196,6 +291,27 @@ def test_a_send_interrupted_mid_way_fails_for_a_person_to_check(ride, twilio, se
     sms.refresh_from_db()
     assert sms.status == Status.FAILED and sms.error_code == "interrupted"
     assert twilio.requests == []  # never resent on its own: the provider may have sent it
+    [attempt] = sms.attempt_log.all()
+    assert attempt.outcome == AttemptOutcome.UNKNOWN and attempt.started_at == long_ago
+
+
+def test_an_operator_retry_after_an_interrupted_send_finds_the_text_twilio_took(
+    ride, twilio, settings, committed
+):
+    sms = confirm_sms(ride, committed)
+    [accepted] = twilio.sent()
+    # The worker died after Twilio took it, before recording it: the row is left sending.
+    long_ago = timezone.now() - settings.NOTIFY_REQUEUE_AFTER - timedelta(minutes=1)
+    Notification.objects.filter(pk=sms.pk).update(
+        status=Status.SENDING, last_attempt_at=long_ago, provider_id="", sent_at=None
+    )
+    NotificationAttempt.objects.filter(notification=sms).delete()
+    with committed():
+        services.notifications_run_due()
+        services.notification_retry(notification=Notification.objects.get(pk=sms.pk), by=AdminFactory())
+    sms.refresh_from_db()
+    assert sms.status == Status.SENT and sms.provider_id == accepted["sid"]
+    assert len(twilio.sent()) == 1
 
 
 def test_texts_queued_before_an_opt_out_are_not_sent(ride, customer, twilio):
