@@ -19,4 +19,5 @@ class BillingConfig(AppConfig):
         register_ride_panel("customer", panels.customer_panel)
         register_ride_panel("ops", panels.ops_panel)
         django_checks.register(checks.stripe_keys_configured, deploy=True)
+        django_checks.register(checks.stripe_timeouts_fit, deploy=True)
         schedules.register(*SCHEDULES)

@@ -352,9 +352,7 @@ def test_paying_on_the_site_after_a_failed_hold_clears_the_flag(far_ride, pay, s
 # --- Unpaid bookings expire ----------------------------------------------------------------
 
 
-def test_unpaid_booking_expires_and_frees_its_slot(
-    pending_ride, stripe_server, committed
-):
+def test_unpaid_booking_expires_and_frees_its_slot(pending_ride, stripe_server, committed):
     services.checkout_open(ride=pending_ride)
     later = pending_ride.created_at + timedelta(minutes=31)
 
@@ -386,9 +384,7 @@ def test_recent_unpaid_booking_is_kept(pending_ride):
     assert services.expire_unpaid_rides(now=pending_ride.created_at + timedelta(minutes=5)) == 0
 
 
-def test_hold_arriving_after_expiry_is_released(
-    pending_ride, stripe_js, payment_events, committed
-):
+def test_hold_arriving_after_expiry_is_released(pending_ride, stripe_js, payment_events, committed):
     step = services.checkout_open(ride=pending_ride)
     stripe_js.save_card(step.client_secret, GOOD_CARD)
     from bookings.services import ride_expire

@@ -266,9 +266,7 @@ def test_a_ride_nobody_can_take_stays_in_the_queue_flagged_once(
     assert ride.events.filter(action="flag").count() == 1
 
 
-def test_auto_dispatch_can_be_switched_off(
-    customer, pet, fleet_driver, auto_dispatch_off, committed, pay
-):
+def test_auto_dispatch_can_be_switched_off(customer, pet, fleet_driver, auto_dispatch_off, committed, pay):
     ride = book_and_pay(customer, pet, committed, pay)
     assert (ride.status, ride.driver, ride.attention) == (RideStatus.CONFIRMED, None, "")
 
@@ -296,9 +294,7 @@ def test_a_declined_ride_goes_to_another_driver(
     assert (ride.status, ride.driver) == (RideStatus.ASSIGNED, other_fleet_driver)
 
 
-def test_a_rescheduled_ride_is_dispatched_again(
-    customer, pet, fleet_driver, auto_dispatch_on, committed
-):
+def test_a_rescheduled_ride_is_dispatched_again(customer, pet, fleet_driver, auto_dispatch_on, committed):
     from bookings.services import ride_reschedule
 
     # The hold covers any fare the new time may cost.
@@ -310,9 +306,7 @@ def test_a_rescheduled_ride_is_dispatched_again(
     assert list(ride.events.values_list("action", flat=True)) == ["reschedule", "assign"]
 
 
-def test_a_ride_whose_fare_is_not_secured_waits_until_it_is(
-    pet, fleet_driver, auto_dispatch_on, committed
-):
+def test_a_ride_whose_fare_is_not_secured_waits_until_it_is(pet, fleet_driver, auto_dispatch_on, committed):
     """Moved to a pricier time (its hold covers $20.00 of the fare): no driver until billing
     says the new fare is secured, then dispatch runs by itself."""
     from bookings.services import ride_set_payment_secured
@@ -340,9 +334,7 @@ def test_operations_cannot_assign_a_ride_whose_fare_is_not_secured(pet, fleet_dr
     assert (ride.status, ride.driver) == (RideStatus.CONFIRMED, None)
 
 
-def test_going_on_duty_places_waiting_rides(
-    customer, driver, auto_dispatch_on, committed
-):
+def test_going_on_duty_places_waiting_rides(customer, driver, auto_dispatch_on, committed):
     DriverProfileFactory(user=driver, on_duty=False)
     waiting = make_ride(customer=customer)
     with committed():

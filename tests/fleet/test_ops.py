@@ -187,9 +187,7 @@ DRIVER_FORM = {
 }
 
 
-def test_admins_create_drivers_who_set_their_password_from_the_email(
-    admin_client, client, committed
-):
+def test_admins_create_drivers_who_set_their_password_from_the_email(admin_client, client, committed):
     with committed():
         response = admin_client.post(reverse("fleet_ops:driver_create"), DRIVER_FORM)
     user = User.objects.get(email="gus@whiskers.example")
