@@ -46,6 +46,26 @@ def test_checkout_against_a_hung_stripe_says_try_again_within_the_budget(
     assert pending_ride.status == RideStatus.PENDING_PAYMENT
 
 
+def test_submitting_a_saved_card_to_a_hung_stripe_says_try_again_within_the_budget(
+    customer_client, pending_ride, stripe_js, hung_server, settings, default_timeouts
+):
+    step = services.checkout_open(ride=pending_ride)
+    stripe_js.save_card(step.client_secret)
+    settings.STRIPE_API_BASE = hung_server  # Stripe hangs once the browser is done
+
+    started = time.monotonic()
+    response = customer_client.post(checkout_url(pending_ride))
+    elapsed = time.monotonic() - started
+
+    # Answered at once: a redirect would make the customer wait on the hung Stripe again.
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "Please try again in a minute." in response.content.decode()
+    assert 6 <= elapsed < settings.WEB_REQUEST_BUDGET_SECONDS + 2
+    pending_ride.refresh_from_db()
+    assert pending_ride.status == RideStatus.PENDING_PAYMENT
+    assert pending_ride.payments.get().status == "requires_card"  # the next try starts from here
+
+
 def test_a_capture_against_a_hung_stripe_records_its_error_and_is_retried(
     pending_ride, pay, driver, photo, hung_server, settings, committed, default_timeouts
 ):
