@@ -16,7 +16,7 @@ def shared_cache_configured(app_configs, **kwargs):
     return []
 
 
-# What a task keeps, beyond its slowest provider call, for its database work and a second call.
+# Room a task keeps beside its slowest provider call: its database writes, a lookup that did answer.
 TASK_MARGIN_SECONDS = 10
 
 
