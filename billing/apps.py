@@ -20,4 +20,5 @@ class BillingConfig(AppConfig):
         register_ride_panel("ops", panels.ops_panel)
         register_attention_source(panels.attention)
         django_checks.register(checks.stripe_keys_configured, deploy=True)
+        django_checks.register(checks.stripe_timeouts_fit, deploy=True)
         schedules.register(*SCHEDULES)

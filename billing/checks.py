@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.core.checks import Error
 
+from billing.gateway import worst_call_seconds
+from core.checks import timeout_budget_errors
+
 
 def stripe_keys_configured(app_configs, **kwargs):
     """Deploy check: real Stripe keys, never localstripe, in production."""
@@ -23,3 +26,16 @@ def stripe_keys_configured(app_configs, **kwargs):
             )
         ]
     return []
+
+
+def stripe_timeouts_fit(app_configs, **kwargs):
+    """Deploy check: a hung Stripe fails a checkout with "try again", and a task with an error
+    on its ledger row, before the web server or the task cluster kills the process."""
+    return timeout_budget_errors(
+        provider="Stripe",
+        worst=worst_call_seconds(),
+        settings_names=(
+            "STRIPE_CONNECT_TIMEOUT_SECONDS, STRIPE_READ_TIMEOUT_SECONDS or STRIPE_MAX_NETWORK_RETRIES"
+        ),
+        check_id="billing.E003",
+    )

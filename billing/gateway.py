@@ -324,11 +324,10 @@ def _signed_at(signature: str) -> int:
 
 
 @lru_cache(maxsize=4)
-def _gateway_for(api_key: str, api_base: str, retries: int) -> Gateway:
+def _gateway_for(api_key: str, api_base: str, retries: int, timeouts: tuple[float, float]) -> Gateway:
     base = {"api": api_base} if api_base else None
-    # The SDK retries network errors itself, with the same idempotency key. Its timeouts stay
-    # well inside a Django-Q task's time limit (Q_CLUSTER["timeout"]).
-    http = stripe.RequestsClient(timeout=(5, 25))
+    # The SDK retries network errors and timeouts itself, with the same idempotency key.
+    http = stripe.RequestsClient(timeout=timeouts)
     return Gateway(
         stripe.StripeClient(api_key, base_addresses=base, max_network_retries=retries, http_client=http)
     )
@@ -336,5 +335,18 @@ def _gateway_for(api_key: str, api_base: str, retries: int) -> Gateway:
 
 def get_gateway() -> Gateway:
     return _gateway_for(
-        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        (settings.STRIPE_CONNECT_TIMEOUT_SECONDS, settings.STRIPE_READ_TIMEOUT_SECONDS),
     )
+
+
+def worst_call_seconds() -> float:
+    """The longest one gateway call can take against a Stripe that stops answering: every
+    attempt waits out both timeouts, with the SDK's longest back-off between attempts."""
+    retries = settings.STRIPE_MAX_NETWORK_RETRIES
+    attempt = settings.STRIPE_CONNECT_TIMEOUT_SECONDS + settings.STRIPE_READ_TIMEOUT_SECONDS
+    first, longest = stripe.HTTPClient.INITIAL_DELAY, stripe.HTTPClient.MAX_DELAY
+    sleeps = sum(max(first, min(first * 2 ** (n - 1), longest)) for n in range(1, retries + 1))
+    return attempt * (1 + retries) + sleeps

@@ -54,7 +54,8 @@ def checkout(request, pk):
         else:
             step = services.checkout_open(ride=ride)
     except DomainError as exc:
-        if request.method == "POST":
+        # Stripe unreachable: say so now; a redirect would make the customer wait on it again.
+        if request.method == "POST" and exc.code != "unavailable":
             messages.error(request, exc.message)
             return redirect("billing:checkout", pk=ride.pk)
         context = {"ride": ride, "error": exc.message}

@@ -23,4 +23,5 @@ class NotificationsConfig(AppConfig):
         register_attention_source(panels.attention)
         schedules.register(*SCHEDULES)
         django_checks.register(checks.twilio_credentials_complete, deploy=True)
+        django_checks.register(checks.provider_timeouts_fit, deploy=True)
         sms.register_sender(channels.send_text)

@@ -103,6 +103,17 @@ class _BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+def twilio_worst_seconds() -> float:
+    """The longest a send takes against a Twilio that stops answering: the timeout applies to
+    connecting and again to waiting for the answer (the SDK's client does not retry)."""
+    return 2 * settings.TWILIO_TIMEOUT_SECONDS
+
+
+def email_worst_seconds() -> float:
+    """The same for the mail server: connecting, then a greeting that never comes."""
+    return 2 * settings.EMAIL_TIMEOUT
+
+
 @lru_cache(maxsize=4)
 def _twilio_client(account_sid: str, auth_token: str, api_url: str, timeout: float) -> Client:
     # One client (and its connection pool) per configuration, reused across sends.

@@ -131,11 +131,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks (django-q2) ----------------------------------------
+# Timeout budgets: every provider call (Stripe, Twilio, SMTP), with its retries, must end
+# inside a web request's budget (well under the web server's worker timeout, 30 s) and a
+# task's time limit, so it fails with an error we record instead of a killed process. The
+# deploy checks billing.E003, notifications.E002 and notifications.E003 add the numbers up.
+WEB_REQUEST_BUDGET_SECONDS = env.float("WEB_REQUEST_BUDGET_SECONDS", default=10)
+Q_TASK_TIMEOUT_SECONDS = env.int("Q_TASK_TIMEOUT_SECONDS", default=60)
 Q_CLUSTER = {
     "name": "whiskers",
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 60,
-    "retry": 90,  # must exceed timeout or a slow task runs twice at once
+    "timeout": Q_TASK_TIMEOUT_SECONDS,
+    "retry": Q_TASK_TIMEOUT_SECONDS + 30,  # must exceed timeout or a slow task runs twice at once
     "max_attempts": 3,
     "catch_up": False,  # a scheduler that was down does not replay every missed run
     "save_limit": 500,
@@ -366,7 +372,11 @@ STRIPE_JS_URL = env.str(
     if STRIPE_USES_LOCALSTRIPE
     else "https://js.stripe.com/v3/",
 )
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Per attempt: connecting (TCP and TLS), then waiting for the answer. The SDK retries a timed-out
+# call once, with the same idempotency key; later retries are the ledger's back-off.
+STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=1)
+STRIPE_READ_TIMEOUT_SECONDS = env.float("STRIPE_READ_TIMEOUT_SECONDS", default=3)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 # An unpaid booking gives its slot back after this long.
 BILLING_PAYMENT_WINDOW = timedelta(minutes=env.int("BILLING_PAYMENT_WINDOW_MINUTES", default=30))
 # A card hold lasts ~5-7 days: rides further ahead save the card and get the hold later...
@@ -393,7 +403,8 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")  # wins over FROM
 TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # a Twilio-compatible server (tests); empty: Twilio
-TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)
+# Both to connect and to wait for the answer; phone codes are sent inside a web request.
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=5)
 TWILIO_STATUS_CALLBACKS = env.bool("TWILIO_STATUS_CALLBACKS", default=True)  # ask for delivery reports
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
@@ -403,7 +414,8 @@ SMS_BACKEND = env.str(
 )
 # The only countries we text (ISO codes); numbers elsewhere get email only.
 SMS_ALLOWED_COUNTRIES = [code.upper() for code in env.list("SMS_ALLOWED_COUNTRIES", default=["US", "CA"])]
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a hung SMTP server must not hang a worker
+# Seconds, to connect and for each reply; sign-up emails are sent inside a web request.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=5)
 NOTIFY_SUPPORT_EMAIL = env.str("NOTIFY_SUPPORT_EMAIL", default="help@whiskers.example")
 # Reminders before pickup, in minutes (24 h and 1 h).
 NOTIFY_REMINDER_LEADS = [

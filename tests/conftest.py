@@ -2,6 +2,8 @@
 happens after a commit. The data builders they use are in tests/factories.py."""
 
 import os
+import socket
+import threading
 
 import pytest
 from django.test.utils import override_settings
@@ -120,3 +122,24 @@ def committed(django_capture_on_commit_callbacks):
     """`with committed(): ...` runs the block's on-commit callbacks (ride_moved, queued tasks)
     as a real commit would, including the callbacks those callbacks add."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def hung_server():
+    """The URL of a server that accepts connections and never answers (a hung provider): only
+    the client's own timeouts end a call to it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:  # closed at teardown
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for conn in held:
+        conn.close()

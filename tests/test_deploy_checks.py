@@ -69,6 +69,7 @@ SAFE = {
     "STRIPE_USES_LOCALSTRIPE": False,
     "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "STRIPE_MAX_NETWORK_RETRIES": 1,  # the default (the suite turns the SDK's retries off)
 }
 
 
@@ -80,9 +81,45 @@ SAFE = {
         ({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": ""}, "notifications.E001"),
         ({"STRIPE_USES_LOCALSTRIPE": True}, "billing.E001"),
         ({"STRIPE_WEBHOOK_SECRET": ""}, "billing.E002"),
+        # The SDK's own defaults: 3 x (5 s + 25 s) + 1.5 s of back-off, far past checkout's 10 s.
+        (
+            {
+                "STRIPE_CONNECT_TIMEOUT_SECONDS": 5,
+                "STRIPE_READ_TIMEOUT_SECONDS": 25,
+                "STRIPE_MAX_NETWORK_RETRIES": 2,
+            },
+            "billing.E003",
+        ),
+        ({"STRIPE_MAX_NETWORK_RETRIES": 2}, "billing.E003"),  # 3 x 4 s + 1.5 s = 13.5 s
+        ({"STRIPE_READ_TIMEOUT_SECONDS": 4}, "billing.E003"),  # 2 x 5 s + 0.5 s
+        ({"TWILIO_TIMEOUT_SECONDS": 10}, "notifications.E002"),  # connect + answer: 20 s
+        ({"EMAIL_TIMEOUT": 6}, "notifications.E003"),
     ],
 )
 def test_each_unsafe_setting_fails_the_deploy_check(unsafe, check_id):
-    ours = {"accounts.E001", "core.E001", "notifications.E001", "billing.E001", "billing.E002"}
+    ours = {
+        "accounts.E001",
+        "core.E001",
+        "notifications.E001",
+        "notifications.E002",
+        "notifications.E003",
+        "billing.E001",
+        "billing.E002",
+        "billing.E003",
+    }
     assert deploy_errors(**SAFE) & ours == set()
     assert deploy_errors(**{**SAFE, **unsafe}) & ours == {check_id}
+
+
+def test_every_provider_must_fit_inside_the_task_time_limit(settings):
+    """Against a 15 s task limit (10 s of margin: 5 s left) no provider's worst case fits; the
+    web budget is raised so that only the task limit is at stake."""
+    unsafe = {**SAFE, "WEB_REQUEST_BUDGET_SECONDS": 60, "Q_CLUSTER": {**settings.Q_CLUSTER, "timeout": 15}}
+    assert deploy_errors(**unsafe) >= {"billing.E003", "notifications.E002", "notifications.E003"}
+
+    with override_settings(**unsafe):
+        stripe = [m.msg for m in run_checks(include_deployment_checks=True) if m.id == "billing.E003"]
+    assert stripe == [
+        "A Stripe call that hangs can take 8.5 s, more than the task time limit "
+        "(Q_TASK_TIMEOUT_SECONDS) less 10 s (5 s)."
+    ]
