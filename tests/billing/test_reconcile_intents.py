@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing import services
 from billing.gateway import get_gateway
 from billing.models import Payment, PaymentStatus, Transaction
-from billing.services import checkout, ledger
+from billing.services import checkout, ledger, reconcile
 from bookings.models import RideStatus
 from bookings.services import ride_expire
 from tests.factories import make_ride
@@ -239,3 +239,18 @@ def test_intents_without_our_metadata_are_left_alone(pending_ride, stripe_js):
     assert services.reconcile_intents(now=later()) == {"adopted": 0, "released": 0}
     assert {gateway.retrieve_intent(i.id).status for i in foreign} == {"requires_capture"}
     assert not Transaction.objects.filter(kind=Kind.ORPHAN_VOID).exists()
+
+
+def test_two_hosts_releasing_the_same_orphan_write_one_closed_row(pending_ride, stripe_js, committed):
+    txn, orphan = crashed_checkout(pending_ride, stripe_js)
+    with committed():
+        ride_expire(ride=pending_ride)
+    payment = Payment.objects.get(pk=txn.payment_id)
+
+    assert services.reconcile_intents(now=later()) == {"adopted": 0, "released": 1}
+    # The other host listed the intents before this one cancelled it: it still sees the hold.
+    assert reconcile._release_orphan(payment, orphan) == 0
+
+    row = payment.transactions.get(kind=Kind.ORPHAN_VOID)
+    assert row.status == Status.SUCCEEDED
+    assert get_gateway().retrieve_intent(orphan.id).status == "canceled"
