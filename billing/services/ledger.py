@@ -418,19 +418,13 @@ def _authorize(txn: Transaction) -> None:
     apply_hold(txn, intent)
 
 
-def intents_of(txn: Transaction, intents: list[Intent]) -> list[Intent]:
-    """The live intents among `intents` that an attempt at this row created (by their metadata)."""
-    return [
-        intent
-        for intent in intents
-        if intent.metadata.get("transaction_id") == str(txn.pk) and intent.status != "canceled"
-    ]
-
-
 def _earlier_intent(txn: Transaction) -> Intent | None:
+    """A live intent an earlier attempt at this row placed (found by its metadata)."""
     since = int((txn.created_at - timedelta(minutes=1)).timestamp())
-    found = intents_of(txn, get_gateway().recent_intents(since=since))
-    return found[0] if found else None
+    for intent in get_gateway().recent_intents(since=since):
+        if intent.metadata.get("transaction_id") == str(txn.pk) and intent.status != "canceled":
+            return intent
+    return None
 
 
 # --- Captures, voids, refunds ------------------------------------------------------------

@@ -240,21 +240,36 @@ def reconcile_intents(*, now=None) -> dict[str, int]:
     metadata are not ours and are left alone. Safe to run twice and on two hosts at once:
     adopting and closing are conditional updates, the release row's key is unique."""
     now = now or timezone.now()
+    old_enough = (now - ORPHAN_GRACE).timestamp()
     intents = get_gateway().recent_intents(since=int((now - ORPHAN_LOOKBACK).timestamp()))
+    holds = [i for i in intents if i.status == "requires_capture" and i.created <= old_enough]
+    canceled = [i for i in intents if i.status == "canceled"]
+    # Three queries for all of them: nearly every intent is one we know.
+    hold_ids, canceled_ids = [i.id for i in holds], [i.id for i in canceled]
+    known = {
+        *Payment.objects.filter(payment_intent_id__in=hold_ids).values_list("payment_intent_id", flat=True),
+        *Transaction.objects.filter(kind=Kind.AUTHORIZATION, provider_id__in=hold_ids).values_list(
+            "provider_id", flat=True
+        ),
+    }
+    releasing = set(
+        Transaction.objects.filter(
+            kind=Kind.ORPHAN_VOID, status=Status.PENDING, provider_id__in=canceled_ids
+        ).values_list("provider_id", flat=True)
+    )
     counts = {"adopted": 0, "released": 0}
-    for intent in intents:
-        payment = _payment_named_by(intent)
-        if payment is None:
-            continue
-        if intent.status == "canceled":
+    for intent in canceled:
+        if intent.id in releasing and (payment := _payment_named_by(intent)):
             counts["released"] += _finish_release(payment, intent)  # a sweep that died mid-release
-        elif intent.status == "requires_capture" and intent.created <= (now - ORPHAN_GRACE).timestamp():
-            if _is_known(payment, intent):
-                continue
-            if _adopt(payment, intent):
-                counts["adopted"] += 1
-            else:
-                counts["released"] += _release_orphan(payment, intent)
+    for intent in holds:
+        if intent.id in known or (payment := _payment_named_by(intent)) is None:
+            continue
+        if _is_known(payment, intent):  # recorded since the look above
+            continue
+        if _adopt(payment, intent):
+            counts["adopted"] += 1
+        else:
+            counts["released"] += _release_orphan(payment, intent)
     return counts
 
 

@@ -254,3 +254,21 @@ def test_two_hosts_releasing_the_same_orphan_write_one_closed_row(pending_ride, 
     row = payment.transactions.get(kind=Kind.ORPHAN_VOID)
     assert row.status == Status.SUCCEEDED
     assert get_gateway().retrieve_intent(orphan.id).status == "canceled"
+
+
+def test_release_interrupted_after_stripe_cancelled_is_closed_by_the_next_run(
+    pending_ride, stripe_js, committed, django_assert_max_num_queries
+):
+    txn, orphan = crashed_checkout(pending_ride, stripe_js)
+    with committed():
+        ride_expire(ride=pending_ride)
+    assert services.reconcile_intents(now=later()) == {"adopted": 0, "released": 1}
+    # As if the sweep had died between Stripe's cancel and closing its row.
+    row = Transaction.objects.get(kind=Kind.ORPHAN_VOID)
+    Transaction.objects.filter(pk=row.pk).update(status=Status.PENDING, completed_at=None)
+
+    assert services.reconcile_intents(now=later()) == {"adopted": 0, "released": 1}
+    row.refresh_from_db()
+    assert row.status == Status.SUCCEEDED and row.completed_at is not None
+    with django_assert_max_num_queries(3):  # nothing left to do: the look-ups only
+        assert services.reconcile_intents(now=later()) == {"adopted": 0, "released": 0}
