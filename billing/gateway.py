@@ -58,6 +58,7 @@ class Intent:
     error_code: str = ""
     metadata: dict = field(default_factory=dict)
     created: int = 0  # Unix time
+    customer: str = ""
 
     @classmethod
     def from_stripe(cls, data) -> "Intent":
@@ -92,6 +93,7 @@ class Intent:
             error_code=error.get("code") or "",
             metadata=dict(data.get("metadata") or {}),
             created=int(data.get("created") or 0),
+            customer=_id_of(data.get("customer")),
         )
 
 

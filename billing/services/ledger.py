@@ -419,10 +419,13 @@ def _authorize(txn: Transaction) -> None:
 
 
 def _earlier_intent(txn: Transaction) -> Intent | None:
-    """A live intent an earlier attempt at this row placed (found by its metadata)."""
+    """A live intent an earlier attempt at this row placed: its metadata names the row and it is
+    for the ride's customer (ids alone could come from another database on the same account)."""
     since = int((txn.created_at - timedelta(minutes=1)).timestamp())
+    customer = stripe_customer_id(txn.ride.customer_id)
     for intent in get_gateway().recent_intents(since=since):
-        if intent.metadata.get("transaction_id") == str(txn.pk) and intent.status != "canceled":
+        ours = (intent.metadata.get("transaction_id"), intent.customer) == (str(txn.pk), customer)
+        if ours and intent.status != "canceled":
             return intent
     return None
 

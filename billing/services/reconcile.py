@@ -22,7 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing.gateway import GatewayError, Intent, get_gateway
-from billing.models import Payment, PaymentStatus, Transaction, WebhookEvent
+from billing.models import Payment, PaymentStatus, StripeCustomer, Transaction, WebhookEvent
 from billing.services import ledger
 from core.money import format_money
 
@@ -277,7 +277,13 @@ def _payment_named_by(intent: Intent) -> Payment | None:
     ride_id, payment_id = intent.metadata.get("ride_id", ""), intent.metadata.get("payment_id", "")
     if not (str(ride_id).isdigit() and str(payment_id).isdigit()):
         return None
-    return Payment.objects.filter(pk=int(payment_id), ride_id=int(ride_id)).first()
+    # And for that ride's customer: a staging database on the same Stripe account has its own
+    # payment ids, but never our customers.
+    return Payment.objects.filter(
+        pk=int(payment_id),
+        ride_id=int(ride_id),
+        ride__customer_id__in=StripeCustomer.objects.filter(customer_id=intent.customer).values("user_id"),
+    ).first()
 
 
 def _is_known(payment: Payment, intent: Intent) -> bool:

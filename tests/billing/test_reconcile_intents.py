@@ -211,14 +211,14 @@ def test_second_hold_for_a_payment_already_held_is_released(pending_ride, pay, c
     assert payment.transactions.get(kind=Kind.ORPHAN_VOID).provider_id == duplicate.id
 
 
-def test_intents_without_our_metadata_are_left_alone(pending_ride, stripe_js):
+def test_intents_without_our_metadata_or_customer_are_left_alone(pending_ride, stripe_js):
     payment = saved_card_checkout(pending_ride, stripe_js)
     checkout._use_saved_card(pending_ride, payment, pending_ride.customer)
     payment.refresh_from_db()
     gateway = get_gateway()
     customer = ledger.stripe_customer_id(pending_ride.customer_id)
 
-    def hold(metadata):
+    def hold(metadata, customer=customer):
         return gateway.create_hold(
             amount=payment.amount_cents,
             currency=payment.currency,
@@ -234,6 +234,11 @@ def test_intents_without_our_metadata_are_left_alone(pending_ride, stripe_js):
         hold({"order": "7"}),
         # Names our payment id but another ride: not ours.
         hold({"ride_id": str(pending_ride.pk + 1000), "payment_id": str(payment.pk)}),
+        # Names our ride and payment, for a Stripe customer of another database on the account.
+        hold(
+            ledger._metadata(payment.transactions.get()),
+            customer=gateway.create_customer(email="x@example.com", name="X", user_id=1, key="test-other"),
+        ),
     ]
 
     assert services.reconcile_intents(now=later()) == {"adopted": 0, "released": 0}
