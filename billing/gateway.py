@@ -57,6 +57,8 @@ class Intent:
     error: str = ""
     error_code: str = ""
     metadata: dict = field(default_factory=dict)
+    created: int = 0  # Unix time
+    customer: str = ""
 
     @classmethod
     def from_stripe(cls, data) -> "Intent":
@@ -90,6 +92,8 @@ class Intent:
             error=error.get("message") or "",
             error_code=error.get("code") or "",
             metadata=dict(data.get("metadata") or {}),
+            created=int(data.get("created") or 0),
+            customer=_id_of(data.get("customer")),
         )
 
 
@@ -126,6 +130,9 @@ def _id_of(value) -> str:
         return value.get("id") or ""
     return value or ""
 
+
+# How many pages of 100 PaymentIntents one look at the recent ones reads.
+RECENT_PAGES = 20
 
 TRANSIENT_ERRORS = (
     stripe.APIConnectionError,
@@ -242,6 +249,22 @@ class Gateway:
 
     def retrieve_intent(self, intent_id: str) -> Intent:
         return Intent.from_stripe(self._call(self._v1.payment_intents.retrieve, intent_id))
+
+    def recent_intents(self, *, since: int, max_pages: int = RECENT_PAGES) -> list[Intent]:
+        """The PaymentIntents created at or after `since` (Unix time), at most `max_pages` pages.
+
+        Filtered here, not with `created[gte]`: localstripe refuses that parameter (400) and
+        lists oldest first, while real Stripe lists newest first. So every page is read (up
+        to the cap, which real Stripe's order makes the newest ones)."""
+        intents, after = [], None
+        for _page in range(max_pages):
+            params = {"limit": 100, **({"starting_after": after} if after else {})}
+            page = self._call(self._v1.payment_intents.list, params=params)
+            intents += [Intent.from_stripe(obj) for obj in page.data]
+            if not page.has_more or not page.data:
+                break
+            after = page.data[-1]["id"]
+        return [intent for intent in intents if intent.created >= since]
 
     def capture(self, *, intent_id: str, amount: int, key: str) -> Intent:
         """Take `amount` of the hold; Stripe releases the rest."""

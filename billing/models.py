@@ -136,6 +136,10 @@ class Transaction(models.Model):
         FEE = "fee", "Fee"
         VOID = "void", "Hold released"
         REFUND = "refund", "Refund"
+        # A hold at Stripe that no payment of ours recorded (e.g. a crash between Stripe's
+        # answer and our commit), cancelled by the reconciliation sweep. Its own kind, so
+        # nothing that settles a payment's own hold ever mistakes it for one.
+        ORPHAN_VOID = "orphan_void", "Orphaned hold released"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -148,6 +152,7 @@ class Transaction(models.Model):
         RIDE = "ride", "Ride event"
         OPS = "ops", "Operations"
         WEBHOOK = "webhook", "Stripe webhook"
+        RECONCILE = "reconcile", "Stripe reconciliation"
 
     ride = models.ForeignKey(Ride, on_delete=models.PROTECT, related_name="transactions")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="transactions")

@@ -34,3 +34,8 @@ def place_due_holds() -> int:
 
 def retry_due_transactions() -> int:
     return services.retry_due_transactions()
+
+
+def reconcile_intents() -> str:
+    counts = services.reconcile_intents()
+    return f"{counts['adopted']} adopted, {counts['released']} released"

@@ -15,6 +15,7 @@ EVERY_MINUTES = Schedule.MINUTES
 EXPECTED = [
     ("billing: expire unpaid bookings", "billing.tasks.expire_unpaid_rides", EVERY_MINUTES, 5, -1),
     ("billing: place card holds before pickup", "billing.tasks.place_due_holds", EVERY_MINUTES, 15, -1),
+    ("billing: reconcile intents with Stripe", "billing.tasks.reconcile_intents", EVERY_MINUTES, 3, -1),
     ("billing: retry payment operations", "billing.tasks.retry_due_transactions", EVERY_MINUTES, 1, -1),
     ("notifications: reminders and retries", "notifications.tasks.run_due", EVERY_MINUTES, 1, -1),
 ]

@@ -2,7 +2,7 @@
 
 - `checkout`: the customer pays (card saved, fare held), holds placed later, unpaid bookings expire
 - `settlement`: a ride's moves settle its money (capture, fees, releases), refunds
-- `reconcile`: Stripe's webhooks reconcile our records
+- `reconcile`: Stripe's webhooks, and a sweep of its recent intents, reconcile our records
 - `ledger`: the engine every money operation runs through
 """
 
@@ -17,7 +17,7 @@ from billing.services.checkout import (
     stripe_customer_for,
 )
 from billing.services.ledger import execute, retry_due_transactions
-from billing.services.reconcile import apply_intent, webhook_process
+from billing.services.reconcile import apply_intent, reconcile_intents, webhook_process
 from billing.services.settlement import capture_retry, payment_refund, refundable_cents, settle_ride_move
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "payment_place_hold",
     "payment_refund",
     "place_due_holds",
+    "reconcile_intents",
     "refundable_cents",
     "retry_due_transactions",
     "ride_needs_payment",

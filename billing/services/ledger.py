@@ -167,11 +167,17 @@ def _close(txn: Transaction, *, status: str, provider_id: str = "", error: str =
     return True
 
 
-def _remember_intent(txn: Transaction, intent_id: str) -> None:
+def remember_intent(txn: Transaction, intent_id: str) -> bool:
+    """Record `intent_id` as the row's intent, unless another one was recorded first (then
+    this one is an orphan the reconciliation sweep releases). True if it is the row's."""
     with transaction.atomic():
-        Transaction.objects.filter(pk=txn.pk).update(provider_id=intent_id)
+        if not Transaction.objects.filter(pk=txn.pk, provider_id__in=("", intent_id)).update(
+            provider_id=intent_id
+        ):
+            return False
         Payment.objects.filter(pk=txn.payment_id, payment_intent_id="").update(payment_intent_id=intent_id)
     txn.provider_id = intent_id
+    return True
 
 
 def _metadata(txn: Transaction) -> dict:
@@ -385,6 +391,11 @@ def _authorize(txn: Transaction) -> None:
     payment = txn.payment
     if txn.provider_id:  # a later attempt, or the customer back from their bank: look, don't create
         intent = gateway.retrieve_intent(txn.provider_id)
+    elif txn.attempts > 1 and (intent := _earlier_intent(txn)):
+        # An earlier attempt died after Stripe placed the hold but before we recorded it.
+        # Real Stripe would replay it for the same idempotency key; localstripe ignores keys.
+        if not remember_intent(txn, intent.id):
+            return
     else:
         try:
             intent = gateway.create_hold(
@@ -398,12 +409,25 @@ def _authorize(txn: Transaction) -> None:
             )
         except GatewayError as exc:
             if exc.intent_id:
-                _remember_intent(txn, exc.intent_id)
+                remember_intent(txn, exc.intent_id)
             if not exc.transient:
                 exc.message = customer_message(exc) if _customer_present(txn) else exc.message
             raise
-        _remember_intent(txn, intent.id)
+        if not remember_intent(txn, intent.id):
+            return  # the sweep adopted an earlier intent meanwhile; this one it releases
     apply_hold(txn, intent)
+
+
+def _earlier_intent(txn: Transaction) -> Intent | None:
+    """A live intent an earlier attempt at this row placed: its metadata names the row and it is
+    for the ride's customer (ids alone could come from another database on the same account)."""
+    since = int((txn.created_at - timedelta(minutes=1)).timestamp())
+    customer = stripe_customer_id(txn.ride.customer_id)
+    for intent in get_gateway().recent_intents(since=since):
+        ours = (intent.metadata.get("transaction_id"), intent.customer) == (str(txn.pk), customer)
+        if ours and intent.status != "canceled":
+            return intent
+    return None
 
 
 # --- Captures, voids, refunds ------------------------------------------------------------

@@ -15,12 +15,14 @@ more than was held. A mismatch is stored as the event's outcome and flagged for 
 
 import dataclasses
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
-from billing.gateway import Intent
-from billing.models import Payment, PaymentStatus, Transaction, WebhookEvent
+from billing.gateway import GatewayError, Intent, get_gateway
+from billing.models import Payment, PaymentStatus, StripeCustomer, Transaction, WebhookEvent
 from billing.services import ledger
 from core.money import format_money
 
@@ -216,3 +218,145 @@ HANDLERS = {
     "payment_intent.canceled": _on_intent_event,
     "charge.refunded": _on_charge_refunded,
 }
+
+
+# --- Intents at Stripe that we never recorded ------------------------------------------------
+
+# An intent younger than this may still be on its way into our database (the request that
+# created it is recording it now): the sweep leaves it for its next run.
+ORPHAN_GRACE = timedelta(minutes=2)
+# How far back the sweep looks at Stripe (a hold lasts about 7 days; the sweep runs every few minutes).
+ORPHAN_LOOKBACK = timedelta(days=1)
+
+
+def reconcile_intents(*, now=None) -> dict[str, int]:
+    """Compare Stripe's recent PaymentIntents with our ledger; adopt or release the ones we lost.
+
+    An intent whose metadata names one of our payments that has no record of it is an orphan
+    (a process died between Stripe's answer and our commit). If that payment is still waiting
+    for exactly this hold (the pending hold row named in the metadata, no intent recorded), it
+    is adopted as that row's hold, as the checkout would have done; otherwise it is cancelled
+    at Stripe and an "orphaned hold released" ledger row says so. Intents with no or foreign
+    metadata are not ours and are left alone. Safe to run twice and on two hosts at once:
+    adopting and closing are conditional updates, the release row's key is unique."""
+    now = now or timezone.now()
+    old_enough = (now - ORPHAN_GRACE).timestamp()
+    intents = get_gateway().recent_intents(since=int((now - ORPHAN_LOOKBACK).timestamp()))
+    holds = [i for i in intents if i.status == "requires_capture" and i.created <= old_enough]
+    canceled = [i for i in intents if i.status == "canceled"]
+    # Three queries for all of them: nearly every intent is one we know.
+    hold_ids, canceled_ids = [i.id for i in holds], [i.id for i in canceled]
+    known = {
+        *Payment.objects.filter(payment_intent_id__in=hold_ids).values_list("payment_intent_id", flat=True),
+        *Transaction.objects.filter(kind=Kind.AUTHORIZATION, provider_id__in=hold_ids).values_list(
+            "provider_id", flat=True
+        ),
+    }
+    releasing = set(
+        Transaction.objects.filter(
+            kind=Kind.ORPHAN_VOID, status=Status.PENDING, provider_id__in=canceled_ids
+        ).values_list("provider_id", flat=True)
+    )
+    counts = {"adopted": 0, "released": 0}
+    for intent in canceled:
+        if intent.id in releasing and (payment := _payment_named_by(intent)):
+            counts["released"] += _finish_release(payment, intent)  # a sweep that died mid-release
+    for intent in holds:
+        if intent.id in known or (payment := _payment_named_by(intent)) is None:
+            continue
+        if _is_known(payment, intent):  # recorded since the look above
+            continue
+        if _adopt(payment, intent):
+            counts["adopted"] += 1
+        else:
+            counts["released"] += _release_orphan(payment, intent)
+    return counts
+
+
+def _payment_named_by(intent: Intent) -> Payment | None:
+    ride_id, payment_id = intent.metadata.get("ride_id", ""), intent.metadata.get("payment_id", "")
+    if not (str(ride_id).isdigit() and str(payment_id).isdigit()):
+        return None
+    # And for that ride's customer: a staging database on the same Stripe account has its own
+    # payment ids, but never our customers.
+    return Payment.objects.filter(
+        pk=int(payment_id),
+        ride_id=int(ride_id),
+        ride__customer_id__in=StripeCustomer.objects.filter(customer_id=intent.customer).values("user_id"),
+    ).first()
+
+
+def _is_known(payment: Payment, intent: Intent) -> bool:
+    return (
+        payment.payment_intent_id == intent.id
+        or payment.transactions.filter(kind=Kind.AUTHORIZATION, provider_id=intent.id).exists()
+    )
+
+
+def _attempt_named_by(payment: Payment, intent: Intent) -> Transaction | None:
+    """The pending hold row whose attempt created `intent` and that recorded no intent."""
+    txn_id = intent.metadata.get("transaction_id", "")
+    if not txn_id.isdigit():
+        return None
+    return (
+        payment.transactions.select_related("payment", "ride")
+        .filter(pk=int(txn_id), kind=Kind.AUTHORIZATION, status=Status.PENDING, provider_id="")
+        .first()
+    )
+
+
+def _adopt(payment: Payment, intent: Intent) -> bool:
+    """Record the orphan as the hold its payment still waits for; False if it waits for none."""
+    txn = _attempt_named_by(payment, intent)
+    if txn is None or payment.status not in WAITING or payment.payment_intent_id:
+        return False
+    if ledger.intent_mismatch(payment, intent) or not ledger.remember_intent(txn, intent.id):
+        return False
+    log.warning("Adopted orphaned Stripe hold %s for payment %s", intent.id, payment.pk)
+    ledger.apply_hold(txn, intent)
+    return True
+
+
+def _orphan_key(intent: Intent) -> str:
+    return f"stripe-{intent.id}-orphan-release"
+
+
+def _release_orphan(payment: Payment, intent: Intent) -> int:
+    """Cancel a hold nobody will use, with a ledger row written before (pending) and closed after."""
+    Transaction.objects.get_or_create(
+        idempotency_key=_orphan_key(intent),
+        defaults={
+            "ride_id": payment.ride_id,
+            "payment": payment,
+            "kind": Kind.ORPHAN_VOID,
+            "amount_cents": intent.amount,
+            "currency": intent.currency,
+            "provider_id": intent.id,
+            "source": Transaction.Source.RECONCILE,
+            "reason": f"Orphaned hold released: Stripe held {format_money(intent.amount, intent.currency)} "
+            f"for payment #{payment.pk} that no record of ours knew of.",
+            # Never for the retry schedule: this sweep finishes it, from Stripe's state.
+            "next_attempt_at": None,
+        },
+    )
+    try:
+        get_gateway().cancel(intent_id=intent.id, key=_orphan_key(intent))
+    except GatewayError as exc:
+        # Another host cancelled it a moment ago (Stripe refuses a second cancel), or Stripe
+        # could not be reached: the next run sees the intent as it is then.
+        if exc.transient or get_gateway().retrieve_intent(intent.id).status != "canceled":
+            log.warning("Could not release orphaned hold %s: %s", intent.id, exc.message)
+            return 0
+    log.warning("Released orphaned Stripe hold %s (payment %s)", intent.id, payment.pk)
+    payment.refresh_from_db(fields=["status"])
+    if payment.status not in WAITING and (txn := _attempt_named_by(payment, intent)):
+        # The attempt's payment ended meanwhile: no retry of it may place another hold.
+        ledger.abandon(txn, "Its hold reached Stripe unrecorded and was released; the payment had ended.")
+    return _finish_release(payment, intent)
+
+
+def _finish_release(payment: Payment, intent: Intent) -> int:
+    """Close the intent's pending release row (1), if it has one still open."""
+    return Transaction.objects.filter(
+        idempotency_key=_orphan_key(intent), payment=payment, status=Status.PENDING
+    ).update(status=Status.SUCCEEDED, completed_at=timezone.now())

@@ -43,7 +43,7 @@ def test_operations_retry_a_failed_text(page, live_server, login, shot):
     admin = AdminFactory(name="Olivia Ops")
     page.set_viewport_size({"width": 1280, "height": 900})
     login(page, admin)
-    page.get_by_role("link", name="Messages").click()
+    page.get_by_role("link", name="Messages", exact=True).click()
     page.get_by_label("Status").select_option("failed")
     row = page.locator(f"#notification-{sms.pk}")
     expect(page.get_by_role("status").filter(has_text="1 message")).to_be_visible()
