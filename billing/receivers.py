@@ -2,11 +2,14 @@
 (connected in BillingConfig.ready)."""
 
 from django.db import transaction
-from django_q.tasks import async_task
+
+from core.tasks import enqueue
 
 SETTLED_MOVES = {"complete", "cancel", "expire", "no_show", "reschedule"}
 
 
 def settle_ride_move(sender, *, ride_id, move, event_id=None, **kwargs):
     if move in SETTLED_MOVES:
-        transaction.on_commit(lambda: async_task("billing.tasks.settle_ride_move", ride_id, move, event_id))
+        transaction.on_commit(
+            lambda: enqueue("billing.tasks.settle_ride_move", ride_id, move, event_id, queue="payments")
+        )

@@ -23,9 +23,16 @@ class Every:
     name: str
     func: str
     minutes: int
+    queue: str | None = None  # settings.TASK_QUEUES; None: the default cluster
 
     def fields(self) -> dict:
-        return {"func": self.func, "schedule_type": Schedule.MINUTES, "minutes": self.minutes, "repeats": -1}
+        return {
+            "func": self.func,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": self.minutes,
+            "repeats": -1,
+            "cluster": self.queue,
+        }
 
 
 _registry: dict[str, Every] = {}

@@ -24,11 +24,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from bookings import services as rides
 from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
 from core.errors import DomainError, required_reason
+from core.tasks import enqueue
 from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
 from fleet.models import DriverProfile, normalise_plate
 from project.accounts import services as accounts
@@ -151,14 +151,18 @@ def dispatch_waiting_rides() -> int:
 
 def queue_auto_dispatch(ride_id: int) -> None:
     if settings.DISPATCH_AUTO:
-        async_task("fleet.tasks.auto_dispatch", ride_id, task_name=f"auto-dispatch ride {ride_id}")
+        enqueue(
+            "fleet.tasks.auto_dispatch", ride_id, queue="dispatch", task_name=f"auto-dispatch ride {ride_id}"
+        )
 
 
 def _queue_dispatch_waiting_rides() -> None:
     """After commit: a driver became available, so waiting rides may now find one."""
     if settings.DISPATCH_AUTO:
         transaction.on_commit(
-            lambda: async_task("fleet.tasks.dispatch_waiting_rides", task_name="dispatch waiting rides")
+            lambda: enqueue(
+                "fleet.tasks.dispatch_waiting_rides", queue="dispatch", task_name="dispatch waiting rides"
+            )
         )
 
 
@@ -310,10 +314,11 @@ def driver_invite(*, profile: DriverProfile) -> None:
     requested_at = timezone.now()
     DriverProfile.objects.filter(pk=profile.pk).update(invite_requested_at=requested_at)
     transaction.on_commit(
-        lambda: async_task(
+        lambda: enqueue(
             "fleet.tasks.send_driver_invite",
             profile.pk,
             requested_at.isoformat(),
+            queue="messages",
             task_name=f"driver invite {profile.pk}",
         )
     )

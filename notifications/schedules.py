@@ -4,5 +4,5 @@ NotificationsConfig.ready, see core.schedules)."""
 from core.schedules import Every
 
 SCHEDULES = [
-    Every("notifications: reminders and retries", "notifications.tasks.run_due", minutes=1),
+    Every("notifications: reminders and retries", "notifications.tasks.run_due", minutes=1, queue="messages"),
 ]

@@ -3,8 +3,8 @@
 from dataclasses import asdict, fields
 
 from django.db import transaction
-from django_q.tasks import async_task
 
+from core.tasks import enqueue
 from notifications import services
 from notifications.triggers import Occasion
 
@@ -12,7 +12,7 @@ from notifications.triggers import Occasion
 def queue_occasion(occasion: Occasion) -> None:
     """Hand an occasion to a worker once the current transaction (if any) commits."""
     kwargs = asdict(occasion)
-    transaction.on_commit(lambda: async_task("notifications.tasks.handle_occasion", **kwargs))
+    transaction.on_commit(lambda: enqueue("notifications.tasks.handle_occasion", queue="messages", **kwargs))
 
 
 def handle_occasion(**occasion) -> int:

@@ -137,6 +137,13 @@ else:
 # deploy checks billing.E003, notifications.E002 and notifications.E003 add the numbers up.
 WEB_REQUEST_BUDGET_SECONDS = env.float("WEB_REQUEST_BUDGET_SECONDS", default=10)
 Q_TASK_TIMEOUT_SECONDS = env.int("Q_TASK_TIMEOUT_SECONDS", default=60)
+# One queue (a Django-Q cluster) per kind of work, so a hung provider stalls only its own:
+# payments (Stripe), messages (Twilio, SMTP), dispatch (assigning drivers). core.tasks.enqueue.
+TASK_QUEUES = {
+    "payments": env.int("Q_WORKERS_PAYMENTS", default=1),
+    "messages": env.int("Q_WORKERS_MESSAGES", default=1),
+    "dispatch": env.int("Q_WORKERS_DISPATCH", default=1),
+}
 Q_CLUSTER = {
     "name": "whiskers",
     "workers": env.int("Q_WORKERS", default=2),
@@ -146,6 +153,7 @@ Q_CLUSTER = {
     "catch_up": False,  # a scheduler that was down does not replay every missed run
     "save_limit": 500,
     "label": "Tasks",
+    "ALT_CLUSTERS": {queue: {"workers": workers} for queue, workers in TASK_QUEUES.items()},
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -12,17 +12,47 @@ from core.schedules import Every
 pytestmark = pytest.mark.django_db
 
 EVERY_MINUTES = Schedule.MINUTES
-EXPECTED = [
-    ("billing: expire unpaid bookings", "billing.tasks.expire_unpaid_rides", EVERY_MINUTES, 5, -1),
-    ("billing: place card holds before pickup", "billing.tasks.place_due_holds", EVERY_MINUTES, 15, -1),
-    ("billing: reconcile intents with Stripe", "billing.tasks.reconcile_intents", EVERY_MINUTES, 3, -1),
-    ("billing: retry payment operations", "billing.tasks.retry_due_transactions", EVERY_MINUTES, 1, -1),
-    ("notifications: reminders and retries", "notifications.tasks.run_due", EVERY_MINUTES, 1, -1),
+EXPECTED = [  # each on its app's queue (settings.TASK_QUEUES): a cluster of its own
+    (
+        "billing: expire unpaid bookings",
+        "billing.tasks.expire_unpaid_rides",
+        EVERY_MINUTES,
+        5,
+        -1,
+        "payments",
+    ),
+    (
+        "billing: place card holds before pickup",
+        "billing.tasks.place_due_holds",
+        EVERY_MINUTES,
+        15,
+        -1,
+        "payments",
+    ),
+    (
+        "billing: reconcile intents with Stripe",
+        "billing.tasks.reconcile_intents",
+        EVERY_MINUTES,
+        3,
+        -1,
+        "payments",
+    ),
+    (
+        "billing: retry payment operations",
+        "billing.tasks.retry_due_transactions",
+        EVERY_MINUTES,
+        1,
+        -1,
+        "payments",
+    ),
+    ("notifications: reminders and retries", "notifications.tasks.run_due", EVERY_MINUTES, 1, -1, "messages"),
 ]
 
 
 def rows():
-    return sorted(Schedule.objects.values_list("name", "func", "schedule_type", "minutes", "repeats"))
+    return sorted(
+        Schedule.objects.values_list("name", "func", "schedule_type", "minutes", "repeats", "cluster")
+    )
 
 
 @pytest.fixture
@@ -61,7 +91,9 @@ def test_a_registered_schedule_is_created_by_the_next_migrate(registry):
 
 
 def test_a_schedule_registered_twice_is_there_once(registry):
-    again = Every("notifications: reminders and retries", "notifications.tasks.run_due", minutes=1)
+    again = Every(
+        "notifications: reminders and retries", "notifications.tasks.run_due", minutes=1, queue="messages"
+    )
     schedules.register(again)
     assert schedules.registered().count(again) == 1
 

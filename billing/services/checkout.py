@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from billing.gateway import GatewayError, get_gateway
 from billing.models import (
@@ -38,6 +37,7 @@ from bookings.models import OPEN_STATUSES, Ride, RideStatus
 from bookings.services import ride_expire
 from core.errors import DomainError
 from core.money import format_money
+from core.tasks import enqueue
 
 PS = PaymentStatus
 UNAVAILABLE = "We can't reach our payment provider right now. Please try again in a minute."
@@ -265,7 +265,7 @@ def place_due_holds(*, now=None) -> int:
         ).values_list("pk", flat=True)
     )
     for payment_id in due:
-        async_task("billing.tasks.place_hold", payment_id)
+        enqueue("billing.tasks.place_hold", payment_id, queue="payments")
     return len(due)
 
 

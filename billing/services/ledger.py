@@ -28,7 +28,6 @@ from django.db import transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from billing.gateway import GatewayError, Intent, get_gateway
 from billing.models import (
@@ -45,6 +44,7 @@ from bookings.services import ride_clear_flag, ride_confirm, ride_flag, ride_set
 from core.errors import DomainError
 from core.money import format_money
 from core.retry import Backoff, claim_due_row, due_rows
+from core.tasks import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def open_transaction(
 def queue(txn: Transaction) -> None:
     """Run the row in a worker once the current database transaction commits."""
     txn_id = txn.pk
-    transaction.on_commit(lambda: async_task("billing.tasks.execute_transaction", txn_id))
+    transaction.on_commit(lambda: enqueue("billing.tasks.execute_transaction", txn_id, queue="payments"))
 
 
 def _claim(txn_id: int) -> Transaction | None:
@@ -572,5 +572,5 @@ def retry_due_transactions(*, now=None, limit: int = 200) -> int:
     rows = due_rows(Transaction.objects, waiting_status=Status.PENDING, now=now or timezone.now())
     due = list(rows.values_list("pk", flat=True)[:limit])
     for txn_id in due:
-        async_task("billing.tasks.execute_transaction", txn_id)
+        enqueue("billing.tasks.execute_transaction", txn_id, queue="payments")
     return len(due)

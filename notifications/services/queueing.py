@@ -5,9 +5,9 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from bookings.models import Ride, RideEvent
+from core.tasks import enqueue
 from notifications import triggers
 from notifications.kinds import Email, Kind, spec_for
 from notifications.models import Channel, Notification, NotificationPreference, Status
@@ -21,7 +21,7 @@ SEND_TASK = "notifications.tasks.send_notification"
 
 def _enqueue(notification_ids: list[int]) -> None:
     for pk in notification_ids:
-        async_task(SEND_TASK, pk, task_name=f"notification-{pk}", group="notifications")
+        enqueue(SEND_TASK, pk, queue="messages", task_name=f"notification-{pk}", group="notifications")
 
 
 def enqueue_on_commit(notification_ids: list[int]) -> None:

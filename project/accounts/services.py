@@ -15,10 +15,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django_q.tasks import async_task
 
 from core.errors import DomainError
 from core.ratelimit import rate_limit
+from core.tasks import enqueue
 from project.accounts import login_backoff, sms
 from project.accounts.models import PhoneCode, User
 
@@ -184,8 +184,11 @@ def _issue_code(*, user: User, phone: str, purpose: str) -> PhoneCode:
             expires_at=now + settings.PHONE_CODE_LIFETIME,
         )
         transaction.on_commit(
-            lambda: async_task(
-                "project.accounts.tasks.deliver_phone_code", record.pk, task_name=f"phone-code-{record.pk}"
+            lambda: enqueue(
+                "project.accounts.tasks.deliver_phone_code",
+                record.pk,
+                queue="messages",
+                task_name=f"phone-code-{record.pk}",
             )
         )
     return record
