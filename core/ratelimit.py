@@ -51,21 +51,27 @@ def _wait_text(seconds: int) -> str:
 
 def rate_limit(*, scope: str, key: str, rates: tuple[Rate, ...], message: str) -> None:
     """Count one hit of `key` in `scope`; raise `DomainError(code="rate_limited")` with
-    `message` and the wait when a rate is exceeded. The refused hit counts too."""
+    `message` and the wait when a rate is exceeded. The refused hit counts too.
+
+    Each rate's window opens at the first hit and lasts its length (not windows fixed to the
+    clock, which let two bursts through either side of a boundary: "1 per 30 s" then allows
+    one hit in any 30 s from that first one)."""
     if not key:
         return
     now = time.time()
     # Hashed: phone numbers and addresses stay out of the cache's key space.
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     for rate in rates:
-        window = int(now // rate.seconds)
-        cache_key = f"ratelimit:{scope}:{rate.seconds}:{window}:{digest}"
-        cache.add(cache_key, 0, timeout=rate.seconds + 1)
+        cache_key = f"ratelimit:{scope}:{rate.seconds}:{digest}"
+        if cache.add(f"{cache_key}:opened", now, timeout=rate.seconds):
+            cache.set(cache_key, 0, timeout=rate.seconds)
+        opened = cache.get(f"{cache_key}:opened", now)
         try:
             hits = cache.incr(cache_key)
-        except ValueError:  # the window ended between add and incr
-            cache.set(cache_key, 1, timeout=rate.seconds + 1)
-            hits = 1
+        except ValueError:  # the window closed between the two calls: this hit opens the next
+            cache.set(f"{cache_key}:opened", now, timeout=rate.seconds)
+            cache.set(cache_key, 1, timeout=rate.seconds)
+            opened, hits = now, 1
         if hits > rate.count:
-            wait = max(1, math.ceil((window + 1) * rate.seconds - now))
+            wait = max(1, math.ceil(opened + rate.seconds - now))
             raise DomainError(f"{message} Try again in {_wait_text(wait)}.", code="rate_limited")
