@@ -63,8 +63,9 @@ def rate_limit(*, scope: str, key: str, rates: tuple[Rate, ...], message: str) -
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     for rate in rates:
         cache_key = f"ratelimit:{scope}:{rate.seconds}:{digest}"
-        if cache.add(f"{cache_key}:opened", now, timeout=rate.seconds):
-            cache.set(cache_key, 0, timeout=rate.seconds)
+        # Both adds are atomic: two first hits at once neither reset each other's count.
+        cache.add(f"{cache_key}:opened", now, timeout=rate.seconds)
+        cache.add(cache_key, 0, timeout=rate.seconds)
         opened = cache.get(f"{cache_key}:opened", now)
         try:
             hits = cache.incr(cache_key)
