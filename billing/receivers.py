@@ -1,15 +1,11 @@
-"""Billing listens to ride moves: each one that moves money queues a settle task
-(connected in BillingConfig.ready)."""
+"""Billing listens to ride moves: each one that moves money records a settle task in the
+move's transaction (core.outbox; connected in BillingConfig.ready)."""
 
-from django.db import transaction
-
-from core.tasks import enqueue
+from core import outbox
 
 SETTLED_MOVES = {"complete", "cancel", "expire", "no_show", "reschedule"}
 
 
 def settle_ride_move(sender, *, ride_id, move, event_id=None, **kwargs):
     if move in SETTLED_MOVES:
-        transaction.on_commit(
-            lambda: enqueue("billing.tasks.settle_ride_move", ride_id, move, event_id, queue="payments")
-        )
+        outbox.defer("billing.tasks.settle_ride_move", ride_id, move, event_id, queue="payments")

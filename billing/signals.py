@@ -1,6 +1,7 @@
 """Money events, for apps above billing (notifications) to react to.
 
-`payment_changed` is sent after the transaction that recorded it commits, with
+`payment_changed` is sent inside the transaction that records it (receivers only record
+work, with `core.outbox.defer`), with
 `ride_id`, `kind` and `transaction_id` (the ledger row, or None). Kinds:
   "authorized"       the fare is held on the card (the ride is confirmed)
   "captured"         the fare (or a fee) was taken; the receipt is final

@@ -1,8 +1,10 @@
 """The back office (/ops/): the day at a glance and every ride. Admins only."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,11 +13,13 @@ from bookings.filters import OpsRideFilterSet
 from bookings.forms import OptionalReasonForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
-from bookings.panels import attention_counts, ride_panels
+from bookings.panels import Attention, attention_counts, ride_panels
+from core import outbox
 from core.dates import operations_day, operations_today
 from core.errors import DomainError
 from core.filters import filtered_page
 from core.htmx import render_partial
+from core.pagination import paginate
 from project.accounts.policies import admin_required
 
 
@@ -94,3 +98,41 @@ def ride_clear_flag(request, pk):
     services.ride_clear_flag(ride=ride, by=request.user)
     messages.success(request, f"Ride #{ride.pk} no longer needs attention.")
     return redirect("bookings_ops:ride_detail", pk=ride.pk)
+
+
+# --- Background work (core.outbox) that needs a person ---------------------------------
+
+
+@admin_required
+@require_GET
+def background_work(request):
+    """Consequences of changes (messages to plan, dispatch, settlements) that failed for good
+    or have waited too long: the error, and "Run again" once its cause is fixed."""
+    return render_partial(
+        request,
+        "bookings/ops/background_work.html",
+        "task-table",
+        {
+            "page_obj": paginate(request, outbox.items_needing_attention(), per_page=50),
+            "stuck_minutes": int(settings.OUTBOX_STUCK_AFTER.total_seconds() // 60),
+        },
+    )
+
+
+@admin_required
+@require_POST
+def background_work_retry(request, pk):
+    if outbox.retry(item_id=pk):
+        messages.success(request, f"Task #{pk} will run again in a moment.")
+    else:
+        messages.error(request, f"Task #{pk} is not failed (it is done or waiting), so it was left as it is.")
+    return redirect("ops_background")
+
+
+def background_attention() -> list[Attention]:
+    counts = outbox.needing_attention()
+    url = reverse("ops_background")
+    return [
+        Attention("Background tasks that failed", counts["failed"], url),
+        Attention("Background tasks waiting too long", counts["stuck"], url),
+    ]

@@ -191,7 +191,8 @@ def _announce(ride: Ride, event: RideEvent) -> None:
         "actor_id": event.actor_id,
         "event_id": event.pk,
     }
-    transaction.on_commit(lambda: ride_moved.send(sender=Ride, **payload))
+    # Inside the move's transaction: what receivers record (core.outbox) commits with the move.
+    ride_moved.send(sender=Ride, **payload)
 
 
 def _apply_move(
@@ -481,8 +482,8 @@ def ride_update_notes(*, ride: Ride, by, notes: str) -> Ride:
 
 def ride_set_payment_secured(*, ride_id: int, amount_cents: int) -> None:
     """Billing records how much of the ride's fare is secured now (0: nothing). When that comes
-    to cover the fare of a ride waiting for a driver, `ride_payment_secured` is sent after
-    commit, so dispatch (which assigns no ride whose fare is not covered) tries again."""
+    to cover the fare of a ride waiting for a driver, `ride_payment_secured` is sent, so
+    dispatch (which assigns no ride whose fare is not covered) tries again after commit."""
     with transaction.atomic():
         locked = Ride.objects.select_for_update().get(pk=ride_id)
         if locked.payment_secured_cents == amount_cents:
@@ -491,7 +492,7 @@ def ride_set_payment_secured(*, ride_id: int, amount_cents: int) -> None:
         locked.payment_secured_cents = amount_cents
         locked.save(update_fields=["payment_secured_cents", "updated_at"])
         if locked.payment_covers_fare and not was_covered and locked.status == RideStatus.CONFIRMED:
-            transaction.on_commit(lambda: ride_payment_secured.send(sender=Ride, ride_id=ride_id))
+            ride_payment_secured.send(sender=Ride, ride_id=ride_id)
 
 
 def ride_flag(*, ride: Ride, reason: str, by=None) -> None:

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from bookings import services as rides
 from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
+from core import outbox
 from core.errors import DomainError, required_reason
-from core.tasks import enqueue
 from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
 from fleet.models import DriverProfile, normalise_plate
 from project.accounts import services as accounts
@@ -150,20 +150,15 @@ def dispatch_waiting_rides() -> int:
 
 
 def queue_auto_dispatch(ride_id: int) -> None:
+    """Record, in the current transaction, that dispatch must look for a driver for this ride."""
     if settings.DISPATCH_AUTO:
-        enqueue(
-            "fleet.tasks.auto_dispatch", ride_id, queue="dispatch", task_name=f"auto-dispatch ride {ride_id}"
-        )
+        outbox.defer("fleet.tasks.auto_dispatch", ride_id, queue="dispatch")
 
 
 def _queue_dispatch_waiting_rides() -> None:
-    """After commit: a driver became available, so waiting rides may now find one."""
+    """A driver became available, so waiting rides may now find one (after commit)."""
     if settings.DISPATCH_AUTO:
-        transaction.on_commit(
-            lambda: enqueue(
-                "fleet.tasks.dispatch_waiting_rides", queue="dispatch", task_name="dispatch waiting rides"
-            )
-        )
+        outbox.defer("fleet.tasks.dispatch_waiting_rides", queue="dispatch")
 
 
 # --- The driver's own actions -------------------------------------------------------
@@ -301,7 +296,7 @@ def driver_deactivate(*, profile: DriverProfile, by) -> list[int]:
         profile.on_duty = False
         profile.save(update_fields=["on_duty", "updated_at"])
         for ride_id in released:
-            transaction.on_commit(lambda ride_id=ride_id: queue_auto_dispatch(ride_id))
+            queue_auto_dispatch(ride_id)
     return released
 
 
@@ -310,18 +305,11 @@ def driver_reactivate(*, profile: DriverProfile) -> None:
 
 
 def driver_invite(*, profile: DriverProfile) -> None:
-    """Queue the set-your-password email (after commit; the task sends it once per request)."""
+    """Record the set-your-password email (sent after commit, once per request)."""
     requested_at = timezone.now()
-    DriverProfile.objects.filter(pk=profile.pk).update(invite_requested_at=requested_at)
-    transaction.on_commit(
-        lambda: enqueue(
-            "fleet.tasks.send_driver_invite",
-            profile.pk,
-            requested_at.isoformat(),
-            queue="messages",
-            task_name=f"driver invite {profile.pk}",
-        )
-    )
+    with transaction.atomic():
+        DriverProfile.objects.filter(pk=profile.pk).update(invite_requested_at=requested_at)
+        outbox.defer("fleet.tasks.send_driver_invite", profile.pk, requested_at.isoformat(), queue="messages")
 
 
 def driver_invite_send(*, user_id: int, requested_at: datetime) -> bool:

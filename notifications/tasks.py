@@ -2,17 +2,14 @@
 
 from dataclasses import asdict, fields
 
-from django.db import transaction
-
-from core.tasks import enqueue
+from core import outbox
 from notifications import services
 from notifications.triggers import Occasion
 
 
 def queue_occasion(occasion: Occasion) -> None:
-    """Hand an occasion to a worker once the current transaction (if any) commits."""
-    kwargs = asdict(occasion)
-    transaction.on_commit(lambda: enqueue("notifications.tasks.handle_occasion", queue="messages", **kwargs))
+    """Record, in the current transaction, that a worker must plan this occasion's messages."""
+    outbox.defer("notifications.tasks.handle_occasion", queue="messages", **asdict(occasion))
 
 
 def handle_occasion(**occasion) -> int:

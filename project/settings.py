@@ -155,6 +155,15 @@ Q_CLUSTER = {
     "label": "Tasks",
     "ALT_CLUSTERS": {queue: {"workers": workers} for queue, workers in TASK_QUEUES.items()},
 }
+# The outbox (core.outbox): every consequence of a change, recorded with it and done after commit.
+# An item whose task has not finished this long after it was handed to the broker is handed again
+# (the broker lost it, or its worker died); a lease keeps it from running twice at once.
+OUTBOX_RELAY_AFTER = timedelta(seconds=env.int("OUTBOX_RELAY_AFTER_SECONDS", default=120))
+# Back-off between runs of a handler that raised; after the last, the item is failed for operations.
+OUTBOX_RETRY_DELAYS = parse_delays(env.str("OUTBOX_RETRY_DELAYS", default="1m,2m,5m,15m,1h,4h"))
+# Shown under "Needs attention" on /ops/ once an item has waited this long.
+OUTBOX_STUCK_AFTER = timedelta(minutes=env.int("OUTBOX_STUCK_AFTER_MINUTES", default=10))
+OUTBOX_KEEP_DONE = timedelta(days=env.int("OUTBOX_KEEP_DONE_DAYS", default=7))
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
@@ -398,9 +407,10 @@ for _old, _new in {
     "BILLING_RETRY_MINUTES": "BILLING_RETRY_DELAYS",
     "NOTIFY_MAX_ATTEMPTS": "NOTIFY_RETRY_DELAYS",
     "NOTIFY_RETRY_BASE_SECONDS": "NOTIFY_RETRY_DELAYS",
+    "NOTIFY_REQUEUE_AFTER_MINUTES": "NOTIFY_REQUEUE_AFTER_SECONDS",
 }.items():
     if env.str(_old, default=""):
-        raise environ.ImproperlyConfigured(f"{_old} is replaced by {_new} (a list such as 1m,5m,1h).")
+        raise environ.ImproperlyConfigured(f"{_old} is replaced by {_new}.")
 BILLING_RETRY_DELAYS = parse_delays(env.str("BILLING_RETRY_DELAYS", default="1m,5m,15m,1h,4h"))
 
 # --- Notifications (SMS and email) ------------------------------------------
@@ -431,8 +441,10 @@ NOTIFY_REMINDER_LEADS = [
 ]
 # Back-off between attempts of a message after a transient failure (then it is failed).
 NOTIFY_RETRY_DELAYS = parse_delays(env.str("NOTIFY_RETRY_DELAYS", default="1m,2m,4m,8m"))
-# A queued send whose task has not run after this long is queued again (a lost broker message).
-NOTIFY_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFY_REQUEUE_AFTER_MINUTES", default=10))
+# A queued send whose task has not run after this long is queued again (a lost broker message),
+# and a send left "sending" this long is taken for interrupted (its worker died) and retried
+# after a look at the provider. Longer than the task time limit, so no running send is taken.
+NOTIFY_REQUEUE_AFTER = timedelta(seconds=env.int("NOTIFY_REQUEUE_AFTER_SECONDS", default=120))
 
 # --- Fleet: dispatch, the driver portal, handover photos ----------------------
 # Auto-dispatch: a confirmed ride (or one a driver declined, or one rescheduled

@@ -23,6 +23,12 @@ urlpatterns = [
     path("drive/", include("fleet.urls")),
     # Back office: the day at a glance, then one area per app
     path("ops/", booking_ops_views.home, name="ops_home"),
+    path("ops/background/", booking_ops_views.background_work, name="ops_background"),
+    path(
+        "ops/background/<int:pk>/run-again/",
+        booking_ops_views.background_work_retry,
+        name="ops_background_retry",
+    ),
     path("ops/rides/", include("bookings.ops_urls")),
     path("ops/fleet/", include("fleet.ops_urls")),
     path("ops/payments/", include("billing.ops_urls")),

@@ -143,3 +143,63 @@ def hung_server():
     listener.close()
     for conn in held:
         conn.close()
+
+
+# --- The task broker, for real --------------------------------------------------------
+
+
+def _redis_url_for_this_worker() -> str | None:
+    """TEST_REDIS_URL (CI sets it beside PostgreSQL), one database per xdist worker so that
+    parallel tests never purge each other's queues."""
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        return None
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    return f"{url.rstrip('/').rsplit('/', 1)[0]}/{10 + worker}"
+
+
+@pytest.fixture(params=["orm", "redis"])
+def task_broker(request, monkeypatch):
+    """Tasks are queued for real instead of run inline: on the ORM broker (the default), and on
+    Redis when TEST_REDIS_URL is set (skipped otherwise). Yields a function giving the broker
+    of one queue; every queue starts and ends empty."""
+    import django_q.conf
+    from django.conf import settings
+    from django_q.brokers import get_broker
+
+    conf = django_q.conf.Conf
+    if request.param == "redis":
+        url = _redis_url_for_this_worker()
+        if url is None:
+            pytest.skip("TEST_REDIS_URL is not set (CI sets it for the PostgreSQL run)")
+        monkeypatch.setattr(conf, "ORM", None)
+        monkeypatch.setattr(conf, "DJANGO_REDIS", None)
+        monkeypatch.setattr(conf, "REDIS", url)
+    else:
+        monkeypatch.setattr(conf, "ORM", "default")
+    monkeypatch.setattr(conf, "SYNC", False)
+    queues = ["whiskers", *settings.TASK_QUEUES]
+    for queue in queues:
+        get_broker(queue).purge_queue()
+    yield get_broker
+    for queue in queues:
+        get_broker(queue).purge_queue()
+
+
+@pytest.fixture
+def broker_down():
+    """The broker refuses every task (a Redis nobody listens on: connection refused) until
+    `back()` is called; from then on tasks run inline again, as a worker would run them."""
+    import django_q.conf
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    patch = pytest.MonkeyPatch()
+    conf = django_q.conf.Conf
+    patch.setattr(conf, "ORM", None)
+    patch.setattr(conf, "DJANGO_REDIS", None)
+    patch.setattr(conf, "REDIS", f"redis://127.0.0.1:{port}/0")
+    patch.setattr(conf, "SYNC", False)
+    yield patch.undo
+    patch.undo()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from billing.models import Payment, Transaction
 from bookings.models import Pet, Ride, RideEvent, RideStatus
+from core.models import OutboxItem
 from fleet.models import DriverProfile
 from notifications.models import Notification
 from project.accounts.models import User
@@ -52,6 +53,7 @@ MARKERS = [
     "Secretdriver",  # their driver's name
     "SECRET42",  # the driver's plate
     "pi_secret_marker",  # the Stripe id of their payment
+    "secret-outbox-marker",  # the error of a background task of their ride
 ]
 SKIP_PREFIXES = ("accounts/", "django-admin/", "static/")  # allauth and Django's admin guard themselves
 FORM_BODY = {
@@ -99,6 +101,16 @@ def world(settings):
     payment = PaymentFactory(id=ID, ride=ride, payment_intent_id="pi_secret_marker")
     TransactionFactory(id=ID, payment=payment, kind="authorization", provider_id="pi_secret_marker")
     NotificationFactory(id=ID, user=owner, ride=ride, message="secret-message-marker")
+    OutboxItem.objects.create(
+        id=ID,
+        task="fleet.tasks.auto_dispatch",
+        args=[ID],
+        queue="dispatch",
+        status="failed",
+        last_error="secret-outbox-marker",
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
     outsiders = {
         "anonymous": None,
         "other customer": CustomerFactory(name="Mallory Other"),
@@ -117,9 +129,10 @@ def snapshot() -> tuple:
     driver = DriverProfile.objects.values().get(pk=ID)
     payment = Payment.objects.values().get(pk=ID)
     message = Notification.objects.values("status", "attempts", "to").get(pk=ID)
+    task = OutboxItem.objects.values("status", "attempts").get(pk=ID)
     # A and A's driver; an outsider may of course change their own profile.
     people = tuple(User.objects.filter(pk__in=[ride["customer_id"], ID]).order_by("pk").values())
-    return counts, ride, pet, driver, payment, message, people
+    return counts, ride, pet, driver, payment, message, task, people
 
 
 def routes() -> list[tuple[str, bool]]:

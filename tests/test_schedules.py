@@ -12,7 +12,7 @@ from core.schedules import Every
 pytestmark = pytest.mark.django_db
 
 EVERY_MINUTES = Schedule.MINUTES
-EXPECTED = [  # each on its app's queue (settings.TASK_QUEUES): a cluster of its own
+EXPECTED = [  # each on its app's queue (settings.TASK_QUEUES), a cluster of its own
     (
         "billing: expire unpaid bookings",
         "billing.tasks.expire_unpaid_rides",
@@ -45,6 +45,7 @@ EXPECTED = [  # each on its app's queue (settings.TASK_QUEUES): a cluster of its
         -1,
         "payments",
     ),
+    ("core: outbox relay", "core.outbox.relay", EVERY_MINUTES, 1, -1, None),  # the default cluster
     ("notifications: reminders and retries", "notifications.tasks.run_due", EVERY_MINUTES, 1, -1, "messages"),
 ]
 

@@ -1,9 +1,7 @@
 """Each kind of background work goes to its own queue, so a hung provider stalls only its own
 kind: a Twilio that hangs holds up texts, never a capture or a dispatch."""
 
-import django_q.conf
 import pytest
-from django_q.brokers import get_broker
 
 from billing.services import ledger
 from core.tasks import enqueue
@@ -15,16 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(monkeypatch, settings):
-    """Tasks are queued for real (not run inline); returns how many wait on each queue."""
-    monkeypatch.setattr(django_q.conf.Conf, "SYNC", False)
+def queued(task_broker, settings):
+    """Tasks are queued for real (ORM broker, and Redis); returns how many wait on each queue."""
     settings.DISPATCH_AUTO = True
-    brokers = {queue: get_broker(queue) for queue in ("payments", "messages", "dispatch", "whiskers")}
-    for broker in brokers.values():
-        broker.purge_queue()
-    yield lambda: {queue: broker.queue_size() for queue, broker in brokers.items()}
-    for broker in brokers.values():
-        broker.purge_queue()
+    brokers = {queue: task_broker(queue) for queue in ("payments", "messages", "dispatch", "whiskers")}
+    return lambda: {queue: broker.queue_size() for queue, broker in brokers.items()}
 
 
 def test_payments_messages_and_dispatch_each_go_to_their_own_queue(queued, committed):

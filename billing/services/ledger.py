@@ -44,7 +44,7 @@ from bookings.services import ride_clear_flag, ride_confirm, ride_flag, ride_set
 from core.errors import DomainError
 from core.money import format_money
 from core.retry import Backoff, claim_due_row, due_rows
-from core.tasks import enqueue
+from core.tasks import enqueue, enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,9 @@ FLAG_PREFIX = "Payment: "  # ride.attention set by billing; cleared once the cus
 
 
 def announce(kind: str, txn: Transaction | None, ride_id: int) -> None:
-    """Tell the apps above billing (notifications) after the transaction commits."""
-    txn_id = txn.pk if txn else None
-    transaction.on_commit(
-        lambda: payment_changed.send(sender=Transaction, ride_id=ride_id, kind=kind, transaction_id=txn_id)
+    """Tell the apps above billing (notifications), inside the transaction that records it."""
+    payment_changed.send(
+        sender=Transaction, ride_id=ride_id, kind=kind, transaction_id=txn.pk if txn else None
     )
 
 
@@ -100,8 +99,8 @@ def open_transaction(
 
 def queue(txn: Transaction) -> None:
     """Run the row in a worker once the current database transaction commits."""
-    txn_id = txn.pk
-    transaction.on_commit(lambda: enqueue("billing.tasks.execute_transaction", txn_id, queue="payments"))
+    # The row is its own outbox item: retry_due_transactions finds it if this never reaches a worker.
+    enqueue_on_commit("billing.tasks.execute_transaction", txn.pk, queue="payments")
 
 
 def _claim(txn_id: int) -> Transaction | None:

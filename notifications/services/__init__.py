@@ -27,8 +27,8 @@ from notifications.services.preferences import (
 from notifications.services.queueing import enqueue_on_commit, notify, reminders_cancel_outdated
 from notifications.services.sending import notification_retry, notification_send
 from notifications.services.sweep import (
-    notifications_fail_stuck,
     notifications_requeue_due,
+    notifications_requeue_interrupted,
     notifications_run_due,
     reminders_queue_due,
 )
@@ -38,7 +38,7 @@ __all__ = [
     "notification_retry",
     "notification_send",
     "notification_status_update",
-    "notifications_fail_stuck",
+    "notifications_requeue_interrupted",
     "notifications_requeue_due",
     "notifications_run_due",
     "notify",

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.models import Ride, RideEvent
-from core.tasks import enqueue
+from core.tasks import enqueue_on_commit as enqueue_task_on_commit
 from notifications import triggers
 from notifications.kinds import Email, Kind, spec_for
 from notifications.models import Channel, Notification, NotificationPreference, Status
@@ -19,15 +19,12 @@ from project.accounts import sms
 SEND_TASK = "notifications.tasks.send_notification"
 
 
-def _enqueue(notification_ids: list[int]) -> None:
-    for pk in notification_ids:
-        enqueue(SEND_TASK, pk, queue="messages", task_name=f"notification-{pk}", group="notifications")
-
-
 def enqueue_on_commit(notification_ids: list[int]) -> None:
-    if notification_ids:
-        ids = list(notification_ids)
-        transaction.on_commit(lambda: _enqueue(ids))
+    """Each row is its own outbox item: the sweep queues any whose task never ran."""
+    for pk in notification_ids:
+        enqueue_task_on_commit(
+            SEND_TASK, pk, queue="messages", task_name=f"notification-{pk}", group="notifications"
+        )
 
 
 def sms_refusal(user) -> str:

@@ -123,8 +123,8 @@ def notification_send(*, notification_id: int) -> str:
             notification=notification, started_at=now, outcome=AttemptOutcome.CANCELLED, error=reason
         )
         return "cancelled"
-    # No lease: a row left in `sending` by a dying worker is failed for a person to check
-    # (the provider may have sent it), never resent on its own.
+    # No lease: a row left in `sending` by a dying worker is recorded as an unknown attempt
+    # and queued again by the sweep (notifications_requeue_interrupted), which looks first.
     claimed = claim_due_row(
         Notification.objects,
         pk=notification.pk,

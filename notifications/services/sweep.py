@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Ride, RideEvent
-from core.retry import due_rows
+from core.retry import Backoff, due_rows
 from notifications.kinds import Kind
 from notifications.models import AttemptOutcome, Notification, NotificationAttempt, Status
 from notifications.services.queueing import enqueue_on_commit, notify
@@ -77,23 +77,30 @@ def notifications_requeue_due(*, now: datetime) -> int:
     return len(ids)
 
 
-def notifications_fail_stuck(*, now: datetime) -> int:
-    """A worker that died mid-send leaves its row in `sending`. We cannot know whether
-    the provider sent it, so it is failed for a person to check and retry, never resent.
-    The attempt is recorded as of unknown outcome, so that retry looks an SMS up at
-    Twilio before sending it again."""
-    error = "The worker stopped while sending; the provider may have sent it. Check before retrying."
+def notifications_requeue_interrupted(*, now: datetime) -> int:
+    """A worker that died mid-send leaves its row in `sending`. The attempt is recorded with
+    an unknown outcome and the row goes back to the queue: before sending again, a text is
+    looked up at Twilio (found: marked sent, not resent); an email is sent again with the same
+    Message-ID (SMTP is at-least-once). Past its last retry it is failed for a person."""
     stuck = Notification.objects.filter(
         status=Status.SENDING, last_attempt_at__lt=now - settings.NOTIFY_REQUEUE_AFTER
     )
-    failed = 0
-    for notification in stuck.only("pk", "last_attempt_at"):
+    backoff = Backoff(settings.NOTIFY_RETRY_DELAYS)
+    error = "The worker stopped while sending; the provider may have sent it."
+    requeued, taken = [], 0
+    for notification in stuck.only("pk", "last_attempt_at", "attempts"):
+        retry = backoff.next_attempt_at(attempts=notification.attempts, now=now) is not None
+        changes = (
+            {"status": Status.QUEUED, "next_attempt_at": now, "enqueued_at": now}
+            if retry
+            else {"status": Status.FAILED, "error_code": "interrupted"}
+        )
+        last_error = error if retry else f"Gave up after {notification.attempts} attempts. {error}"
         with transaction.atomic():
             # Conditional per row: a send that finishes meanwhile keeps its outcome.
-            if not stuck.filter(pk=notification.pk).update(
-                status=Status.FAILED, last_error=error, error_code="interrupted", updated_at=now
-            ):
+            if not stuck.filter(pk=notification.pk).update(**changes, last_error=last_error, updated_at=now):
                 continue
+            taken += 1
             NotificationAttempt.objects.create(
                 notification=notification,
                 started_at=notification.last_attempt_at,
@@ -101,8 +108,10 @@ def notifications_fail_stuck(*, now: datetime) -> int:
                 error_code="interrupted",
                 error=error,
             )
-        failed += 1
-    return failed
+            if retry:
+                requeued.append(notification.pk)
+    enqueue_on_commit(requeued)
+    return taken
 
 
 def notifications_run_due(*, now: datetime | None = None) -> dict[str, int]:
@@ -111,5 +120,5 @@ def notifications_run_due(*, now: datetime | None = None) -> dict[str, int]:
     return {
         "reminders": reminders_queue_due(now=now),
         "requeued": notifications_requeue_due(now=now),
-        "stuck": notifications_fail_stuck(now=now),
+        "interrupted": notifications_requeue_interrupted(now=now),
     }

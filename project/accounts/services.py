@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from core import outbox
 from core.errors import DomainError
 from core.ratelimit import rate_limit
-from core.tasks import enqueue
 from project.accounts import login_backoff, sms
 from project.accounts.models import PhoneCode, User
 
@@ -183,14 +183,7 @@ def _issue_code(*, user: User, phone: str, purpose: str) -> PhoneCode:
             created_at=now,
             expires_at=now + settings.PHONE_CODE_LIFETIME,
         )
-        transaction.on_commit(
-            lambda: enqueue(
-                "project.accounts.tasks.deliver_phone_code",
-                record.pk,
-                queue="messages",
-                task_name=f"phone-code-{record.pk}",
-            )
-        )
+        outbox.defer("project.accounts.tasks.deliver_phone_code", record.pk, queue="messages")
     return record
 
 

@@ -173,21 +173,21 @@ def test_assign_requires_an_active_driver(ride, admin_user, other_customer):
         services.ride_assign(ride=ride, driver=other_customer, by=admin_user)
 
 
-def test_moves_announce_after_commit(ride, admin_user, django_capture_on_commit_callbacks):
+def test_moves_announce_inside_their_transaction(ride, admin_user, django_capture_on_commit_callbacks):
+    """Receivers hear of a move inside its transaction, so what they record (outbox items)
+    commits with the move; the work itself waits for the commit."""
     from bookings.signals import ride_moved
+    from core.models import OutboxItem
 
     received = []
 
     def receiver(sender, **kwargs):
-        received.append(kwargs)
+        received.append({**kwargs, "outbox_items": OutboxItem.objects.count()})
 
     ride_moved.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             services.ride_cancel(ride=ride, by=admin_user, reason="Storm")
-        assert received == []  # nothing is announced before the transaction commits
-        for callback in callbacks:
-            callback()
     finally:
         ride_moved.disconnect(receiver)
     assert received == [
@@ -198,9 +198,31 @@ def test_moves_announce_after_commit(ride, admin_user, django_capture_on_commit_
             "from_status": "confirmed",
             "to_status": "cancelled",
             "actor_id": admin_user.pk,
-            "event_id": received[0]["event_id"],
+            "event_id": ride.events.get(action="cancel").pk,
+            # The apps' receivers, connected at start-up, ran first: their work is already
+            # recorded in the open transaction.
+            "outbox_items": 2,
         }
     ]
+    # The apps' receivers recorded their work (settle the money, tell the people), not done it yet.
+    assert set(OutboxItem.objects.values_list("task", "status")) == {
+        ("billing.tasks.settle_ride_move", "pending"),
+        ("notifications.tasks.handle_occasion", "pending"),
+    }
+    assert callbacks  # handed to the broker once the transaction commits
+
+
+def test_a_move_that_rolls_back_leaves_no_consequence(ride, admin_user):
+    from django.db import transaction
+
+    from core.models import OutboxItem
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.ride_cancel(ride=ride, by=admin_user, reason="Storm")
+        raise RuntimeError("the request failed after the move")
+    ride.refresh_from_db()
+    assert ride.status == "confirmed"
+    assert not OutboxItem.objects.exists()
 
 
 def test_cancel_records_who_cancelled(ride, customer):

@@ -100,8 +100,8 @@ def test_ops_home_query_count_is_flat(admin_client, count, django_assert_max_num
     for n in range(count):
         ride = make_ride(scheduled_at=timezone.now() + timedelta(minutes=150 + n))
         ride_flag(ride=ride, reason="check")
-    # + one aggregate per "Needs attention" source (messages, payments), whatever the rows
-    with django_assert_max_num_queries(7):
+    # + one aggregate per "Needs attention" source (messages, payments, background tasks)
+    with django_assert_max_num_queries(8):
         assert admin_client.get(reverse("ops_home")).status_code == HTTPStatus.OK
 
 
@@ -151,3 +151,70 @@ def test_ops_home_counts_failing_messages_and_retrying_payments(admin_client, ri
         page,
     )
     assert "Nothing needs attention." not in page
+
+
+def _failed_task(**fields):
+    from core.models import OutboxItem
+
+    now = timezone.now()
+    return OutboxItem.objects.create(
+        task="fleet.tasks.dispatch_waiting_rides",
+        queue="dispatch",
+        status="failed",
+        attempts=7,
+        last_error="Gave up after 7 attempts. Attempt 7: OperationalError('database is locked')",
+        next_attempt_at=now,
+        created_at=now,
+        **fields,
+    )
+
+
+def test_failed_background_tasks_show_under_needs_attention_and_run_again(admin_client, committed):
+    from core.models import OutboxItem
+
+    task = _failed_task()
+    home = admin_client.get(reverse("ops_home")).content.decode()
+    assert "Background tasks that failed" in home and reverse("ops_background") in home
+
+    page = admin_client.get(reverse("ops_background")).content.decode()
+    assert "fleet.tasks.dispatch_waiting_rides" in page
+    assert "OperationalError(&#x27;database is locked&#x27;)" in page
+    assert f'aria-label="Run task #{task.pk} again"' in page
+
+    with committed():
+        response = admin_client.post(reverse("ops_background_retry", args=[task.pk]), follow=True)
+    assert f"Task #{task.pk} will run again in a moment." in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == OutboxItem.Status.DONE  # it ran (dispatch found nothing to do)
+    assert "Nothing is stuck" in admin_client.get(reverse("ops_background")).content.decode()
+    assert "Background tasks" not in admin_client.get(reverse("ops_home")).content.decode()
+
+
+def test_running_again_a_task_that_is_not_failed_changes_nothing(admin_client):
+    from core.models import OutboxItem
+
+    task = _failed_task()
+    OutboxItem.objects.filter(pk=task.pk).update(status="done")
+    response = admin_client.post(reverse("ops_background_retry", args=[task.pk]), follow=True)
+    assert "is not failed" in response.content.decode()
+    assert OutboxItem.objects.get(pk=task.pk).status == "done"
+
+
+def test_background_tasks_are_for_admins_only(customer_client):
+    task = _failed_task()
+    for response in (
+        customer_client.get(reverse("ops_background")),
+        customer_client.post(reverse("ops_background_retry", args=[task.pk])),
+    ):
+        assert response.status_code == HTTPStatus.FORBIDDEN
+        assert "dispatch_waiting_rides" not in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == "failed"
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_background_task_list_query_count_is_flat(admin_client, count, django_assert_max_num_queries):
+    for _ in range(count):
+        _failed_task()
+    with django_assert_max_num_queries(6):
+        assert admin_client.get(reverse("ops_background")).status_code == HTTPStatus.OK

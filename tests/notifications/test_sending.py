@@ -281,23 +281,25 @@ def test_a_lost_task_is_queued_again_by_the_sweep(ride, twilio, settings, commit
     assert len(twilio.requests) == 1
 
 
-def test_a_send_interrupted_mid_way_fails_for_a_person_to_check(ride, twilio, settings, committed):
+def test_a_send_interrupted_before_twilio_took_it_is_sent_by_the_sweep(ride, twilio, settings, committed):
     notify(occasion=Occasion("confirm", ride.pk))
     sms = Notification.objects.get(channel="sms")
     long_ago = timezone.now() - settings.NOTIFY_REQUEUE_AFTER - timedelta(minutes=1)
-    Notification.objects.filter(pk=sms.pk).update(status=Status.SENDING, last_attempt_at=long_ago)
+    # A worker claimed it (one attempt) and died before reaching Twilio.
+    Notification.objects.filter(pk=sms.pk).update(status=Status.SENDING, last_attempt_at=long_ago, attempts=1)
     with committed():
-        assert services.notifications_run_due()["stuck"] == 1
+        assert services.notifications_run_due()["interrupted"] == 1
     sms.refresh_from_db()
-    assert sms.status == Status.FAILED and sms.error_code == "interrupted"
-    assert twilio.requests == []  # never resent on its own: the provider may have sent it
-    [attempt] = sms.attempt_log.all()
-    assert attempt.outcome == AttemptOutcome.UNKNOWN and attempt.started_at == long_ago
+    assert sms.status == Status.SENT and sms.attempts == 2
+    assert len(twilio.sent()) == 1  # looked up first (nothing there), then sent once
+    assert [(a.outcome, a.error_code) for a in sms.attempt_log.order_by("started_at")] == [
+        (AttemptOutcome.UNKNOWN, "interrupted"),
+        (AttemptOutcome.SENT, ""),
+    ]
+    assert sms.attempt_log.order_by("started_at").first().started_at == long_ago
 
 
-def test_an_operator_retry_after_an_interrupted_send_finds_the_text_twilio_took(
-    ride, twilio, settings, committed
-):
+def test_a_send_interrupted_after_twilio_took_it_is_found_not_sent_again(ride, twilio, settings, committed):
     sms = confirm_sms(ride, committed)
     [accepted] = twilio.sent()
     # The worker died after Twilio took it, before recording it: the row is left sending.
@@ -307,11 +309,47 @@ def test_an_operator_retry_after_an_interrupted_send_finds_the_text_twilio_took(
     )
     NotificationAttempt.objects.filter(notification=sms).delete()
     with committed():
-        services.notifications_run_due()
-        services.notification_retry(notification=Notification.objects.get(pk=sms.pk), by=AdminFactory())
+        assert services.notifications_run_due()["interrupted"] == 1
     sms.refresh_from_db()
     assert sms.status == Status.SENT and sms.provider_id == accepted["sid"]
     assert len(twilio.sent()) == 1
+    assert sms.attempt_log.order_by("-started_at").first().outcome == AttemptOutcome.RECONCILED
+
+
+def test_an_email_interrupted_mid_send_goes_again_with_the_same_message_id(
+    ride, settings, committed, mailoutbox
+):
+    notify(occasion=Occasion("confirm", ride.pk))
+    email = Notification.objects.get(channel="email")
+    with committed():
+        assert services.notification_send(notification_id=email.pk) == "sent"
+    [first] = mailoutbox
+    long_ago = timezone.now() - settings.NOTIFY_REQUEUE_AFTER - timedelta(minutes=1)
+    Notification.objects.filter(pk=email.pk).update(
+        status=Status.SENDING, last_attempt_at=long_ago, sent_at=None
+    )
+    with committed():
+        assert services.notifications_run_due()["interrupted"] == 1
+    email.refresh_from_db()
+    assert email.status == Status.SENT
+    assert len(mailoutbox) == 2  # at least once over SMTP: the receiver drops the copy by its id
+    assert mailoutbox[1].extra_headers["Message-ID"] == first.extra_headers["Message-ID"]
+
+
+def test_a_send_interrupted_on_its_last_attempt_fails_for_a_person(ride, twilio, settings, committed):
+    notify(occasion=Occasion("confirm", ride.pk))
+    sms = Notification.objects.get(channel="sms")
+    long_ago = timezone.now() - settings.NOTIFY_REQUEUE_AFTER - timedelta(minutes=1)
+    last = len(settings.NOTIFY_RETRY_DELAYS) + 1
+    Notification.objects.filter(pk=sms.pk).update(
+        status=Status.SENDING, last_attempt_at=long_ago, attempts=last
+    )
+    with committed():
+        assert services.notifications_run_due()["interrupted"] == 1
+    sms.refresh_from_db()
+    assert sms.status == Status.FAILED and sms.error_code == "interrupted"
+    assert sms.last_error.startswith(f"Gave up after {last} attempts.")
+    assert twilio.requests == []
 
 
 def test_texts_queued_before_an_opt_out_are_not_sent(ride, customer, twilio):
