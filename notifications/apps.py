@@ -24,4 +24,5 @@ class NotificationsConfig(AppConfig):
         schedules.register(*SCHEDULES)
         django_checks.register(checks.twilio_credentials_complete, deploy=True)
         django_checks.register(checks.provider_timeouts_fit, deploy=True)
+        django_checks.register(checks.interrupted_sends_wait_past_the_task_limit, deploy=True)
         sms.register_sender(channels.send_text)

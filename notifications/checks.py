@@ -36,3 +36,20 @@ def provider_timeouts_fit(app_configs, **kwargs):
             check_id="notifications.E003",
         ),
     ]
+
+
+def interrupted_sends_wait_past_the_task_limit(app_configs, **kwargs):
+    """Deploy check: a send left "sending" for NOTIFY_REQUEUE_AFTER is taken for interrupted and
+    retried; sooner than the task time limit, a send still running would be taken too, and an
+    email sent twice."""
+    limit = settings.Q_CLUSTER["timeout"]
+    if settings.NOTIFY_REQUEUE_AFTER.total_seconds() <= limit:
+        return [
+            Error(
+                f"NOTIFY_REQUEUE_AFTER_SECONDS ({settings.NOTIFY_REQUEUE_AFTER.total_seconds():g} s) is not "
+                f"longer than the task time limit (Q_TASK_TIMEOUT_SECONDS, {limit} s).",
+                hint="Raise NOTIFY_REQUEUE_AFTER_SECONDS above the task time limit.",
+                id="notifications.E004",
+            )
+        ]
+    return []

@@ -4,6 +4,7 @@ passes with no warning at all, and each unsafe setting fails it."""
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,7 @@ SAFE = {
         ({"STRIPE_READ_TIMEOUT_SECONDS": 4}, "billing.E003"),  # 2 x 5 s + 0.5 s
         ({"TWILIO_TIMEOUT_SECONDS": 10}, "notifications.E002"),  # connect + answer: 20 s
         ({"EMAIL_TIMEOUT": 6}, "notifications.E003"),
+        ({"NOTIFY_REQUEUE_AFTER": timedelta(seconds=60)}, "notifications.E004"),  # the task limit: 60 s
     ],
 )
 def test_each_unsafe_setting_fails_the_deploy_check(unsafe, check_id):
@@ -103,6 +105,7 @@ def test_each_unsafe_setting_fails_the_deploy_check(unsafe, check_id):
         "notifications.E001",
         "notifications.E002",
         "notifications.E003",
+        "notifications.E004",
         "billing.E001",
         "billing.E002",
         "billing.E003",
