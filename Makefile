@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= uv
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint fmt migrate seed shell bench
+.PHONY: run test install lint fmt migrate seed shell bench kill-test
 
 install:  ## install Python packages exactly as locked (uv itself if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
@@ -32,3 +32,6 @@ shell:
 
 bench-notifications:  ## drain 1,000 queued notifications with a 2-worker qcluster on SQLite (docs/benchmarks.md)
 	$(UV) run python scripts/bench_notifications.py --count 1000 --workers 2
+
+kill-test:  ## kill -9 a messages cluster mid-drain on PostgreSQL + Redis: nothing lost or duplicated (docs/reliability.md)
+	$(UV) run python scripts/kill_test.py --messages 1000 --rides 300 --kill-after 0.3
