@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from billing.filters import TransactionFilterSet
 from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
-from bookings.models import Ride
+from bookings.models import Ride, party_prefetch
 from core.dates import operations_zone
 
 Kind, Status = Transaction.Kind, Transaction.Status
@@ -130,7 +130,9 @@ def ride_money(ride: Ride) -> RideMoney:
 
 def ops_transactions(*, filters: Mapping | None = None) -> QuerySet[Transaction]:
     """The ledger, newest first, narrowed by TransactionFilterSet (days are operations days)."""
-    rows = Transaction.objects.select_related("ride__customer", "ride__pet", "initiated_by")
+    rows = Transaction.objects.select_related("ride__customer", "initiated_by").prefetch_related(
+        party_prefetch("ride__party")
+    )
     return TransactionFilterSet(
         filters, queryset=rows.order_by("-created_at", "-id"), tz=operations_zone()
     ).qs

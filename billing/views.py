@@ -61,7 +61,7 @@ def checkout(request, pk):
         context = {"ride": ride, "error": exc.message}
         return render(request, "billing/checkout.html", context, status=HTTPStatus.SERVICE_UNAVAILABLE)
     if step.outcome == "paid":
-        booked = f"{ride.pet.name}'s ride is booked. " if was_pending else "Thank you. "
+        booked = f"{ride.pet_names}'s ride is booked. " if was_pending else "Thank you. "
         messages.success(request, booked + step.message)
         return redirect("bookings:ride_detail", pk=ride.pk)
     if step.outcome == "closed":

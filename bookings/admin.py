@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from bookings.models import Pet, Ride, RideEvent
+from bookings.models import Pet, Ride, RideEvent, RidePet
 
 
 @admin.register(Pet)
@@ -19,16 +19,25 @@ class RideEventInline(admin.TabularInline):
     can_delete = False
 
 
+class RidePetInline(admin.TabularInline):
+    model = RidePet
+    extra = 0
+    raw_id_fields = ["pet"]
+
+
 @admin.register(Ride)
 class RideAdmin(admin.ModelAdmin):
     """Read-mostly: status changes go through the services, never this form."""
 
-    list_display = ["id", "scheduled_at", "status", "customer", "pet", "driver", "price_cents"]
+    list_display = ["id", "scheduled_at", "status", "customer", "pet_names", "driver", "price_cents"]
     list_filter = ["status"]
-    search_fields = ["id", "customer__email", "pet__name", "pickup_address", "dropoff_address"]
-    list_select_related = ["customer", "pet", "driver"]
+    search_fields = ["id", "customer__email", "pets__name", "pickup_address", "dropoff_address"]
+    list_select_related = ["customer", "driver"]
     readonly_fields = [
         "status", "driver", "price_cents", "quote", "accepted_at", "ended_at", "created_at", "updated_at",
     ]  # fmt: skip
-    raw_id_fields = ["customer", "pet"]
-    inlines = [RideEventInline]
+    raw_id_fields = ["customer"]
+    inlines = [RidePetInline, RideEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_party()

@@ -15,7 +15,7 @@ from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.forms import PetForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.models import Audience, Pet, Ride, RideStatus
-from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
+from core.api import AUTH_ERRORS, BodyId, ErrorOut, Id, Pages, checked_filters, invalid
 from core.http import client_ip
 from project.accounts.api_auth import admin_auth, customer_auth
 
@@ -51,7 +51,9 @@ class PetOut(Schema):
 
 
 class RideRequestIn(Schema):
-    pet_id: int
+    pets: list[BodyId] = Field(
+        description="Ids of your pets travelling together, in order (at least one)", max_length=20
+    )
     pickup_address: str = Field(max_length=255)
     dropoff_address: str = Field(max_length=255)
     scheduled_at: datetime = Field(description="ISO 8601; without an offset it is read in your time zone")
@@ -79,10 +81,11 @@ class QuoteOut(Schema):
     lines: list[QuoteLineOut]
 
 
-class PetRefOut(Schema):
+class PartyPetOut(Schema):
     id: int
     name: str
     type: str
+    crated: bool = Field(description="Travels in a crate on this ride")
 
 
 class PersonOut(Schema):
@@ -105,7 +108,7 @@ class BookingOut(Schema):
     id: int
     status: str
     status_label: str
-    pet: PetRefOut
+    pets: list[PartyPetOut]
     driver: PersonOut | None
     pickup_address: str
     dropoff_address: str
@@ -121,6 +124,13 @@ class BookingOut(Schema):
     @staticmethod
     def resolve_status_label(ride) -> str:
         return ride.get_status_display()
+
+    @staticmethod
+    def resolve_pets(ride) -> list[dict]:
+        return [
+            {"id": m.pet_id, "name": m.pet.name, "type": m.pet.type, "crated": m.crated}
+            for m in ride.party_members
+        ]
 
 
 class BookingDetailOut(BookingOut):
@@ -153,10 +163,10 @@ def _aware(moment: datetime, user) -> datetime:
 
 
 def _plan(request, payload: RideRequestIn):
-    pet = selectors.customer_pets(request.auth).filter(pk=payload.pet_id).first()  # None: a field error
+    mine = selectors.customer_pets(request.auth).in_bulk(payload.pets)
     return services.ride_plan(
         customer=request.auth,
-        pet=pet,
+        pets=[mine.get(pk) for pk in payload.pets],  # None (not theirs): a field error
         pickup_address=payload.pickup_address,
         dropoff_address=payload.dropoff_address,
         scheduled_at=_aware(payload.scheduled_at, request.auth),

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from bookings.lifecycle import Actor, audience_fields
 from bookings.models import ENDED_STATUSES, Pet, Ride, RideEvent, RideStatus
-from bookings.services import _plan_fields, ride_plan
+from bookings.services import _plan_fields, party_record, ride_plan
 
 HOME = "200 Central Park W, New York, NY 10024"
 VET = "Animal Medical Center, 510 E 62nd St, New York, NY 10065"
@@ -46,11 +46,13 @@ def _pet(owner, name, **fields) -> Pet:
 NOT_ON = [RideStatus.PENDING_PAYMENT, *ENDED_STATUSES]
 
 
-def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
+def _ride(customer, pets, pickup, dropoff, when, status, driver=None, notes=""):
+    """A ride for `pets` (one pet or a list: a party travelling together)."""
+    pets = pets if isinstance(pets, list) else [pets]
     booked_at = when - timedelta(days=3)
     plan = ride_plan(
         customer=customer,
-        pet=pet,
+        pets=pets,
         pickup_address=pickup,
         dropoff_address=dropoff,
         scheduled_at=when,
@@ -65,7 +67,6 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
     )
     ride = Ride.objects.create(
         customer=customer,
-        pet=pet,
         status=status,
         notes=notes,
         driver=driver if held else None,
@@ -74,6 +75,7 @@ def _ride(customer, pet, pickup, dropoff, when, status, driver=None, notes=""):
         payment_secured_cents=0 if status in NOT_ON else plan.quote.total_cents,
         **_plan_fields(plan),
     )
+    party_record(ride=ride, pets=pets)
     events = [
         RideEvent(
             ride=ride,
@@ -135,6 +137,7 @@ def seed(users) -> None:
         crate_required=True,
     )
     pepper = _pet(ben, "Pepper", type=Pet.Type.DOG, breed="Greyhound", age_years=6, weight_lb=Decimal("62"))
+    juno = _pet(ben, "Juno", type=Pet.Type.DOG, breed="Whippet", age_years=3, weight_lb=Decimal("28"))
     _pet(
         ben,
         "Kiwi",
@@ -164,4 +167,6 @@ def seed(users) -> None:
     _ride(ben, pepper, DAYCARE, GROOMER, now - timedelta(minutes=25), RideStatus.PICKED_UP, driver=fay)
     _ride(alice, miso, VET, HOME, now - timedelta(days=1, hours=2), RideStatus.COMPLETED, driver=dana)
     _ride(ben, pepper, GROOMER, AIRPORT, now + timedelta(days=3), RideStatus.CANCELLED)
+    # Two dogs together to daycare: one ride, one fare with an extra-pet line.
+    _ride(ben, [pepper, juno], HOME, DAYCARE, now + timedelta(days=1, hours=1), RideStatus.CONFIRMED)
     _ride(alice, biscuit, HOME, GROOMER, now - timedelta(days=6), RideStatus.NO_SHOW, driver=eli)

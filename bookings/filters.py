@@ -46,12 +46,13 @@ class OpsRideFilterSet(FilterSet):
         lookups=[
             "customer__name__icontains",
             "customer__email__icontains",
-            "pet__name__icontains",
+            "pets__name__icontains",
             "pickup_address__icontains",
             "dropoff_address__icontains",
             "driver__name__icontains",
         ],
         id_lookup="pk",
+        distinct=True,
     )
     status = django_filters.ChoiceFilter(
         label="Status",

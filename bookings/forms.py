@@ -45,10 +45,16 @@ class PlanFormMixin:
 
 
 class BookingForm(PlanFormMixin, forms.Form):
-    pet = forms.ModelChoiceField(
+    pets = forms.ModelMultipleChoiceField(
         queryset=Pet.objects.none(),
-        empty_label="Choose a pet",
-        error_messages={"invalid_choice": "Choose one of your pets."},
+        label="Who is travelling?",
+        help_text="Pets travelling together in one ride; each pet after the first adds a small charge.",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one of your pets.",
+            "invalid_choice": "Choose among your own pets.",
+            "invalid_pk_value": "Choose among your own pets.",
+        },
     )
     pickup_address = forms.CharField(
         max_length=255,
@@ -70,14 +76,14 @@ class BookingForm(PlanFormMixin, forms.Form):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["pet"].queryset = customer_pets(customer)
+        self.fields["pets"].queryset = customer_pets(customer)
 
     def clean(self):
         data = super().clean()
         if "notes" not in self.errors:
             self.apply_plan(
                 customer=self.customer,
-                pet=data.get("pet"),
+                pets=list(data.get("pets") or []),
                 pickup_address=data.get("pickup_address", ""),
                 dropoff_address=data.get("dropoff_address", ""),
                 scheduled_at=data.get("scheduled_at"),

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class PetQuerySet(models.QuerySet):
@@ -89,15 +90,20 @@ class RideQuerySet(models.QuerySet):
         """Pickups from `start` (included) to `end` (excluded)."""
         return self.filter(scheduled_at__gte=start, scheduled_at__lt=end)
 
+    def with_party(self):
+        """Each ride's pets in their order (`ride.party_pets`), in one more query."""
+        return self.prefetch_related(party_prefetch())
+
     def with_list_relations(self):
-        return self.select_related("pet", "customer", "driver")
+        return self.select_related("customer", "driver").with_party()
 
 
 class Ride(models.Model):
     Status = RideStatus
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rides")
-    pet = models.ForeignKey(Pet, on_delete=models.PROTECT, related_name="rides")
+    # The party: one or more of the customer's pets, travelling together (RidePet).
+    pets = models.ManyToManyField(Pet, through="RidePet", related_name="rides")
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -166,7 +172,25 @@ class Ride(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Ride #{self.pk} — {self.pet} on {self.scheduled_at:%Y-%m-%d %H:%M}"
+        return f"Ride #{self.pk} on {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def party_pets(self) -> list[Pet]:
+        """The ride's pets in booking order (prefetched by `with_party()`)."""
+        return [member.pet for member in self.party_members]
+
+    @cached_property
+    def party_members(self) -> list["RidePet"]:
+        """The ride's RidePet rows (crated or not), in order; read once per instance."""
+        members = self.party.all()
+        if "party" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(members)
+        return list(members.select_related("pet").order_by("position", "pk"))
+
+    @property
+    def pet_names(self) -> str:
+        """ "Biscuit", "Biscuit and Rex", "Biscuit, Rex and Mo"."""
+        return join_names([pet.name for pet in self.party_pets])
 
     @property
     def is_open(self) -> bool:
@@ -265,3 +289,31 @@ class RideEvent(models.Model):
     @property
     def title(self) -> str:
         return EVENT_TITLES.get(self.action) or self.action.replace("_", " ").capitalize()
+
+
+class RidePet(models.Model):
+    """One pet of a ride's party, with what the driver needs for this ride. `crated` is the
+    pet's crate choice when booked: a later change to the pet does not change a booked ride."""
+
+    ride = models.ForeignKey(Ride, on_delete=models.CASCADE, related_name="party")
+    pet = models.ForeignKey(Pet, on_delete=models.PROTECT, related_name="ride_parties")
+    crated = models.BooleanField("travels in a crate", default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["ride", "pet"], name="ride_pet_once")]
+
+    def __str__(self) -> str:
+        return f"{self.pet} on ride #{self.ride_id}"
+
+
+def join_names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def party_prefetch(path: str = "party") -> models.Prefetch:
+    """Prefetch the rides' parties with their pets at `path` (e.g. "ride__party" from a payment)."""
+    return models.Prefetch(path, queryset=RidePet.objects.select_related("pet").order_by("position", "pk"))

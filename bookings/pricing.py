@@ -49,7 +49,9 @@ def _percent_of(cents: int, percent: int) -> int:
     return int((Decimal(cents) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def pet_lines(pet: Pet, tariff: dict) -> list[QuoteLine]:
+def pet_lines(pet: Pet, tariff: dict, *, named: bool = False) -> list[QuoteLine]:
+    """One pet's charges: its size or type, its crate, its care. `named`: each label starts
+    with the pet's name, so a party's quote shows whose line is whose."""
     lines = []
     if pet.type == Pet.Type.DOG:
         for max_lb, cents, label in tariff["dog_size"]:
@@ -62,6 +64,16 @@ def pet_lines(pet: Pet, tariff: dict) -> list[QuoteLine]:
         lines.append(QuoteLine("extra", "Crate handling", tariff["crate"]))
     if pet.special_needs.strip():
         lines.append(QuoteLine("extra", "Special-needs care", tariff["special_needs"]))
+    if named:
+        lines = [QuoteLine(line.kind, f"{pet.name}: {line.label}", line.cents) for line in lines]
+    return lines
+
+
+def party_lines(pets: list[Pet], tariff: dict) -> list[QuoteLine]:
+    """Every pet's charges, then one "extra pet" charge for each pet after the first."""
+    named = len(pets) > 1
+    lines = [line for pet in pets for line in pet_lines(pet, tariff, named=named)]
+    lines += [QuoteLine("pet", f"Extra pet: {pet.name}", tariff["extra_pet"]) for pet in pets[1:]]
     return lines
 
 
@@ -97,7 +109,7 @@ def surcharge_lines(subtotal: int, scheduled_at: datetime, now: datetime, tz, ta
 
 
 def quote_ride(
-    *, pet: Pet, distance_miles: Decimal, scheduled_at: datetime, tz, now: datetime | None = None
+    *, pets: list[Pet], distance_miles: Decimal, scheduled_at: datetime, tz, now: datetime | None = None
 ) -> Quote:
     tariff = settings.TARIFF
     now = now or timezone.now()
@@ -106,7 +118,7 @@ def quote_ride(
     lines = [
         QuoteLine("base", "Base fare", tariff["base_fare"]),
         QuoteLine("distance", f"Distance {billed_miles} mi", distance_cents),
-        *pet_lines(pet, tariff),
+        *party_lines(pets, tariff),
     ]
     subtotal = sum(line.cents for line in lines)
     lines += surcharge_lines(subtotal, scheduled_at, now, tz, tariff)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
-from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RideStatus
+from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RidePet, RideStatus
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, cancellation_terms, estimated_end, quote_ride
 from bookings.signals import ride_moved, ride_payment_secured
@@ -86,7 +86,7 @@ def pet_delete(*, pet: Pet, by) -> str:
 
 @dataclass(frozen=True)
 class RidePlan:
-    pet: Pet
+    pets: list[Pet]  # the party, in the order booked
     pickup_address: str
     pickup: Point
     dropoff_address: str
@@ -117,10 +117,24 @@ def pickup_time_errors(scheduled_at: datetime | None, now: datetime) -> list[str
     return []
 
 
+def party_errors(customer, pets: list[Pet]) -> list[str]:
+    """What is wrong with a ride's party: none chosen, someone else's or a removed pet, the same
+    pet twice, more pets than one ride takes. (Whether a vehicle fits it is dispatch's word.)"""
+    if not pets:
+        return ["Choose at least one of your pets."]
+    if any(pet is None or pet.owner_id != customer.pk or pet.archived_at is not None for pet in pets):
+        return ["Choose among your own pets."]
+    if len({pet.pk for pet in pets}) != len(pets):
+        return ["Each pet can only be chosen once."]
+    if len(pets) > settings.BOOKING_MAX_PETS:
+        return [f"One ride takes up to {settings.BOOKING_MAX_PETS} pets. Book another ride for the others."]
+    return []
+
+
 def ride_plan(
     *,
     customer,
-    pet: Pet | None,
+    pets: list[Pet],
     pickup_address: str,
     dropoff_address: str,
     scheduled_at: datetime | None,
@@ -129,8 +143,8 @@ def ride_plan(
     """Check a requested ride and price it, or raise DomainError with every field's problem."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
-    if pet is None or pet.owner_id != customer.pk or pet.archived_at is not None:
-        errors["pet"] = ["Choose one of your pets."]
+    if pet_errors := party_errors(customer, pets):
+        errors["pets"] = pet_errors
     if time_errors := pickup_time_errors(scheduled_at, now):
         errors["scheduled_at"] = time_errors
     points = {}
@@ -148,10 +162,10 @@ def ride_plan(
         raise DomainError("Please correct the highlighted fields.", errors=errors)
     distance = road_miles(points["pickup_address"], points["dropoff_address"])
     quote = quote_ride(
-        pet=pet, distance_miles=distance, scheduled_at=scheduled_at, tz=customer.tzinfo, now=now
+        pets=list(pets), distance_miles=distance, scheduled_at=scheduled_at, tz=customer.tzinfo, now=now
     )
     return RidePlan(
-        pet=pet,
+        pets=list(pets),
         pickup_address=pickup_address.strip(),
         pickup=points["pickup_address"],
         dropoff_address=dropoff_address.strip(),
@@ -261,6 +275,14 @@ def _count_booking(*, customer, client_ip: str) -> None:
     )
 
 
+def party_record(*, ride: Ride, pets: list[Pet]) -> None:
+    """Write a new ride's party, in order, each pet crated as its profile says today."""
+    RidePet.objects.bulk_create(
+        RidePet(ride=ride, pet=pet, crated=pet.crate_required, position=index)
+        for index, pet in enumerate(pets)
+    )
+
+
 def ride_book(*, customer, plan: RidePlan, notes: str = "", client_ip: str = "") -> Ride:
     """Create a booking. It waits for payment (PAYMENT_STEP); billing confirms it once the card is held.
     Over a booking rate limit it raises DomainError(code="rate_limited") and writes nothing."""
@@ -268,11 +290,11 @@ def ride_book(*, customer, plan: RidePlan, notes: str = "", client_ip: str = "")
     with transaction.atomic():
         ride = Ride.objects.create(
             customer=customer,
-            pet=plan.pet,
             notes=notes.strip(),
             status=RideStatus.PENDING_PAYMENT,
             **_plan_fields(plan),
         )
+        party_record(ride=ride, pets=plan.pets)
         event = RideEvent.objects.create(
             ride=ride,
             actor=customer,
@@ -402,7 +424,7 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
     now = now or timezone.now()
     plan = ride_plan(
         customer=ride.customer,
-        pet=ride.pet,
+        pets=ride.party_pets,
         pickup_address=ride.pickup_address,
         dropoff_address=ride.dropoff_address,
         scheduled_at=scheduled_at,

@@ -74,7 +74,7 @@ def pet_delete(request, pk):
 @customer_required
 @require_http_methods(["GET", "POST"])
 def ride_new(request):
-    initial = {"pet": request.GET.get("pet")} if request.GET.get("pet") else None
+    initial = {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
     form = BookingForm(
         request.POST if request.method == "POST" else None, customer=request.user, initial=initial
     )
@@ -92,7 +92,7 @@ def ride_new(request):
             status = HTTPStatus.TOO_MANY_REQUESTS if exc.code == "rate_limited" else HTTPStatus.BAD_REQUEST
         else:
             return redirect(PAYMENT_STEP, pk=ride.pk)
-    if not form.fields["pet"].queryset.exists():
+    if not form.fields["pets"].queryset.exists():
         messages.info(request, "Add your pet first, then book their ride.")
         return redirect("bookings:pet_create")
     return render(
@@ -186,7 +186,7 @@ def ride_reschedule_quote(request, pk):
         try:
             quote = services.ride_plan(
                 customer=request.user,
-                pet=ride.pet,
+                pets=ride.party_pets,
                 pickup_address=ride.pickup_address,
                 dropoff_address=ride.dropoff_address,
                 scheduled_at=form.cleaned_data["scheduled_at"],

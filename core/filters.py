@@ -47,7 +47,11 @@ class SearchFilter(django_filters.CharFilter):
 
     def filter(self, qs, value):
         text = (value or "").strip()
-        return qs.filter(self.match(text)) if text else qs
+        if not text:
+            return qs
+        found = qs.filter(self.match(text))
+        # A lookup across a to-many relation (a ride's pets) would repeat a row per match.
+        return found.distinct() if self.distinct else found
 
 
 class DayFilter(django_filters.DateFilter):

@@ -35,16 +35,34 @@ ACTIONS = {
 
 
 class PetForDriverOut(Schema):
+    """One pet of the ride's party, as the driver needs it at the kerb."""
+
     name: str
     type: str
     breed: str
     weight_lb: str
     special_needs: str
-    crate_required: bool
+    crated: bool = Field(description="Travels in a crate on this ride")
 
     @staticmethod
-    def resolve_weight_lb(pet) -> str:
-        return str(pet.weight_lb)
+    def resolve_name(member) -> str:
+        return member.pet.name
+
+    @staticmethod
+    def resolve_type(member) -> str:
+        return member.pet.type
+
+    @staticmethod
+    def resolve_breed(member) -> str:
+        return member.pet.breed
+
+    @staticmethod
+    def resolve_weight_lb(member) -> str:
+        return str(member.pet.weight_lb)
+
+    @staticmethod
+    def resolve_special_needs(member) -> str:
+        return member.pet.special_needs
 
 
 class OwnerOut(Schema):
@@ -59,7 +77,7 @@ class OwnerOut(Schema):
 class DriverRideOut(Schema):
     id: int
     status: str
-    pet: PetForDriverOut
+    pets: list[PetForDriverOut]
     owner: OwnerOut
     pickup_address: str
     dropoff_address: str
@@ -73,6 +91,10 @@ class DriverRideOut(Schema):
     @staticmethod
     def resolve_owner(ride):
         return ride.customer
+
+    @staticmethod
+    def resolve_pets(ride):
+        return ride.party_members
 
     @staticmethod
     def resolve_distance_miles(ride) -> str:
@@ -151,7 +173,7 @@ def ride_step(request, ride_id: Id, payload: Form[StepIn], photo: UploadedFile |
             raise invalid(form)
     ride = step.call(ride, request.auth, form.cleaned_data if form else {})
     if ride.driver_id != request.auth.pk:  # declined: no longer the caller's ride
-        ride = Ride.objects.select_related("pet", "customer").get(pk=ride.pk)
+        ride = Ride.objects.select_related("customer").with_party().get(pk=ride.pk)
     else:
         ride = selectors.driver_ride(request.auth, ride.pk)
     return ride
@@ -191,7 +213,7 @@ def position(request, payload: PositionIn):
 def assign(request, ride_id: Id, payload: AssignIn):
     """Give a confirmed ride to an eligible driver, or (with a reason) move an assigned ride to
     another driver. Ineligible drivers and overlapping windows are refused (409)."""
-    ride = get_object_or_404(Ride.objects.select_related("pet", "customer", "driver"), pk=ride_id)
+    ride = get_object_or_404(Ride.objects.select_related("customer", "driver").with_party(), pk=ride_id)
     driver = User.objects.drivers().filter(pk=payload.driver_id).first()
     if driver is None:
         raise invalid({"driver_id": ["Choose a driver."]})
@@ -199,5 +221,5 @@ def assign(request, ride_id: Id, payload: AssignIn):
         ride = services.dispatch_reassign(ride=ride, driver=driver, by=request.auth, reason=payload.reason)
     else:
         ride = services.dispatch_assign(ride=ride, driver=driver, by=request.auth, note=payload.reason)
-    ride = Ride.objects.select_related("pet", "customer", "driver").get(pk=ride.pk)
+    ride = Ride.objects.select_related("customer", "driver").with_party().get(pk=ride.pk)
     return _detail(request, ride, audience=Audience.OPERATIONS)

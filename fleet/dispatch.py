@@ -22,7 +22,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce
 
 from bookings.geocoding import Point, straight_line_miles
-from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
+from bookings.models import DRIVER_HELD_STATUSES, Pet, Ride, RideEvent, RideStatus
 from core.dates import operations_day
 from fleet.models import CrateSize, DriverProfile
 from project.accounts.models import User
@@ -59,6 +59,22 @@ class Candidate:
         )
 
 
+def party_fit_reasons(profile: DriverProfile, pets: list[Pet]) -> list[str]:
+    """Why the vehicle cannot carry this party (empty: it can): every pet's type, the room
+    for the largest pet, and the number of pets at once. The one rule for a party's fit."""
+    reasons = []
+    if len(pets) > profile.pet_capacity:
+        reasons.append(f"Carries {profile.pet_capacity} pets at once; the party has {len(pets)}")
+    refused = sorted({pet.get_type_display().lower() for pet in pets if not profile.takes_pet_type(pet.type)})
+    if refused:
+        reasons.append(f"Doesn't take {' or '.join(f'{kind}s' for kind in refused)}")
+    if pets:
+        needed = max(CrateSize.for_pet(pet) for pet in pets)
+        if needed > profile.max_crate_size:
+            reasons.append(f"Crate too big: needs {needed.short}, takes up to {profile.crate_size.short}")
+    return reasons
+
+
 def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list[str]:
     """Every reason `profile`'s driver can't take `ride` (empty: eligible).
     `busy`: whether they hold another ride whose window overlaps this one's."""
@@ -69,12 +85,7 @@ def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list
         reasons.append("Has this ride now")
     if not profile.on_duty:
         reasons.append("Off duty")
-    pet = ride.pet
-    if not profile.takes_pet_type(pet.type):
-        reasons.append(f"Doesn't take {pet.get_type_display().lower()}s")
-    needed = CrateSize.for_pet(pet)
-    if needed > profile.max_crate_size:
-        reasons.append(f"Crate too big: needs {needed.short}, takes up to {profile.crate_size.short}")
+    reasons += party_fit_reasons(profile, ride.party_pets)
     if busy:
         reasons.append("Has another ride in this time window")
     return reasons

@@ -60,7 +60,7 @@ def assign(request, pk):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"{driver.name} has {ride.pet.name}'s ride (#{ride.pk}).")
+                messages.success(request, f"{driver.name} has {ride.pet_names}'s ride (#{ride.pk}).")
                 return _back(request, "fleet_ops:dispatch")
         else:
             messages.error(request, "Choose one of the drivers listed.")

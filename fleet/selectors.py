@@ -24,7 +24,7 @@ def driver_profile(user) -> DriverProfile | None:
 
 
 def driver_rides(user) -> QuerySet[Ride]:
-    return Ride.objects.for_driver(user).select_related("pet", "customer")
+    return Ride.objects.for_driver(user).select_related("customer").with_party()
 
 
 def driver_ride_list(*, driver, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:
@@ -96,7 +96,8 @@ def dispatch_queue(now: datetime | None = None) -> QuerySet[Ride]:
         Ride.objects.filter(
             status=RideStatus.CONFIRMED, driver__isnull=True, ends_at__gt=now or timezone.now()
         )
-        .select_related("pet", "customer")
+        .select_related("customer")
+        .with_party()
         .order_by("scheduled_at", "id")
     )
 
@@ -107,7 +108,8 @@ def awaiting_acceptance(now: datetime | None = None) -> QuerySet[Ride]:
         Ride.objects.filter(
             status=RideStatus.ASSIGNED, accepted_at__isnull=True, ends_at__gt=now or timezone.now()
         )
-        .select_related("pet", "customer", "driver")
+        .select_related("customer", "driver")
+        .with_party()
         .order_by("scheduled_at", "id")
     )
 

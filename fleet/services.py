@@ -105,7 +105,7 @@ def ride_auto_dispatch(*, ride_id: int) -> Ride | None:
     Safe to run twice: a ride that is no longer confirmed-and-unassigned is left alone, and so
     is one whose fare is not secured yet (`ride_payment_secured` brings it back here once it is).
     """
-    ride = Ride.objects.select_related("pet").filter(pk=ride_id).first()
+    ride = Ride.objects.with_party().filter(pk=ride_id).first()
     if (
         ride is None
         or ride.status != RideStatus.CONFIRMED

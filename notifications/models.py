@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings.models import party_prefetch
 from notifications.kinds import Kind
 
 
@@ -22,7 +23,7 @@ class Status(models.TextChoices):
 
 class NotificationQuerySet(models.QuerySet):
     def with_list_relations(self):
-        return self.select_related("user", "ride", "ride__pet")
+        return self.select_related("user", "ride").prefetch_related(party_prefetch("ride__party"))
 
 
 class Notification(models.Model):

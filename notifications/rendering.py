@@ -52,19 +52,23 @@ def local_when(moment: datetime | str | None, tz) -> str:
 
 
 def _ride_details(ride: Ride, tz, audience: Audience) -> list[tuple[str, str]]:
-    pet = ride.pet
+    members = ride.party_members
     rows = [
         ("Pickup", local_when(ride.scheduled_at, tz)),
         ("From", ride.pickup_address),
         ("To", ride.dropoff_address),
-        ("Pet", f"{pet.name} ({pet.get_type_display().lower()}, {pet.weight_lb} lb)"),
+        *(
+            ("Pet", f"{m.pet.name} ({m.pet.get_type_display().lower()}, {m.pet.weight_lb} lb)")
+            for m in members
+        ),
     ]
     if audience == Audience.DRIVER:
         rows.append(("Customer", f"{ride.customer.name} {ride.customer.phone or ''}".strip()))
-        if pet.crate_required:
-            rows.append(("Crate", "Travels in a crate"))
-        if pet.special_needs:
-            rows.append(("Care notes", pet.special_needs))
+        for m in members:
+            if m.crated:
+                rows.append(("Crate", f"{m.pet.name} travels in a crate"))
+            if m.pet.special_needs:
+                rows.append(("Care notes", f"{m.pet.name}: {m.pet.special_needs}"))
     elif ride.driver_id:
         rows.append(("Driver", ride.driver.name))
     rows.append(("Ride", f"#{ride.pk}"))
@@ -98,7 +102,9 @@ def message_context(planned: Planned, ride: Ride) -> dict:
         "recipient": user,
         "first_name": user.get_short_name(),
         "ride": ride,
-        "pet": ride.pet.name,
+        "pet": ride.pet_names,
+        "party_size": len(ride.party_members),
+        "crated": any(member.crated for member in ride.party_members),
         "when": local_when(ride.scheduled_at, tz),
         "pickup": ride.pickup_address,
         "dropoff": ride.dropoff_address,

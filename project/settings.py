@@ -319,6 +319,7 @@ LOGGING = {
 # Booking window and changes.
 BOOKING_MIN_NOTICE = timedelta(minutes=env.int("BOOKING_MIN_NOTICE_MINUTES", default=120))
 BOOKING_HORIZON = timedelta(days=env.int("BOOKING_HORIZON_DAYS", default=60))
+BOOKING_MAX_PETS = env.int("BOOKING_MAX_PETS", default=4)  # pets in one ride, whatever the vehicle
 RESCHEDULE_CUTOFF = timedelta(hours=env.int("RESCHEDULE_CUTOFF_HOURS", default=2))
 # A ride occupies its driver from pickup time to pickup + drive time + buffer.
 RIDE_AVERAGE_SPEED_MPH = 25
@@ -341,6 +342,7 @@ TARIFF = {
     "dog_size": [(20, 0, "Small dog"), (50, 500, "Medium dog"), (None, 1000, "Large dog")],
     "crate": 500,
     "special_needs": 800,
+    "extra_pet": 1000,  # each pet after the first in one ride (handling, loading time)
     "weekend_percent": 15,
     "short_notice_percent": 20,
     "short_notice_within": timedelta(hours=24),

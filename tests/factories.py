@@ -10,7 +10,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from bookings.models import ENDED_STATUSES, Pet, Ride, RideStatus
-from bookings.services import _plan_fields, ride_plan
+from bookings.services import _plan_fields, party_record, ride_plan
 from fleet.models import CrateSize, DriverProfile
 from project.accounts.models import User
 
@@ -101,6 +101,7 @@ def make_ride(
     *,
     customer=None,
     pet=None,
+    pets=None,
     status=RideStatus.CONFIRMED,
     driver=None,
     scheduled_at=None,
@@ -110,14 +111,15 @@ def make_ride(
 ) -> Ride:
     """A ride as the booking service would price it, put straight into `status` (an ended one
     ended now, unless `ended_at` says otherwise). Past `pending_payment` its fare counts as
-    secured, as billing would have left it (`payment_secured_cents`), unless told otherwise."""
-    if pet is None:
-        pet = PetFactory(owner=customer) if customer else PetFactory()
-    customer = pet.owner
+    secured, as billing would have left it (`payment_secured_cents`), unless told otherwise.
+    `pet` (one) or `pets` (a party, in order); by default a new pet of `customer`'s."""
+    if pets is None:
+        pets = [pet or (PetFactory(owner=customer) if customer else PetFactory())]
+    customer = pets[0].owner
     scheduled_at = scheduled_at or timezone.now() + timedelta(days=3)
     plan = ride_plan(
         customer=customer,
-        pet=pet,
+        pets=pets,
         pickup_address=pickup,
         dropoff_address=dropoff,
         scheduled_at=scheduled_at,
@@ -127,9 +129,11 @@ def make_ride(
         fields.setdefault("ended_at", timezone.now())
     if status != RideStatus.PENDING_PAYMENT:
         fields.setdefault("payment_secured_cents", plan.quote.total_cents)
-    return Ride.objects.create(
-        customer=customer, pet=pet, status=status, driver=driver, **{**_plan_fields(plan), **fields}
+    ride = Ride.objects.create(
+        customer=customer, status=status, driver=driver, **{**_plan_fields(plan), **fields}
     )
+    party_record(ride=ride, pets=pets)
+    return ride
 
 
 # Near the default test pickup (200 Central Park W, 10024) and further away.

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from billing.models import Payment, Transaction
-from bookings.models import Pet, Ride, RideEvent, RideStatus
+from bookings.models import Pet, Ride, RideEvent, RidePet, RideStatus
 from core.models import OutboxItem
 from fleet.models import DriverProfile
 from notifications.models import Notification
@@ -60,8 +60,7 @@ FORM_BODY = {
     "reason": "walk",
     "notes": "walked here",
     "scheduled_at": "2030-01-07T10:00",
-    "pet": str(ID),
-    "pet_id": str(ID),
+    "pets": str(ID),
     "pickup_address": "200 Central Park W, New York, NY 10024",
     "dropoff_address": "510 E 62nd St, New York, NY 10065",
     "name": "Walker",
@@ -95,6 +94,7 @@ def world(settings):
         scheduled_at=timezone.now() + timedelta(days=2),
     )
     Ride.objects.filter(pk=ride.pk).update(id=ID)
+    RidePet.objects.filter(ride_id=ride.pk).update(ride_id=ID)
     ride = Ride.objects.get(pk=ID)
     photo = default_storage.save("rides/walk.png", ContentFile(PNG_BYTES))
     RideEvent.objects.create(id=ID, ride=ride, action="assign", actor=None, photo=photo, note="internal")

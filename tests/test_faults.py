@@ -38,13 +38,13 @@ def test_with_the_broker_down_customers_and_drivers_get_answers_and_nothing_is_l
         booked = customer_client.post(
             reverse("bookings:ride_new"),
             {
-                "pet": pet.pk,
+                "pets": [pet.pk],
                 "pickup_address": PICKUP,
                 "dropoff_address": DROPOFF,
                 "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
             },
         )
-    ride = Ride.objects.get(pet=pet)
+    ride = Ride.objects.get(pets=pet)
     checkout = reverse("billing:checkout", args=[ride.pk])
     assert (booked.status_code, booked.url) == (HTTPStatus.FOUND, checkout)
     page = customer_client.get(checkout).content.decode()

@@ -3,12 +3,14 @@ and row ids bounded like the database's bigint."""
 
 from typing import Annotated
 
-from ninja import Path
+from ninja import Field, Path
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
-# A row id in a URL: bounded like the database's bigint, so a huge number is a 422, not a 500.
+# A row id in a URL (Id) or a body (BodyId): bounded like the database's bigint, so a huge
+# number is a 422, not a 500.
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+BodyId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 NUL_MESSAGE = "Text may not contain NUL characters."
 

@@ -85,7 +85,7 @@ def notify(*, occasion: Occasion) -> list[Notification]:
     """The one entry point: decide who hears about `occasion` and how, record each
     message once, and queue its sending after commit. Safe to call twice: the
     second call finds every row already there and creates nothing."""
-    ride = Ride.objects.select_related("customer", "pet", "driver").filter(pk=occasion.ride_id).first()
+    ride = Ride.objects.select_related("customer", "driver").with_party().filter(pk=occasion.ride_id).first()
     if ride is None:
         return []
     event = None

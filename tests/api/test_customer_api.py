@@ -25,7 +25,7 @@ PET = {
 def request_body(pet, **overrides):
     when = timezone.now() + timedelta(days=2)
     return {
-        "pet_id": pet.pk,
+        "pets": [pet.pk],
         "pickup_address": PICKUP,
         "dropoff_address": DROPOFF,
         "scheduled_at": when.isoformat(),
@@ -126,7 +126,9 @@ def test_deleting_a_pet_with_ride_history_archives_it(customer_api, pet):
     assert customer_api.delete(f"/pets/{pet.pk}").status_code == HTTPStatus.NO_CONTENT
     assert customer_api.get("/pets").json() == []
     assert customer_api.get(f"/pets/{pet.pk}").status_code == HTTPStatus.NOT_FOUND
-    assert customer_api.get(f"/bookings/{ride.pk}").json()["pet"]["name"] == pet.name
+    assert customer_api.get(f"/bookings/{ride.pk}").json()["pets"] == [
+        {"id": pet.pk, "name": pet.name, "type": pet.type, "crated": pet.crate_required}
+    ]
     pet.refresh_from_db()
     assert pet.archived_at is not None
 
@@ -158,9 +160,9 @@ def test_quote_matches_the_booking_price(customer_api, pet):
         ({"scheduled_at": "2020-01-01T10:00:00Z"}, "scheduled_at"),
         ({"dropoff_address": PICKUP}, "dropoff_address"),
         ({"pickup_address": "nowhere"}, "pickup_address"),
-        ({"pet_id": 999999}, "pet"),
+        ({"pets": [999999]}, "pets"),
         ({"scheduled_at": "tomorrow"}, "scheduled_at"),
-        ({"pet_id": "abc"}, "pet_id"),
+        ({"pets": ["abc"]}, "pets.0"),
     ],
 )
 def test_bad_booking_bodies_get_field_errors_and_write_nothing(customer_api, pet, change, field):
@@ -173,15 +175,16 @@ def test_bad_booking_bodies_get_field_errors_and_write_nothing(customer_api, pet
 
 def test_booking_someone_elses_pet_is_refused(customer_api, other_customer):
     response = customer_api.post("/bookings", request_body(PetFactory(owner=other_customer)))
-    assert response.json()["errors"] == {"pet": ["Choose one of your pets."]}
+    assert response.json()["errors"] == {"pets": ["Choose among your own pets."]}
 
 
 def test_booking_without_offset_is_read_in_the_customers_zone(customer_api, customer, pet):
     customer.time_zone = "America/Los_Angeles"
     customer.save()
-    response = customer_api.post("/bookings", request_body(pet, scheduled_at="2026-12-02T09:30:00"))
+    day = (timezone.now() + timedelta(days=3)).date()
+    response = customer_api.post("/bookings", request_body(pet, scheduled_at=f"{day}T09:30:00"))
     assert response.status_code == HTTPStatus.CREATED, response.content
-    assert Ride.objects.get().scheduled_at.isoformat() == "2026-12-02T17:30:00+00:00"
+    assert Ride.objects.get().scheduled_at.isoformat() == f"{day}T17:30:00+00:00"  # PST, UTC-8
 
 
 def test_booking_detail_has_timeline_actions_and_where_to_pay(customer_api, pet, pay, settings):
@@ -234,7 +237,7 @@ def test_booking_list_query_count_is_flat(customer_api, customer, count, django_
     pet = PetFactory(owner=customer)
     for n in range(count):
         make_ride(pet=pet, scheduled_at=timezone.now() + timedelta(days=2, hours=n))
-    with django_assert_max_num_queries(3):  # user, count, page (pet and driver joined)
+    with django_assert_max_num_queries(4):  # user, count, page (driver joined), its pets
         assert customer_api.get("/bookings", data={"page_size": 100}).status_code == 200
 
 

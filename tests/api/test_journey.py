@@ -48,7 +48,7 @@ def test_register_book_pay_drive_and_capture(stripe_js, committed, settings):
         201,
     )
     ride_request = {
-        "pet_id": pet["id"],
+        "pets": [pet["id"]],
         "pickup_address": "200 Central Park W, New York, NY 10024",
         "dropoff_address": "120 Atlantic Ave, Brooklyn, NY 11201",
         "scheduled_at": (timezone.now() + timedelta(days=2)).isoformat(),

@@ -28,7 +28,7 @@ def test_booking_goes_to_checkout_and_waits_for_payment(customer_client, pet, st
     response = customer_client.post(
         reverse("bookings:ride_new"),
         {
-            "pet": pet.pk,
+            "pets": [pet.pk],
             "pickup_address": PICKUP,
             "dropoff_address": DROPOFF,
             "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
@@ -85,7 +85,7 @@ def test_booking_waits_at_checkout_and_holds_nothing_until_the_card_is_entered(c
 
     plan = ride_plan(
         customer=pet.owner,
-        pet=pet,
+        pets=[pet],
         pickup_address=PICKUP,
         dropoff_address=DROPOFF,
         scheduled_at=timezone.now() + timedelta(days=2),

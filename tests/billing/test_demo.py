@@ -18,13 +18,14 @@ def test_demo_rides_get_real_payments_at_localstripe_once(stripe_server):
     assert payments_by_status() == sorted(
         [
             (RideStatus.CONFIRMED, "authorized"),
+            (RideStatus.CONFIRMED, "authorized"),  # the two dogs to daycare
             (RideStatus.ASSIGNED, "authorized"),
             (RideStatus.EN_ROUTE, "authorized"),
             (RideStatus.PICKED_UP, "authorized"),
         ]
     )
     call_command("seed_demo", stdout=StringIO())
-    assert Payment.objects.count() == 4
+    assert Payment.objects.count() == 5
 
 
 def test_driving_a_demo_ride_to_the_end_captures_it(stripe_server, photo, committed):
@@ -51,6 +52,6 @@ def test_holds_are_replaced_after_localstripe_forgets_them(stripe_server):
     urllib.request.urlopen(urllib.request.Request(f"{stripe_server}/_config/data", method="DELETE")).close()
     call_command("seed_demo", stdout=StringIO())  # `make run` again, with a fresh localstripe
     live = Payment.objects.filter(status="authorized")
-    assert live.count() == 4
+    assert live.count() == 5
     assert not first & set(live.values_list("payment_intent_id", flat=True))
-    assert Payment.objects.filter(status="canceled").count() == 4
+    assert Payment.objects.filter(status="canceled").count() == 5

@@ -25,7 +25,7 @@ def lines(quote):
 
 def test_plain_weekday_quote_has_base_distance_and_pet():
     quote = quote_ride(
-        pet=pet(), distance_miles=Decimal("5.0"), scheduled_at=WEDNESDAY_10AM, tz=NY, now=BOOKED
+        pets=[pet()], distance_miles=Decimal("5.0"), scheduled_at=WEDNESDAY_10AM, tz=NY, now=BOOKED
     )
     assert lines(quote) == [
         ("base", "Base fare", 1500),
@@ -38,7 +38,7 @@ def test_plain_weekday_quote_has_base_distance_and_pet():
 
 def test_minimum_distance_is_billed():
     quote = quote_ride(
-        pet=pet(), distance_miles=Decimal("0.0"), scheduled_at=WEDNESDAY_10AM, tz=NY, now=BOOKED
+        pets=[pet()], distance_miles=Decimal("0.0"), scheduled_at=WEDNESDAY_10AM, tz=NY, now=BOOKED
     )
     assert quote.cents_of("distance") == 180
 
@@ -54,7 +54,7 @@ def test_minimum_distance_is_billed():
 )
 def test_dog_size_bands(weight, label, cents):
     quote = quote_ride(
-        pet=pet(weight_lb=Decimal(weight)),
+        pets=[pet(weight_lb=Decimal(weight))],
         distance_miles=Decimal("1"),
         scheduled_at=WEDNESDAY_10AM,
         tz=NY,
@@ -65,7 +65,7 @@ def test_dog_size_bands(weight, label, cents):
 
 def test_extras_for_crate_and_special_needs_and_other_pet_types():
     quote = quote_ride(
-        pet=pet(type=Pet.Type.BIRD, crate_required=True, special_needs="Keep warm"),
+        pets=[pet(type=Pet.Type.BIRD, crate_required=True, special_needs="Keep warm")],
         distance_miles=Decimal("1"),
         scheduled_at=WEDNESDAY_10AM,
         tz=NY,
@@ -79,7 +79,7 @@ def test_extras_for_crate_and_special_needs_and_other_pet_types():
 def test_weekend_night_and_short_notice_surcharges_stack_on_the_subtotal():
     saturday_11pm = datetime(2026, 12, 5, 23, 0, tzinfo=NY)
     quote = quote_ride(
-        pet=pet(),
+        pets=[pet()],
         distance_miles=Decimal("5.0"),
         scheduled_at=saturday_11pm,
         tz=NY,
@@ -93,9 +93,9 @@ def test_weekend_night_and_short_notice_surcharges_stack_on_the_subtotal():
 def test_surcharges_use_the_customers_local_time():
     # 03:00 UTC Thursday is 22:00 Wednesday in New York: a night ride there, not in Tokyo.
     moment = datetime(2026, 12, 3, 3, 0, tzinfo=ZoneInfo("UTC"))
-    ny = quote_ride(pet=pet(), distance_miles=Decimal("1"), scheduled_at=moment, tz=NY, now=BOOKED)
+    ny = quote_ride(pets=[pet()], distance_miles=Decimal("1"), scheduled_at=moment, tz=NY, now=BOOKED)
     tokyo = quote_ride(
-        pet=pet(), distance_miles=Decimal("1"), scheduled_at=moment, tz=ZoneInfo("Asia/Tokyo"), now=BOOKED
+        pets=[pet()], distance_miles=Decimal("1"), scheduled_at=moment, tz=ZoneInfo("Asia/Tokyo"), now=BOOKED
     )
     assert ny.cents_of("surcharge") > 0
     assert tokyo.cents_of("surcharge") == 0
@@ -103,7 +103,7 @@ def test_surcharges_use_the_customers_local_time():
 
 def test_quote_json_round_trips_the_breakdown():
     quote = quote_ride(
-        pet=pet(), distance_miles=Decimal("5.0"), scheduled_at=WEDNESDAY_10AM, tz=NY, now=BOOKED
+        pets=[pet()], distance_miles=Decimal("5.0"), scheduled_at=WEDNESDAY_10AM, tz=NY, now=BOOKED
     )
     stored = quote.as_json()
     assert stored["total_cents"] == 2400

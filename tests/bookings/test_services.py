@@ -18,7 +18,7 @@ def plan(customer, pet, **overrides):
         "dropoff_address": DROPOFF,
         "scheduled_at": timezone.now() + timedelta(days=2),
     }
-    return services.ride_plan(customer=customer, pet=pet, **{**fields, **overrides})
+    return services.ride_plan(customer=customer, pets=[pet], **{**fields, **overrides})
 
 
 def field_errors(callable_):
@@ -56,9 +56,9 @@ def test_plan_refuses_bad_requests_field_by_field(customer, pet, overrides, fiel
 
 
 def test_plan_refuses_someone_elses_pet_and_archived_pets(customer, other_customer, pet):
-    assert "pet" in field_errors(lambda: plan(other_customer, pet))
+    assert field_errors(lambda: plan(other_customer, pet))["pets"] == ["Choose among your own pets."]
     pet.archived_at = timezone.now()
-    assert "pet" in field_errors(lambda: plan(customer, pet))
+    assert field_errors(lambda: plan(customer, pet))["pets"] == ["Choose among your own pets."]
 
 
 def test_plan_reports_every_problem_at_once(customer, pet):
@@ -200,9 +200,9 @@ def test_delete_pet_with_only_past_rides_archives_it(customer, pet):
     assert services.pet_delete(pet=pet, by=customer) == "archived"
     pet.refresh_from_db()
     assert pet.archived_at is not None
-    assert Ride.objects.filter(pet=pet).count() == 1
+    assert Ride.objects.filter(pets=pet).count() == 1
     assert list(selectors.customer_pets(customer)) == []  # gone from the customer's pets
-    assert selectors.customer_rides(customer=customer).get().pet == pet  # the history keeps it
+    assert selectors.customer_rides(customer=customer).get().party_pets == [pet]  # the history keeps it
 
 
 def test_flag_and_clear_flag_write_events(ride, admin_user):

@@ -18,7 +18,7 @@ def local_input(moment):
 
 def booking_data(for_pet, **overrides):
     return {
-        "pet": for_pet.pk,
+        "pets": [for_pet.pk],
         "pickup_address": PICKUP,
         "dropoff_address": DROPOFF,
         "scheduled_at": local_input(timezone.now() + timedelta(days=2)),
@@ -172,9 +172,9 @@ def test_book_a_ride_then_pay_for_it(customer_client, customer, pet):
     response = customer_client.post(reverse("bookings:ride_new"), booking_data(pet, notes="Gate code 1234"))
     ride = Ride.objects.get()
     assert response.url == f"/app/rides/{ride.pk}/pay/"
-    assert (ride.customer, ride.pet, ride.status, ride.notes) == (
+    assert (ride.customer, ride.party_pets, ride.status, ride.notes) == (
         customer,
-        pet,
+        [pet],
         RideStatus.PENDING_PAYMENT,
         "Gate code 1234",
     )
@@ -199,7 +199,7 @@ def test_booking_time_is_read_in_the_customers_time_zone(customer_client, custom
         ({"dropoff_address": PICKUP}, "dropoff_address"),
         ({"pickup_address": "Nowhere"}, "pickup_address"),
         ({"pickup_address": ""}, "pickup_address"),
-        ({"pet": ""}, "pet"),
+        ({"pets": ""}, "pets"),
     ],
 )
 def test_bad_booking_shows_the_error_beside_the_field_and_writes_nothing(
@@ -214,7 +214,7 @@ def test_bad_booking_shows_the_error_beside_the_field_and_writes_nothing(
 def test_booking_someone_elses_pet_is_refused(customer_client, pet, other_customer):
     their_pet = PetFactory(owner=other_customer)
     response = customer_client.post(reverse("bookings:ride_new"), booking_data(their_pet))
-    assert response.context["form"].errors["pet"] == ["Choose one of your pets."]
+    assert response.context["form"].errors["pets"] == ["Choose among your own pets."]
     assert Ride.objects.count() == 0
 
 
@@ -232,7 +232,7 @@ def test_live_quote_fragment_shows_the_parts(customer_client, pet):
 
 def test_live_quote_for_incomplete_form_explains_what_is_missing(customer_client, pet):
     response = customer_client.post(
-        reverse("bookings:ride_quote"), {"pet": pet.pk, "pickup_address": "Nowhere"}
+        reverse("bookings:ride_quote"), {"pets": [pet.pk], "pickup_address": "Nowhere"}
     )
     content = response.content.decode()
     assert "to see the price" in content
@@ -302,8 +302,8 @@ def test_ride_list_query_count_does_not_grow_with_rides(
             driver=driver if n % 2 else None,
             scheduled_at=timezone.now() + timedelta(days=2, hours=n),
         )
-    # session + user + count + page of rides with pet and driver joined
-    with django_assert_max_num_queries(4):
+    # session + user + count + page of rides with the driver joined + their pets
+    with django_assert_max_num_queries(5):
         response = customer_client.get(reverse("bookings:ride_list"), {"status": "all"})
     assert response.status_code == HTTPStatus.OK
 

@@ -162,7 +162,7 @@ def test_admin_assigns_driver_works_the_ride_customer_follows_live(
     # Dispatch gives Dana another ride: her open page shows it by itself.
     expect(drive.get_by_role("heading", name="Done today")).to_be_visible()
     drive.evaluate("window.__sameDocument = true")
-    second = make_ride(pet=ride.pet, scheduled_at=ride.scheduled_at + timedelta(hours=2))
+    second = make_ride(pets=ride.party_pets, scheduled_at=ride.scheduled_at + timedelta(hours=2))
     services.dispatch_assign(ride=second, driver=scene["dana"], by=scene["admin"])
     expect(drive.locator(f"#ride-card-{second.pk}")).to_contain_text("New ride for you")
     assert drive.evaluate("window.__sameDocument") is True

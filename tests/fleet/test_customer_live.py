@@ -79,6 +79,6 @@ def test_the_poll_is_a_handful_of_queries(
     customer_client, customer, fleet_driver, django_assert_max_num_queries
 ):
     ride = make_ride(customer=customer, status=RideStatus.EN_ROUTE, driver=fleet_driver)
-    # session, user, ride, driver profile, billing's panel (payments, transactions), timeline
-    with django_assert_max_num_queries(7):
+    # session, user, ride, its pets, driver profile, billing's panel (payments, transactions), timeline
+    with django_assert_max_num_queries(8):
         customer_client.get(ride_url(ride), **HTMX)

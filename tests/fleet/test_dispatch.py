@@ -147,7 +147,7 @@ def test_candidates_is_one_query_whatever_the_fleet_size(customer, django_assert
     ride = make_ride(customer=customer)
     for n in range(12):
         on_duty_driver(f"Driver {n}", NEAR if n % 2 else None)
-    ride.pet  # noqa: B018 - loaded by the caller in the views
+    ride.party_members  # noqa: B018 - loaded by the caller in the views
     with django_assert_num_queries(2):  # drivers with load/overlap annotations; who declined
         assert len(candidates(ride)) == 12
 
@@ -225,7 +225,7 @@ def book_and_pay(customer, pet, committed, pay, when=None):
 
     plan = ride_plan(
         customer=customer,
-        pet=pet,
+        pets=[pet],
         pickup_address=PICKUP,
         dropoff_address=DROPOFF,
         scheduled_at=when or timezone.now() + timedelta(days=3),

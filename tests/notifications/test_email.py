@@ -24,7 +24,7 @@ def test_confirmation_email_arrives_as_text_and_html(ride, customer, smtp_server
     assert received["to"] == [customer.email]
     assert received["from"] == "rides@whiskers.example"
     assert message["Subject"] == email.subject
-    assert message["Subject"].startswith(f"Booked: {ride.pet.name}'s ride on ")
+    assert message["Subject"].startswith(f"Booked: {ride.party_pets[0].name}'s ride on ")
     assert message["Message-ID"] == email.provider_id
     assert message["X-Whiskers-Notification"] == str(email.pk)
     assert message["Reply-To"] == settings.NOTIFY_SUPPORT_EMAIL
@@ -36,7 +36,7 @@ def test_confirmation_email_arrives_as_text_and_html(ride, customer, smtp_server
         assert f"Hi {customer.get_short_name()}," in body
         assert ride.pickup_address in body
         assert f"{settings.SITE_URL}/app/rides/{ride.pk}/" in body
-    assert "<h1" in html and f"{ride.pet.name}'s ride is booked" in html
+    assert "<h1" in html and f"{ride.party_pets[0].name}'s ride is booked" in html
     assert "<" not in text
 
 

@@ -43,7 +43,7 @@ def book(customer, pet, committed):
     """Book through the customer's own path (ride_book), running what follows the commit."""
     plan = services.ride_plan(
         customer=customer,
-        pet=pet,
+        pets=[pet],
         pickup_address=PICKUP,
         dropoff_address=DROPOFF,
         scheduled_at=timezone.now() + timedelta(days=3),
