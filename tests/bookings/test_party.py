@@ -154,7 +154,7 @@ def test_the_booking_form_books_two_pets_and_every_portal_names_both(customer_cl
         reverse("bookings:ride_quote"),
         {"pets": [rex.pk, bo.pk], "pickup_address": PICKUP, "dropoff_address": DROPOFF, "scheduled_at": when},
     ).content.decode()
-    assert "Extra pet: Bo" in quote and "Bo: Crate handling" in quote
+    assert "Extra pet: Rex" in quote and "Bo: Crate handling" in quote  # in the list's order: by name
     response = customer_client.post(
         reverse("bookings:ride_new"),
         {"pets": [rex.pk, bo.pk], "pickup_address": PICKUP, "dropoff_address": DROPOFF, "scheduled_at": when},
