@@ -29,7 +29,7 @@ def main():
 
 
 def run(n_drivers, n_rides):
-    from bookings.models import Pet, Ride, RideStatus
+    from bookings.models import Pet, Ride, RidePet, RideStatus
     from fleet import dispatch, selectors
     from fleet.models import CrateSize, DriverProfile
     from project.accounts.models import User
@@ -60,7 +60,6 @@ def run(n_drivers, n_rides):
         start = now + timedelta(hours=1 + (i % (24 * 30)))  # spread over a month, back to back per driver
         return Ride(
             customer=customer,
-            pet=pet,
             driver=driver,
             status=status,
             pickup_address="200 Central Park W, New York, NY 10024",
@@ -82,8 +81,9 @@ def run(n_drivers, n_rides):
         r.ends_at = r.scheduled_at + timedelta(minutes=40)
     Ride.objects.bulk_create(held, batch_size=2000)
     waiting = Ride.objects.bulk_create([ride(i) for i in range(200)])
+    RidePet.objects.bulk_create((RidePet(ride=r, pet=pet) for r in [*held, *waiting]), batch_size=2000)
     analyze()
-    target = Ride.objects.select_related("pet").get(pk=waiting[0].pk)
+    target = Ride.objects.with_party().get(pk=waiting[0].pk)
     busiest = drivers[1]
 
     print(f"{n_drivers} drivers, {n_rides} held rides, {connection.vendor}\n")

@@ -41,7 +41,7 @@ def queue(count: int) -> None:
     from django.utils import timezone
 
     from bookings.models import Pet, Ride, RideStatus
-    from bookings.services import _plan_fields, ride_plan
+    from bookings.services import _plan_fields, party_record, ride_plan
     from notifications.services import notify
     from notifications.triggers import Occasion
     from project.accounts.models import User
@@ -56,7 +56,7 @@ def queue(count: int) -> None:
     pet = Pet.objects.create(owner=customer, name="Biscuit", weight_lb=Decimal("20"))
     plan = ride_plan(
         customer=customer,
-        pet=pet,
+        pets=[pet],
         pickup_address="200 Central Park W, New York, NY 10024",
         dropoff_address="510 E 62nd St, New York, NY 10065",
         scheduled_at=timezone.now() + timedelta(days=3),
@@ -64,9 +64,8 @@ def queue(count: int) -> None:
     started = time.monotonic()
     for _ in range(count // 2):
         with transaction.atomic():
-            ride = Ride.objects.create(
-                customer=customer, pet=pet, status=RideStatus.CONFIRMED, **_plan_fields(plan)
-            )
+            ride = Ride.objects.create(customer=customer, status=RideStatus.CONFIRMED, **_plan_fields(plan))
+            party_record(ride=ride, pets=[pet])
         notify(occasion=Occasion("confirm", ride.pk))  # one SMS and one email, queued on commit
     print(f"queued {count} notifications in {time.monotonic() - started:.1f} s")
 

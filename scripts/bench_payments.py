@@ -32,7 +32,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from billing.models import Payment, Transaction  # noqa: E402
-from bookings.models import Pet, Ride  # noqa: E402
+from bookings.models import Pet, Ride, RidePet  # noqa: E402
 from project.accounts.models import User  # noqa: E402
 
 
@@ -49,7 +49,6 @@ def build(rows: int) -> None:
         [
             Ride(
                 customer=pets[i % len(pets)].owner,
-                pet=pets[i % len(pets)],
                 status="cancelled",
                 pickup_address="A 10024",
                 pickup_lat=0,
@@ -65,6 +64,9 @@ def build(rows: int) -> None:
             for i in range(ride_count)
         ],  # fmt: skip
         batch_size=1000,
+    )
+    RidePet.objects.bulk_create(
+        (RidePet(ride=r, pet=pets[i % len(pets)]) for i, r in enumerate(rides)), batch_size=1000
     )
     payments = Payment.objects.bulk_create(
         [Payment(ride=r, status="captured", amount_cents=2500, captured_cents=2500) for r in rides],

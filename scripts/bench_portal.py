@@ -34,7 +34,7 @@ def timed(label, func, repeat=20):
 
 
 def run(n_customers, n_rides):
-    from bookings.models import Pet, Ride, RideStatus
+    from bookings.models import Pet, Ride, RidePet, RideStatus
     from project.accounts.models import User
     from project.accounts.tokens import token_pair_for
 
@@ -52,7 +52,6 @@ def run(n_customers, n_rides):
         rides.append(
             Ride(
                 customer=customers[i % n_customers],
-                pet=pets[i % n_customers],
                 status=statuses[i % len(statuses)]
                 if statuses[i % len(statuses)]
                 not in (RideStatus.ASSIGNED, RideStatus.EN_ROUTE, RideStatus.PICKED_UP, RideStatus.COMPLETED)
@@ -76,6 +75,9 @@ def run(n_customers, n_rides):
             )
         )
     Ride.objects.bulk_create(rides, batch_size=2000)
+    RidePet.objects.bulk_create(
+        (RidePet(ride=r, pet=pets[i % n_customers]) for i, r in enumerate(rides)), batch_size=2000
+    )
     analyze()
     customer = customers[0]
     per_customer = Ride.objects.filter(customer=customer).count()
@@ -94,7 +96,7 @@ def run(n_customers, n_rides):
         lambda: client.post(
             "/app/rides/quote/",
             {
-                "pet": pets[0].pk,
+                "pets": [pets[0].pk],
                 "pickup_address": "200 Central Park W, New York, NY 10024",
                 "dropoff_address": "120 Atlantic Ave, Brooklyn, NY 11201",
                 "scheduled_at": timezone.localtime(now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),

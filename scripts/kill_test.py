@@ -56,7 +56,7 @@ def queue(messages: int, rides: int) -> None:
     from django.utils import timezone
 
     from bookings.models import Pet, Ride, RideStatus
-    from bookings.services import _plan_fields, ride_plan
+    from bookings.services import _plan_fields, party_record, ride_plan
     from core.models import OutboxItem
     from notifications.models import Channel, Notification
     from notifications.services import notify
@@ -69,7 +69,7 @@ def queue(messages: int, rides: int) -> None:
     pet = Pet.objects.create(owner=customer, name="Biscuit", weight_lb=Decimal("20"))
     plan = ride_plan(
         customer=customer,
-        pet=pet,
+        pets=[pet],
         pickup_address="200 Central Park W, New York, NY 10024",
         dropoff_address="510 E 62nd St, New York, NY 10065",
         scheduled_at=timezone.now() + timedelta(days=3),
@@ -80,9 +80,8 @@ def queue(messages: int, rides: int) -> None:
         # Interleaved, so whenever the kill comes both paths have work in flight.
         through_outbox = (i * rides) // messages != ((i + 1) * rides) // messages
         with transaction.atomic():
-            ride = Ride.objects.create(
-                customer=customer, pet=pet, status=RideStatus.CONFIRMED, **_plan_fields(plan)
-            )
+            ride = Ride.objects.create(customer=customer, status=RideStatus.CONFIRMED, **_plan_fields(plan))
+            party_record(ride=ride, pets=[pet])
             if through_outbox:
                 queue_occasion(Occasion("confirm", ride.pk))  # an outbox item, handed over on commit
         if not through_outbox:
