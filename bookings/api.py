@@ -159,7 +159,7 @@ class BookingDetailOut(BookingOut):
 class RebookOut(Schema):
     """A booking like an earlier one, ready to POST to /bookings (check it first)."""
 
-    pet_id: int | None = Field(description="None if the ride's pet has been removed since")
+    pet_id: int | None = Field(description="null if the ride's pet has been removed since")
     pickup_address: str
     dropoff_address: str
     scheduled_at: datetime = Field(description="The same local time of day, on the next day it can be booked")
