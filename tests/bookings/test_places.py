@@ -432,3 +432,14 @@ def test_book_again_with_a_removed_pet_leaves_the_pet_to_choose(customer_client,
     response = customer_client.get(reverse("bookings:ride_new"), {"again": done.pk})
     assert response.context["form"].initial["pet"] is None
     assert response.context["form"].initial["pickup_address"] == PICKUP
+
+
+def test_a_label_taken_meanwhile_is_the_same_field_error(customer):
+    """Two requests saving "Home" at once both pass the look-up; the constraint (case aside)
+    refuses the second when it is saved, and the customer reads the same message."""
+    PlaceFactory(owner=customer, label="Home")
+    racing = Place(owner=customer, label="HOME", kind="home", address=PICKUP, lat=1, lng=1)
+    with pytest.raises(DomainError) as refused:
+        services._saved(racing)
+    assert refused.value.errors == {"label": ["You already have a place called “HOME”. Choose another name."]}
+    assert Place.objects.count() == 1
