@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from bookings.models import Pet, Ride, RideEvent, RidePet
+from bookings.models import Pet, Place, Ride, RideEvent, RidePet
 
 
 @admin.register(Pet)
@@ -10,6 +10,16 @@ class PetAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__email", "owner__name"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):
+    list_display = ["label", "kind", "owner", "address"]
+    list_filter = ["kind"]
+    search_fields = ["label", "address", "owner__email", "owner__name"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["lat", "lng"]
 
 
 class RideEventInline(admin.TabularInline):

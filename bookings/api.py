@@ -1,5 +1,5 @@
-"""API for customers: pets, quotes and bookings. Parsing and serialisation only:
-the rules are the portal's (PetForm, ride_plan, the ride services)."""
+"""API for customers: pets, saved places, quotes and bookings. Parsing and serialisation
+only: the rules are the portal's (PetForm, PlaceForm, ride_plan, the ride services)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,9 +12,9 @@ from pydantic import Field
 
 from bookings import selectors, services
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
-from bookings.forms import PetForm
+from bookings.forms import PetForm, PlaceForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
-from bookings.models import Audience, Pet, Ride, RideStatus
+from bookings.models import Audience, Pet, Place, Ride, RideStatus
 from core.api import AUTH_ERRORS, BodyId, ErrorOut, Id, Pages, checked_filters, invalid
 from core.http import client_ip
 from project.accounts.api_auth import admin_auth, customer_auth
@@ -50,12 +50,37 @@ class PetOut(Schema):
     crate_required: bool
 
 
+class PlaceIn(Schema):
+    label: str = Field(max_length=80)
+    kind: Place.Kind = Place.Kind.HOME
+    address: str = Field(
+        max_length=255, description="Street, city and ZIP code; geocoded as ride addresses are"
+    )
+    notes: str = Field("", max_length=500, description="For the driver: gate code, where to park")
+
+
+class PlaceOut(Schema):
+    id: int
+    label: str
+    kind: str
+    address: str
+    lat: Decimal
+    lng: Decimal
+    notes: str
+
+
 class RideRequestIn(Schema):
     pets: list[BodyId] = Field(
         description="Ids of your pets travelling together, in order (at least one)", max_length=20
     )
-    pickup_address: str = Field(max_length=255)
-    dropoff_address: str = Field(max_length=255)
+    pickup_address: str = Field("", max_length=255)
+    dropoff_address: str = Field("", max_length=255)
+    pickup_place_id: BodyId | None = Field(
+        None, description="One of your saved places instead of pickup_address; its notes go to the driver"
+    )
+    dropoff_place_id: BodyId | None = Field(
+        None, description="One of your saved places instead of dropoff_address"
+    )
     scheduled_at: datetime = Field(description="ISO 8601; without an offset it is read in your time zone")
 
 
@@ -119,6 +144,8 @@ class BookingOut(Schema):
     currency: str
     quote: QuoteOut
     notes: str
+    pickup_notes: str = Field(description="The notes of the saved place it was picked up from")
+    dropoff_notes: str = Field(description="The notes of the saved place it was dropped off at")
     created_at: datetime
 
     @staticmethod
@@ -137,6 +164,16 @@ class BookingDetailOut(BookingOut):
     allowed_actions: list[str]
     timeline: list[EventOut]
     payment_url: str | None = Field(None, description="Where to pay, while the booking awaits payment")
+
+
+class RebookOut(Schema):
+    """A booking like an earlier one, ready to POST to /bookings (check it first)."""
+
+    pets: list[int] = Field(description="The ride's pets that can still be booked (removed ones left out)")
+    pickup_address: str
+    dropoff_address: str
+    scheduled_at: datetime = Field(description="The same local time of day, on the next day it can be booked")
+    notes: str
 
 
 class CancelOut(Schema):
@@ -162,13 +199,35 @@ def _aware(moment: datetime, user) -> datetime:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, user.tzinfo)
 
 
-def _plan(request, payload: RideRequestIn):
+def _stops(request, payload: RideRequestIn) -> dict:
+    """Each stop's address (typed, or a saved place's) and the place's notes for the driver.
+    Another customer's place reads as no place of yours: a field error, like another's pet."""
+    stops, errors = {}, {}
+    for side in ("pickup", "dropoff"):
+        address, place_id = getattr(payload, f"{side}_address"), getattr(payload, f"{side}_place_id")
+        stops[f"{side}_address"], stops[f"{side}_notes"] = address, ""
+        if place_id is None:
+            continue
+        place = selectors.customer_places(request.auth).filter(pk=place_id).first()
+        if address.strip():
+            errors[f"{side}_place_id"] = [f"Send {side}_address or {side}_place_id, not both."]
+        elif place is None:
+            errors[f"{side}_place_id"] = ["Choose one of your saved places."]
+        else:
+            stops[f"{side}_address"], stops[f"{side}_notes"] = place.address, place.notes
+    if errors:
+        raise invalid(errors)
+    return stops
+
+
+def _plan(request, payload: RideRequestIn, stops: dict | None = None):
+    stops = stops or _stops(request, payload)
     mine = selectors.customer_pets(request.auth).in_bulk(payload.pets)
     return services.ride_plan(
         customer=request.auth,
         pets=[mine.get(pk) for pk in payload.pets],  # None (not theirs): a field error
-        pickup_address=payload.pickup_address,
-        dropoff_address=payload.dropoff_address,
+        pickup_address=stops["pickup_address"],
+        dropoff_address=stops["dropoff_address"],
         scheduled_at=_aware(payload.scheduled_at, request.auth),
     )
 
@@ -191,6 +250,14 @@ def _my_ride(request, ride_id: Id) -> Ride:
 def _pet_data(payload: PetIn) -> dict:
     """The body read by the portal's PetForm (it trims text and words each problem the same)."""
     form = PetForm(payload.dict())
+    if not form.is_valid():
+        raise invalid(form)
+    return form.cleaned_data
+
+
+def _place_data(payload: PlaceIn) -> dict:
+    """The body read by the portal's PlaceForm."""
+    form = PlaceForm(payload.dict())
     if not form.is_valid():
         raise invalid(form)
     return form.cleaned_data
@@ -227,6 +294,40 @@ def pet_delete(request, pet_id: Id):
     return Status(204, None)
 
 
+# --- Saved places --------------------------------------------------------------
+
+
+@router.get("/places", response={200: list[PlaceOut], **AUTH_ERRORS})
+def place_list(request):
+    """Your saved places, by label (at most PLACES_PER_CUSTOMER)."""
+    return selectors.customer_places(request.auth)
+
+
+@router.post("/places", response={201: PlaceOut, 409: ErrorOut, **BAD_INPUT, **AUTH_ERRORS})
+def place_create(request, payload: PlaceIn):
+    """Save a place: the address is geocoded (400 with `errors.address` if it can't be); a label
+    you already use is a 400; past the limit of places it is a 409."""
+    return Status(201, services.place_create(owner=request.auth, data=_place_data(payload)))
+
+
+@router.get("/places/{place_id}", response={200: PlaceOut, **NOT_FOUND, **AUTH_ERRORS})
+def place_detail(request, place_id: Id):
+    return selectors.customer_place(request.auth, place_id)
+
+
+@router.put("/places/{place_id}", response={200: PlaceOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS})
+def place_update(request, place_id: Id, payload: PlaceIn):
+    place = selectors.customer_place(request.auth, place_id)
+    return services.place_update(place=place, by=request.auth, data=_place_data(payload))
+
+
+@router.delete("/places/{place_id}", response={204: None, **NOT_FOUND, **AUTH_ERRORS})
+def place_delete(request, place_id: Id):
+    """Delete a saved place (rides booked from it keep their address and notes)."""
+    services.place_delete(place=selectors.customer_place(request.auth, place_id), by=request.auth)
+    return Status(204, None)
+
+
 # --- Quotes and bookings -------------------------------------------------------------
 
 
@@ -239,9 +340,16 @@ def quote(request, payload: RideRequestIn):
 @router.post("/bookings", response={201: BookingDetailOut, **BAD_INPUT, 429: ErrorOut, **AUTH_ERRORS})
 def booking_create(request, payload: BookingIn):
     """Book a ride. If `status` is `pending_payment`, pay with `POST /payments` next.
-    Bookings are limited per customer and per IP address (429)."""
+    Each stop is an address or one of your saved places (`pickup_place_id`, `dropoff_place_id`),
+    whose notes then reach the driver. Bookings are limited per customer and per IP address (429)."""
+    stops = _stops(request, payload)
     ride = services.ride_book(
-        customer=request.auth, plan=_plan(request, payload), notes=payload.notes, client_ip=client_ip(request)
+        customer=request.auth,
+        plan=_plan(request, payload, stops),
+        notes=payload.notes,
+        client_ip=client_ip(request),
+        pickup_notes=stops["pickup_notes"],
+        dropoff_notes=stops["dropoff_notes"],
     )
     return Status(201, _detail(request, ride))
 
@@ -260,6 +368,21 @@ def booking_list(request, filters: Query[BookingFilters]):
 @router.get("/bookings/{ride_id}", response={200: BookingDetailOut, **NOT_FOUND, **AUTH_ERRORS})
 def booking_detail(request, ride_id: Id):
     return _detail(request, _my_ride(request, ride_id))
+
+
+@router.get("/bookings/{ride_id}/rebook", response={200: RebookOut, **NOT_FOUND, **AUTH_ERRORS})
+def booking_rebook(request, ride_id: Id):
+    """ "Book again": a draft of a booking like this one (same pets, addresses and notes, the same
+    local time of day on the next day it can be booked) to check and POST to /bookings.
+    Nothing is saved."""
+    draft = selectors.rebook_draft(_my_ride(request, ride_id))
+    return {
+        "pets": [pet.pk for pet in draft.pets],
+        "pickup_address": draft.pickup_address,
+        "dropoff_address": draft.dropoff_address,
+        "scheduled_at": draft.scheduled_at,
+        "notes": draft.notes,
+    }
 
 
 @router.put(

@@ -1,12 +1,13 @@
-"""Demo pets and rides, one in every state, with believable timelines."""
+"""Demo pets, saved places and rides, one in every state, with believable timelines."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
+from bookings.geocoding import get_geocoder
 from bookings.lifecycle import Actor, audience_fields
-from bookings.models import ENDED_STATUSES, Pet, Ride, RideEvent, RideStatus
+from bookings.models import ENDED_STATUSES, Pet, Place, Ride, RideEvent, RideStatus
 from bookings.services import _plan_fields, party_record, ride_plan
 
 HOME = "200 Central Park W, New York, NY 10024"
@@ -41,6 +42,16 @@ NOTES = {"cancel": "Vet moved the appointment.", "no_show": "Nobody answered the
 def _pet(owner, name, **fields) -> Pet:
     pet, _ = Pet.objects.get_or_create(owner=owner, name=name, defaults=fields)
     return pet
+
+
+def _place(owner, label, kind, address, notes="") -> Place:
+    point = get_geocoder().geocode(address)
+    place, _ = Place.objects.get_or_create(
+        owner=owner,
+        label=label,
+        defaults={"kind": kind, "address": address, "lat": point.lat, "lng": point.lng, "notes": notes},
+    )
+    return place
 
 
 NOT_ON = [RideStatus.PENDING_PAYMENT, *ENDED_STATUSES]
@@ -136,6 +147,8 @@ def seed(users) -> None:
         weight_lb=Decimal("11.5"),
         crate_required=True,
     )
+    _place(alice, "Home", Place.Kind.HOME, HOME, "Doorman building: ask at the desk, park on 83rd St.")
+    _place(alice, "Dr. Patel's clinic", Place.Kind.VET, VET, "Drop-offs at the side entrance on 62nd St.")
     pepper = _pet(ben, "Pepper", type=Pet.Type.DOG, breed="Greyhound", age_years=6, weight_lb=Decimal("62"))
     juno = _pet(ben, "Juno", type=Pet.Type.DOG, breed="Whippet", age_years=3, weight_lb=Decimal("28"))
     _pet(

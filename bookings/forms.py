@@ -1,8 +1,8 @@
 from django import forms
 
-from bookings.models import Pet
-from bookings.selectors import customer_pets
-from bookings.services import PET_FIELDS, ride_plan
+from bookings.models import Pet, Place
+from bookings.selectors import customer_pets, customer_places, customer_recent_addresses
+from bookings.services import PET_FIELDS, PLACE_FIELDS, ride_plan, same_address
 from core.errors import DomainError, add_errors_to_form
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -28,6 +28,51 @@ class PetForm(forms.ModelForm):
             "age_years": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 60}),
             "weight_lb": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "min": "0.1"}),
         }
+
+
+class PlaceForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = PLACE_FIELDS
+        widgets = {
+            "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+            "notes": forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        }
+
+
+class AddressSourceSelect(forms.Select):
+    """The saved places and recent addresses offered above an address field. Each option
+    carries its address (`data-address`), which static/js/places.js copies into the field."""
+
+    def __init__(self, *args, addresses=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addresses = addresses or {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if address := self.addresses.get(str(value)):
+            option["attrs"]["data-address"] = address
+        return option
+
+
+class AddressSourceField(forms.CharField):
+    """ "place:<id>" (one of the customer's saved places) or "address:<text>" (a recent address);
+    cleans to the Place, the address, or None."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=AddressSourceSelect, **kwargs)
+        self.places: dict[str, Place] = {}
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        kind, _, rest = value.partition(":")
+        if kind == "place" and rest in self.places:
+            return self.places[rest]
+        if kind == "address" and rest.strip():
+            return rest.strip()[:255]
+        raise forms.ValidationError("Choose one of your saved places.", code="invalid_choice")
 
 
 class PlanFormMixin:
@@ -56,14 +101,20 @@ class BookingForm(PlanFormMixin, forms.Form):
             "invalid_pk_value": "Choose among your own pets.",
         },
     )
+    pickup_from = AddressSourceField(label="Pick up from a saved place or a recent address")
     pickup_address = forms.CharField(
         max_length=255,
+        required=False,  # ride_plan words a missing address; a chosen place may fill it
         label="Pickup address",
         help_text="Street, city and ZIP code, e.g. 350 5th Ave, New York, NY 10118",
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
+    dropoff_from = AddressSourceField(label="Drop off at a saved place or a recent address")
     dropoff_address = forms.CharField(
-        max_length=255, label="Drop-off address", widget=forms.TextInput(attrs={"autocomplete": "off"})
+        max_length=255,
+        required=False,
+        label="Drop-off address",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     scheduled_at = PickupTimeField()
     notes = forms.CharField(
@@ -73,14 +124,60 @@ class BookingForm(PlanFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    # The notes of the saved places used, for ride_book (pickup_notes / dropoff_notes).
+    stop_notes: dict[str, str]
+
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.fields["pets"].queryset = customer_pets(customer)
+        self.stop_notes = {"pickup_notes": "", "dropoff_notes": ""}
+        self._offer_places_and_recent_addresses()
+
+    def _offer_places_and_recent_addresses(self):
+        places = list(customer_places(self.customer))
+        recent = [
+            address
+            for address in customer_recent_addresses(self.customer)
+            if not any(same_address(address, place.address) for place in places)
+        ]
+        choices = [("", "— Type an address below —")]
+        if places:
+            choices.append(("Saved places", [(f"place:{p.pk}", f"{p.label} · {p.address}") for p in places]))
+        if recent:
+            choices.append(("Recent addresses", [(f"address:{a}", a) for a in recent]))
+        addresses = {f"place:{p.pk}": p.address for p in places} | {f"address:{a}": a for a in recent}
+        for side in ("pickup", "dropoff"):
+            field = self.fields[f"{side}_from"]
+            field.places = {str(p.pk): p for p in places}
+            field.widget.choices = choices
+            field.widget.addresses = addresses
+            field.widget.attrs.update({"data-fills": f"id_{side}_address"})
+            # "Book again" brings an address: show the saved place it is, if it is one.
+            initial_address = self.initial.get(f"{side}_address")
+            if initial_address and not self.initial.get(f"{side}_from"):
+                match = next((p for p in places if same_address(p.address, initial_address)), None)
+                if match is not None:
+                    self.initial[f"{side}_from"] = f"place:{match.pk}"
+        self.offers_addresses = len(choices) > 1  # the template shows the choice only then
+
+    def _resolve_addresses(self, data):
+        """A chosen saved place or recent address fills an empty address field; a place whose
+        address is the one in the field brings its notes. A different typed address wins."""
+        for side in ("pickup", "dropoff"):
+            typed = (data.get(f"{side}_address") or "").strip()
+            chosen = data.get(f"{side}_from")
+            if isinstance(chosen, Place):
+                if not typed or same_address(typed, chosen.address):
+                    data[f"{side}_address"] = chosen.address
+                    self.stop_notes[f"{side}_notes"] = chosen.notes
+            elif chosen and not typed:
+                data[f"{side}_address"] = chosen
 
     def clean(self):
         data = super().clean()
-        if "notes" not in self.errors:
+        self._resolve_addresses(data)
+        if not any(name in self.errors for name in ("notes", "pickup_from", "dropoff_from")):
             self.apply_plan(
                 customer=self.customer,
                 pets=list(data.get("pets") or []),

@@ -1,9 +1,10 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -51,6 +52,48 @@ class Pet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Place(models.Model):
+    """A place a customer often books to or from ("Home", "Dr. Patel's clinic"), with what the
+    driver should know there. A ride copies the place's address and notes when booked, so
+    changing or deleting the place later never changes a ride."""
+
+    class Kind(models.TextChoices):
+        HOME = "home", "Home"
+        VET = "vet", "Vet"
+        DAYCARE = "daycare", "Daycare"
+        GROOMER = "groomer", "Groomer"
+        AIRPORT = "airport", "Airport"
+        OTHER = "other", "Other"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="places")
+    label = models.CharField(
+        max_length=80, help_text='A name you will recognise, e.g. "Home" or "Dr. Patel\'s clinic".'
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HOME)
+    address = models.CharField(max_length=255, help_text="Street, city and ZIP code.")
+    lat = models.DecimalField(max_digits=9, decimal_places=6, editable=False)
+    lng = models.DecimalField(max_digits=9, decimal_places=6, editable=False)
+    notes = models.TextField(
+        "notes for the driver",
+        max_length=500,
+        validators=[MaxLengthValidator(500)],  # a TextField's max_length binds only its form field
+        blank=True,
+        help_text="Gate code, where to park, which door... Added to every ride from or to this place.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label", "id"]
+        indexes = [models.Index(fields=["owner", "label"], name="place_owner_label_idx")]
+        constraints = [
+            models.UniqueConstraint(models.F("owner"), Lower("label"), name="place_label_unique_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class RideStatus(models.TextChoices):
@@ -130,6 +173,10 @@ class Ride(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     quote = models.JSONField(default=dict, help_text="The quote's parts, as shown to the customer.")
     notes = models.TextField(blank=True)
+    # The driver's notes of the saved places the ride was booked from (bookings.models.Place),
+    # copied when booked: gate codes, where to park.
+    pickup_notes = models.TextField(blank=True)
+    dropoff_notes = models.TextField(blank=True)
 
     accepted_at = models.DateTimeField(null=True, blank=True, help_text="When the driver accepted.")
     ended_at = models.DateTimeField(

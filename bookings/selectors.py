@@ -1,17 +1,19 @@
-"""Reads for pets and rides. Customer queries start from the user, so another
+"""Reads for pets, saved places and rides. Customer queries start from the user, so another
 customer's rows are unreachable (they 404)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.lifecycle import telling
-from bookings.models import Audience, Pet, Ride, RideEvent
+from bookings.models import Audience, Pet, Place, Ride, RideEvent
 from core.dates import operations_zone
 
 
@@ -23,6 +25,63 @@ def customer_pets(user) -> QuerySet[Pet]:
 def customer_pet(user, pk) -> Pet:
     """One of the customer's bookable pets; anyone else's is a 404."""
     return get_object_or_404(customer_pets(user), pk=pk)
+
+
+def customer_places(user) -> QuerySet[Place]:
+    """The customer's saved places, by label."""
+    return Place.objects.filter(owner=user)
+
+
+def customer_place(user, pk) -> Place:
+    """One of the customer's saved places; anyone else's is a 404."""
+    return get_object_or_404(customer_places(user), pk=pk)
+
+
+def customer_recent_addresses(user, *, rides: int = 5) -> list[str]:
+    """The distinct pickup and drop-off addresses of the customer's last `rides` bookings,
+    most recent first (one query)."""
+    recent = Ride.objects.for_customer(user).order_by("-created_at", "-id")
+    seen: dict[str, str] = {}
+    for pickup, dropoff in recent.values_list("pickup_address", "dropoff_address")[:rides]:
+        for address in (pickup, dropoff):
+            seen.setdefault(" ".join(address.lower().split()), address)
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class RebookDraft:
+    """What "Book again" fills the booking form (and the API's draft) with."""
+
+    pets: list[Pet]  # the ride's pets that can still be booked (a removed pet is left out)
+    pickup_address: str
+    dropoff_address: str
+    scheduled_at: datetime
+    notes: str
+
+
+def next_pickup_like(moment: datetime, *, tz, now: datetime | None = None) -> datetime:
+    """The same local time of day as `moment` (in `tz`), on the first day from today on which
+    that time is at least BOOKING_MIN_NOTICE away: today if there is time, else tomorrow."""
+    now = now or timezone.now()
+    local = timezone.localtime(moment, tz)
+    day = timezone.localtime(now, tz).date()
+    while True:
+        candidate = timezone.make_aware(datetime.combine(day, time(local.hour, local.minute)), tz)
+        if candidate >= now + settings.BOOKING_MIN_NOTICE:
+            return candidate
+        day += timedelta(days=1)
+
+
+def rebook_draft(ride: Ride, *, now: datetime | None = None) -> RebookDraft:
+    """A new booking like `ride` (one of the reader's, see `customer_ride`): the same pets (those
+    still bookable), addresses and notes, at the same local time on the next day it can be."""
+    return RebookDraft(
+        pets=[pet for pet in ride.party_pets if pet.archived_at is None],
+        pickup_address=ride.pickup_address,
+        dropoff_address=ride.dropoff_address,
+        scheduled_at=next_pickup_like(ride.scheduled_at, tz=ride.customer.tzinfo, now=now),
+        notes=ride.notes,
+    )
 
 
 def customer_rides(*, customer, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:

@@ -1,4 +1,4 @@
-"""Writes for pets and rides. Every ride move goes through `_apply_move`:
+"""Writes for pets, saved places and rides. Every ride move goes through `_apply_move`:
 lock the row, check the move table, change, write a ride event, and announce
 the move after commit. Views and the API call these; nothing else writes.
 """
@@ -9,13 +9,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
-from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Ride, RideEvent, RidePet, RideStatus
+from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Place, Ride, RideEvent, RidePet, RideStatus
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, cancellation_terms, estimated_end, quote_ride
 from bookings.signals import ride_moved, ride_payment_secured
@@ -81,6 +82,89 @@ def pet_delete(*, pet: Pet, by) -> str:
         return "deleted"
 
 
+# --- Saved places ------------------------------------------------------------
+
+# What a customer says about a place (PlaceForm's fields); the owner and coordinates are ours.
+PLACE_FIELDS = ["label", "kind", "address", "notes"]
+
+
+def _must_own_place(place: Place, by) -> None:
+    if place.owner_id != by.pk:
+        raise DomainError("Only the place's owner may change or remove it.", code="not_allowed")
+
+
+def _place_validated(place: Place, data: Mapping, fields: list[str]) -> None:
+    """Put `data`'s values for `fields` on `place`, check its rules and geocode its address the
+    way a ride's addresses are (a DomainError with each problem beside its field)."""
+    for name in fields:
+        value = data[name]
+        setattr(place, name, value.strip() if isinstance(value, str) else value)
+    errors: dict[str, list[str]] = {}
+    try:
+        place.full_clean(exclude=["owner", "lat", "lng"])  # the owner is the caller; we geocode
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "label" not in errors and (
+        Place.objects.filter(owner_id=place.owner_id, label__iexact=place.label).exclude(pk=place.pk).exists()
+    ):
+        errors["label"] = [f"You already have a place called “{place.label}”. Choose another name."]
+    if "address" not in errors and "address" in fields:
+        try:
+            point = get_geocoder().geocode(place.address)
+        except AddressNotFound as exc:
+            errors["address"] = [str(exc)]
+        else:
+            place.lat, place.lng = point.lat, point.lng
+    if errors:
+        raise DomainError("Please correct the place's details.", errors=errors)
+
+
+def _saved(place: Place, **save_kwargs) -> Place:
+    """Save, turning a label taken meanwhile (the unique constraint) into the field error."""
+    try:
+        with transaction.atomic():
+            place.save(**save_kwargs)
+    except IntegrityError as exc:
+        message = f"You already have a place called “{place.label}”. Choose another name."
+        raise DomainError("Please correct the place's details.", errors={"label": [message]}) from exc
+    return place
+
+
+def place_create(*, owner, data: Mapping) -> Place:
+    """A new saved place for `owner` (a customer) from `data`'s PLACE_FIELDS. Refused past
+    PLACES_PER_CUSTOMER places (code "conflict")."""
+    if not owner.is_customer:
+        raise DomainError("Only customers have saved places.", code="not_allowed")
+    with transaction.atomic():
+        # One customer's places are counted one request at a time (the owner's row is the lock).
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        limit = settings.PLACES_PER_CUSTOMER
+        if Place.objects.filter(owner=owner).count() >= limit:
+            raise DomainError(
+                f"You can keep up to {limit} saved places. Delete one you no longer use, then add this one.",
+                code="conflict",
+            )
+        place = Place(owner=owner)
+        _place_validated(place, data, [name for name in PLACE_FIELDS if name in data])
+        return _saved(place)
+
+
+def place_update(*, place: Place, by, data: Mapping) -> Place:
+    """Change the PLACE_FIELDS that `data` holds (a new address is geocoded again). Only the
+    owner may. Rides already booked keep the address and notes they were booked with."""
+    _must_own_place(place, by)
+    changed = [name for name in PLACE_FIELDS if name in data]
+    _place_validated(place, data, changed)
+    extra = ["lat", "lng"] if "address" in changed else []
+    return _saved(place, update_fields=[*changed, *extra, "updated_at"])
+
+
+def place_delete(*, place: Place, by) -> None:
+    """Remove a saved place. Rides booked from it keep their copy of its address and notes."""
+    _must_own_place(place, by)
+    place.delete()
+
+
 # --- Planning a ride: the rules every booking and reschedule obey ------------
 
 
@@ -102,6 +186,11 @@ class RidePlan:
 
 def _normalised(address: str) -> str:
     return " ".join(address.lower().replace(",", " ").replace(".", " ").split())
+
+
+def same_address(a: str, b: str) -> bool:
+    """Whether two addresses read the same (case, commas, full stops and spacing aside)."""
+    return _normalised(a or "") == _normalised(b or "")
 
 
 def pickup_time_errors(scheduled_at: datetime | None, now: datetime) -> list[str]:
@@ -283,14 +372,25 @@ def party_record(*, ride: Ride, pets: list[Pet]) -> None:
     )
 
 
-def ride_book(*, customer, plan: RidePlan, notes: str = "", client_ip: str = "") -> Ride:
+def ride_book(
+    *,
+    customer,
+    plan: RidePlan,
+    notes: str = "",
+    client_ip: str = "",
+    pickup_notes: str = "",
+    dropoff_notes: str = "",
+) -> Ride:
     """Create a booking. It waits for payment (PAYMENT_STEP); billing confirms it once the card is held.
-    Over a booking rate limit it raises DomainError(code="rate_limited") and writes nothing."""
+    Over a booking rate limit it raises DomainError(code="rate_limited") and writes nothing.
+    `pickup_notes` / `dropoff_notes`: the driver's notes of the saved places it was booked from."""
     _count_booking(customer=customer, client_ip=client_ip)
     with transaction.atomic():
         ride = Ride.objects.create(
             customer=customer,
             notes=notes.strip(),
+            pickup_notes=pickup_notes.strip(),
+            dropoff_notes=dropoff_notes.strip(),
             status=RideStatus.PENDING_PAYMENT,
             **_plan_fields(plan),
         )

@@ -1,4 +1,4 @@
-"""The customer portal (/app/): my rides, booking with a live quote, a ride, pets."""
+"""The customer portal (/app/): my rides, booking with a live quote, a ride, pets, places."""
 
 from django.urls import path
 
@@ -17,4 +17,8 @@ urlpatterns = [
     path("pets/new/", views.pet_create, name="pet_create"),
     path("pets/<int:pk>/edit/", views.pet_edit, name="pet_edit"),
     path("pets/<int:pk>/delete/", views.pet_delete, name="pet_delete"),
+    path("places/", views.place_list, name="place_list"),
+    path("places/new/", views.place_create, name="place_create"),
+    path("places/<int:pk>/edit/", views.place_edit, name="place_edit"),
+    path("places/<int:pk>/delete/", views.place_delete, name="place_delete"),
 ]

@@ -1,4 +1,4 @@
-"""The customer's portal (/app/): pets, booking with a live quote, my rides."""
+"""The customer's portal (/app/): pets, saved places, booking with a live quote, my rides."""
 
 from http import HTTPStatus
 
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors, services
 from bookings.filters import CUSTOMER_RIDE_GROUPS
-from bookings.forms import BookingForm, OptionalReasonForm, PetForm, RescheduleForm
+from bookings.forms import BookingForm, OptionalReasonForm, PetForm, PlaceForm, RescheduleForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.panels import ride_panels
 from bookings.pricing import cancellation_terms
@@ -68,13 +68,84 @@ def pet_delete(request, pk):
     return render(request, "bookings/pet_confirm_delete.html", {"pet": pet})
 
 
+# --- Saved places -------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def place_list(request):
+    places = selectors.customer_places(request.user)
+    return render(
+        request, "bookings/place_list.html", {"places": places, "limit": settings.PLACES_PER_CUSTOMER}
+    )
+
+
+def _place_form_page(request, form, place=None, title="Add a place"):
+    """Save the posted place (create, or update `place`), or show the form with its errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            if place is None:
+                created = services.place_create(owner=request.user, data=form.cleaned_data)
+                messages.success(request, f"“{created.label}” is saved. Pick it on the booking form.")
+            else:
+                services.place_update(place=place, by=request.user, data=form.cleaned_data)
+                messages.success(request, f"“{place.label}” is saved.")
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+        else:
+            return redirect("bookings:place_list")
+    # `title` was taken before the form touched the place: a refused edit keeps the old name.
+    return render(request, "bookings/place_form.html", {"form": form, "place": place, "title": title})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def place_create(request):
+    return _place_form_page(request, PlaceForm(request.POST if request.method == "POST" else None))
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def place_edit(request, pk):
+    place = selectors.customer_place(request.user, pk)
+    form = PlaceForm(request.POST if request.method == "POST" else None, instance=place)
+    return _place_form_page(request, form, place, title=f"Edit {place.label}")
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def place_delete(request, pk):
+    place = selectors.customer_place(request.user, pk)
+    if request.method == "POST":
+        services.place_delete(place=place, by=request.user)
+        messages.success(request, f"“{place.label}” is removed from your places.")
+        return redirect("bookings:place_list")
+    return render(request, "bookings/place_confirm_delete.html", {"place": place})
+
+
 # --- Booking -----------------------------------------------------------------
+
+
+def _booking_initial(request) -> dict | None:
+    """What the booking form starts with: `?pet=` preselects a pet (repeat it for several);
+    `?again=<ride id>` ("Book again") copies one of the customer's rides (another's is a 404)."""
+    again = request.GET.get("again", "")
+    if again.isdigit():
+        draft = selectors.rebook_draft(selectors.customer_ride(request.user, int(again)))
+        return {
+            "pets": [pet.pk for pet in draft.pets],
+            "pickup_address": draft.pickup_address,
+            "dropoff_address": draft.dropoff_address,
+            "scheduled_at": draft.scheduled_at,
+            "notes": draft.notes,
+        }
+    return {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
 
 
 @customer_required
 @require_http_methods(["GET", "POST"])
 def ride_new(request):
-    initial = {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
+    initial = _booking_initial(request) if request.method == "GET" else None
     form = BookingForm(
         request.POST if request.method == "POST" else None, customer=request.user, initial=initial
     )
@@ -86,6 +157,7 @@ def ride_new(request):
                 plan=form.plan,
                 notes=form.cleaned_data["notes"],
                 client_ip=client_ip(request),
+                **form.stop_notes,
             )
         except DomainError as exc:
             add_errors_to_form(form, exc)

@@ -40,7 +40,11 @@ def card_context(request, ride, *, bound: dict | None = None, error: str = "") -
     return {
         "details_url": detail_url if here != detail_url else None,
         "ride": ride,
-        "ride_stops": [("Pickup", ride.pickup_address), ("Drop-off", ride.dropoff_address)],
+        # (label, address, the owner's saved-place notes for that stop: gate code, parking)
+        "ride_stops": [
+            ("Pickup", ride.pickup_address, ride.pickup_notes),
+            ("Drop-off", ride.dropoff_address, ride.dropoff_notes),
+        ],
         "moves": moves,
         "forms": forms,
         "card_error": error,

@@ -331,6 +331,9 @@ CANCELLATION_FEE_PERCENT = env.int("CANCELLATION_FEE_PERCENT", default=50)
 BOOKING_RATE_PER_USER = parse_rates(env.str("BOOKING_RATE_PER_USER", default="10/h"))
 BOOKING_RATE_PER_IP = parse_rates(env.str("BOOKING_RATE_PER_IP", default="30/h"))
 
+# Saved places (bookings.models.Place) a customer may keep.
+PLACES_PER_CUSTOMER = env.int("PLACES_PER_CUSTOMER", default=20)
+
 # Tariff, in cents of CURRENCY. Every quote is built from these parts.
 CURRENCY = "usd"
 TARIFF = {

@@ -9,7 +9,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from bookings.models import ENDED_STATUSES, Pet, Ride, RideStatus
+from bookings.models import ENDED_STATUSES, Pet, Place, Ride, RideStatus
 from bookings.services import _plan_fields, party_record, ride_plan
 from fleet.models import CrateSize, DriverProfile
 from project.accounts.models import User
@@ -66,6 +66,21 @@ class PetFactory(factory.django.DjangoModelFactory):
     breed = "Beagle"
     age_years = 4
     weight_lb = Decimal("24.0")
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    """A saved place, with the coordinates the default geocoder gives its ZIP code."""
+
+    class Meta:
+        model = Place
+
+    owner = factory.SubFactory(CustomerFactory)
+    label = factory.Sequence(lambda n: f"Place {n}")
+    kind = Place.Kind.HOME
+    address = PICKUP
+    lat = Decimal("40.786400")
+    lng = Decimal("-73.976300")
+    notes = ""
 
 
 class PaymentFactory(factory.django.DjangoModelFactory):

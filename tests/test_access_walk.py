@@ -1,6 +1,6 @@
 """Every URL, every API operation, as every party who has no business with another's data.
 
-One customer (A) has a pet, a ride with a driver (A's driver), a payment, a ledger row, a
+One customer (A) has a pet, a saved place, a ride with a driver (A's driver), a payment, a ledger row, a
 message and a handover photo, all with the id 4242 and full of marker strings. Then the
 anonymous visitor, another customer and another driver try every URL pattern of the site
 and of the API, with 4242 in every id, by GET and POST (and PUT / DELETE on the API), as
@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from billing.models import Payment, Transaction
-from bookings.models import Pet, Ride, RideEvent, RidePet, RideStatus
+from bookings.models import Pet, Place, Ride, RideEvent, RidePet, RideStatus
 from core.models import OutboxItem
 from fleet.models import DriverProfile
 from notifications.models import Notification
@@ -35,6 +35,7 @@ from tests.factories import (
     NotificationFactory,
     PaymentFactory,
     PetFactory,
+    PlaceFactory,
     TransactionFactory,
     make_ride,
 )
@@ -49,6 +50,9 @@ MARKERS = [
     "Zanzibar",  # their pet
     "secret-needs-marker",  # the pet's special needs
     "secret-notes-marker",  # the ride's notes for the driver
+    "Secretplace",  # their saved place's label
+    "secret-place-marker",  # its notes for the driver (and the ride's copy of them)
+    "Tolkien",  # its address
     "secret-message-marker",  # a message we sent them
     "Secretdriver",  # their driver's name
     "SECRET42",  # the driver's plate
@@ -61,6 +65,8 @@ FORM_BODY = {
     "notes": "walked here",
     "scheduled_at": "2030-01-07T10:00",
     "pets": str(ID),
+    "pickup_from": f"place:{ID}",
+    "pickup_place_id": str(ID),
     "pickup_address": "200 Central Park W, New York, NY 10024",
     "dropoff_address": "510 E 62nd St, New York, NY 10065",
     "name": "Walker",
@@ -84,6 +90,13 @@ def world(settings):
     settings.DISPATCH_AUTO = False
     owner = CustomerFactory(name="Alice Secretowner", email="alice.secret@example.com", phone="+12125550177")
     pet = PetFactory(id=ID, owner=owner, name="Zanzibar", special_needs="secret-needs-marker")
+    PlaceFactory(
+        id=ID,
+        owner=owner,
+        label="Secretplace",
+        address="1 Tolkien Ln, New York, NY 10024",
+        notes="secret-place-marker",
+    )
     driver = DriverFactory(id=ID, name="Dana Secretdriver")
     DriverProfileFactory(user=driver, plate="SECRET42", last_lat=40.78, last_lng=-73.97)
     ride = make_ride(
@@ -91,6 +104,7 @@ def world(settings):
         status=RideStatus.ASSIGNED,
         driver=driver,
         notes="Gate code secret-notes-marker",
+        pickup_notes="secret-place-marker",
         scheduled_at=timezone.now() + timedelta(days=2),
     )
     Ride.objects.filter(pk=ride.pk).update(id=ID)
@@ -122,17 +136,18 @@ def world(settings):
 def snapshot() -> tuple:
     """What no outsider may change: how many rows of each kind, and A's rows as they are."""
     counts = tuple(
-        m.objects.count() for m in (User, Pet, Ride, RideEvent, Payment, Transaction, Notification)
+        m.objects.count() for m in (User, Pet, Place, Ride, RideEvent, Payment, Transaction, Notification)
     )
     ride = Ride.objects.values().get(pk=ID)
     pet = Pet.objects.values().get(pk=ID)
+    place = Place.objects.values().get(pk=ID)
     driver = DriverProfile.objects.values().get(pk=ID)
     payment = Payment.objects.values().get(pk=ID)
     message = Notification.objects.values("status", "attempts", "to").get(pk=ID)
     task = OutboxItem.objects.values("status", "attempts").get(pk=ID)
     # A and A's driver; an outsider may of course change their own profile.
     people = tuple(User.objects.filter(pk__in=[ride["customer_id"], ID]).order_by("pk").values())
-    return counts, ride, pet, driver, payment, message, task, people
+    return counts, ride, pet, place, driver, payment, message, task, people
 
 
 def routes() -> list[tuple[str, bool]]:
@@ -189,7 +204,9 @@ def test_the_walk_covers_the_site_and_the_api(world):
     paths = [path for path, _api in routes()]
     assert len(paths) > 60
     for expected in ("/app/rides/4242/", "/drive/rides/4242/start/", "/ops/payments/rides/4242/refund/",
-                     "/api/v1/bookings/4242", "/photos/4242/", "/webhooks/stripe/"):  # fmt: skip
+                     "/api/v1/bookings/4242", "/photos/4242/", "/webhooks/stripe/",
+                     "/app/places/4242/edit/", "/api/v1/places/4242",
+                     "/api/v1/bookings/4242/rebook"):  # fmt: skip
         assert expected in paths
 
 

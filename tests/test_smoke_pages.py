@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
         "bookings:ride_new",
         "bookings:pet_list",
         "bookings:pet_create",
+        "bookings:place_list",
+        "bookings:place_create",
         "accounts:profile",
     ],
 )
