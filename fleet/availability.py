@@ -20,16 +20,18 @@ when another vehicle could carry it, and two waiting rides that one driver could
 the other both count. Dispatch still decides who drives.
 
 Fast by shape: `_DayState.load` reads the drivers, their hours, their days off and the open
-rides of the whole range once (4 queries, whatever the fleet's size), then every candidate
-slot is answered in Python with bisections over sorted lists (no query per slot or driver).
+rides of the whole range once (4 queries of plain tuples, whatever the fleet's size), then
+every candidate slot is answered in Python with bisections over sorted lists (no query per
+slot or driver); drivers who share a week share its spans of working time.
 """
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db import connection
 
 from bookings.availability import Answer, slot_grid
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideStatus
@@ -37,10 +39,50 @@ from bookings.services import pickup_time_errors
 from core.dates import day_bounds, operations_zone
 from fleet.dispatch import vehicle_fit_reasons
 from fleet.hours import WorkingTime, working_time
-from fleet.models import DriverProfile, TimeOff
+from fleet.models import DriverProfile, TimeOff, WorkingHours
 from project.accounts.models import User
 
 WAITING_STATUSES = [RideStatus.PENDING_PAYMENT, RideStatus.CONFIRMED]
+
+
+def _utc(moment) -> datetime:
+    """Every moment in one tzinfo (UTC), so comparing two never asks a zone for its offset;
+    SQLite's raw values are naive UTC (text, or datetimes its driver parsed)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:  # SQLite's stored (naive) UTC
+        return moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
+def _tuples(queryset) -> list[tuple]:
+    """The rows of a values_list() queryset without Django's per-value converters (on SQLite
+    they parse each timestamp with a regular expression: most of the time of a busy day)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass(frozen=True, order=True)
+class _Hours:  # a WorkingHours row as fleet.hours reads it
+    weekday: int
+    starts: time
+    ends: time
+
+    @property
+    def starts_minute(self) -> int:
+        return self.starts.hour * 60 + self.starts.minute
+
+    @property
+    def ends_minute(self) -> int:
+        return self.ends.hour * 60 + self.ends.minute or 24 * 60
+
+
+@dataclass(frozen=True, order=True)
+class _Off:  # a TimeOff row
+    starts_on: date
+    ends_on: date
 
 
 @dataclass
@@ -64,26 +106,29 @@ class _DayState:
 
     @classmethod
     def load(cls, *, pets, first: datetime, last: datetime, exclude_ride_id=None) -> "_DayState":
-        """Everything needed to answer windows lying inside [first, last)."""
+        """Everything needed to answer windows lying inside [first, last): 4 queries of plain
+        tuples (no model instances), and one WorkingTime per distinct week (most drivers share one)."""
         tz = operations_zone()
         day_from = first.astimezone(tz).date() - timedelta(days=1)
         day_to = last.astimezone(tz).date() + timedelta(days=1)
-        profiles = (
-            DriverProfile.objects.filter(user__role=User.Role.DRIVER, user__is_active=True)
-            .only("user_id", "pet_capacity", "max_crate_size", "pet_types")
-            .prefetch_related(
-                Prefetch("working_hours"),
-                Prefetch(
-                    "time_off", queryset=TimeOff.objects.filter(starts_on__lte=day_to, ends_on__gte=day_from)
-                ),
-            )
-        )
         fitting = {
-            profile.pk: working_time(profile.working_hours.all(), profile.time_off.all(), day_from, day_to)
-            for profile in profiles
+            profile.pk
+            for profile in DriverProfile.objects.filter(
+                user__role=User.Role.DRIVER, user__is_active=True
+            ).only("user_id", "pet_capacity", "max_crate_size", "pet_types")
             if not vehicle_fit_reasons(profile, pets)
         }
-        rides = (
+        weeks: dict[int, list[_Hours]] = {pk: [] for pk in fitting}
+        for driver_id, weekday, starts, ends in WorkingHours.objects.filter(
+            driver_id__in=fitting
+        ).values_list("driver_id", "weekday", "starts", "ends"):
+            weeks[driver_id].append(_Hours(weekday, starts, ends))
+        days_off: dict[int, list[_Off]] = {pk: [] for pk in fitting}
+        for driver_id, starts_on, ends_on in TimeOff.objects.filter(
+            driver_id__in=fitting, starts_on__lte=day_to, ends_on__gte=day_from
+        ).values_list("driver_id", "starts_on", "ends_on"):
+            days_off[driver_id].append(_Off(starts_on, ends_on))
+        rides = _tuples(
             Ride.objects.filter(
                 status__in=[*WAITING_STATUSES, *DRIVER_HELD_STATUSES],
                 scheduled_at__lt=last,
@@ -96,19 +141,28 @@ class _DayState:
         held: dict[int, list[tuple[datetime, datetime]]] = {pk: [] for pk in fitting}
         waiting_starts, waiting_ends = [], []
         for driver_id, status, starts, ends in rides:
+            starts, ends = _utc(starts), _utc(ends)
             if status in DRIVER_HELD_STATUSES:
                 if driver_id in held:
                     held[driver_id].append((starts, ends))
             else:
                 waiting_starts.append(starts)
                 waiting_ends.append(ends)
+        spans: dict[tuple, WorkingTime] = {}
         drivers = []
-        for pk, working in fitting.items():
-            spans = sorted(held[pk])
-            drivers.append(_Driver(working, [s for s, _ in spans], [e for _, e in spans]))
+        for pk in fitting:
+            key = (tuple(sorted(weeks[pk])), tuple(sorted(days_off[pk])))
+            if key not in spans:
+                local = working_time(key[0], key[1], day_from, day_to, tz)
+                spans[key] = WorkingTime([_utc(t) for t in local.starts], [_utc(t) for t in local.ends])
+            if not spans[key].starts:
+                continue  # not working at all in the range
+            rides_held = sorted(held[pk])
+            drivers.append(_Driver(spans[key], [s for s, _ in rides_held], [e for _, e in rides_held]))
         return cls(drivers, sorted(waiting_starts), sorted(waiting_ends))
 
     def servable(self, start: datetime, end: datetime) -> bool:
+        start, end = _utc(start), _utc(end)
         waiting = bisect_left(self.waiting_starts, end) - bisect_right(self.waiting_ends, start)
         free = 0
         for driver in self.drivers:
@@ -146,11 +200,15 @@ def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_id=None, sugges
         return Answer(servable=True)
     if not suggest:
         return Answer(servable=False)
-    found = [
-        t
-        for t in sorted(slot_grid(first, last), key=lambda t: (abs(t - starts_at), t))
-        if t != starts_at and not pickup_time_errors(t, now) and state.servable(t, t + duration)
-    ][: settings.AVAILABILITY_SUGGESTIONS]
+    nearest_first = sorted(slot_grid(first, last), key=lambda t: (abs(t - starts_at), t))
+    found = islice(  # stops at the last suggestion needed: a busy day isn't swept to its end
+        (
+            t
+            for t in nearest_first
+            if t != starts_at and not pickup_time_errors(t, now) and state.servable(t, t + duration)
+        ),
+        settings.AVAILABILITY_SUGGESTIONS,
+    )
     return Answer(servable=False, suggestions=tuple(sorted(found)))
 
 
