@@ -20,7 +20,9 @@ when another vehicle could carry it, and two waiting rides that one driver could
 the other both count. Dispatch still decides who drives.
 
 Fast by shape: `_DayState.load` reads the drivers, their hours, their days off and the open
-rides of the whole range once (4 queries of plain tuples, whatever the fleet's size), then
+rides of the whole range once (4 queries of plain tuples, whatever the fleet's size: a time
+is first checked on its own window's rides, and only a refused one reads the two days its
+suggestions come from, 4 more), then
 every candidate slot is answered in Python with bisections over sorted lists (no query per
 slot or driver); drivers who share a week share its spans of working time.
 """
@@ -187,19 +189,20 @@ def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_id=None, sugges
     within the booking limits (`bookings.services.pickup_time_errors`), in time order.
     `pickup` is taken so that a service area has one place to go; today every pickup is served."""
     duration = ends_at - starts_at
-    first, last = _candidate_range(starts_at, now, tz or operations_zone())
+    # First the window alone (the usual answer, from the few rides overlapping it); the two
+    # days of suggestions are read only when it is refused.
+    narrow = _DayState.load(pets=pets, first=starts_at, last=ends_at, exclude_ride_id=exclude_ride_id)
+    if narrow.servable(starts_at, ends_at):
+        return Answer(servable=True)
     if not suggest:
-        first, last = starts_at, starts_at
+        return Answer(servable=False)
+    first, last = _candidate_range(starts_at, now, tz or operations_zone())
     state = _DayState.load(
         pets=pets,
         first=min(first, starts_at),
         last=max(last, starts_at) + duration,
         exclude_ride_id=exclude_ride_id,
     )
-    if state.servable(starts_at, ends_at):
-        return Answer(servable=True)
-    if not suggest:
-        return Answer(servable=False)
     nearest_first = sorted(slot_grid(first, last), key=lambda t: (abs(t - starts_at), t))
     found = islice(  # stops at the last suggestion needed: a busy day isn't swept to its end
         (

@@ -177,12 +177,18 @@ def test_the_answer_is_a_few_queries_whatever_the_fleet_and_the_day(customer, pe
 
     grow(2, 2)
     plan = plan_for(customer, pet, at(10))
-    with django_assert_num_queries(4):  # drivers, their hours, their days off, the rides
+    # drivers, their hours, their days off, the rides: for the window, then (refused) for the
+    # two days the suggestions come from
+    with django_assert_num_queries(8):
         small = services.ride_availability(plan=plan, customer=customer)
     grow(20, 30)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(8):
         large = services.ride_availability(plan=plan, customer=customer)
     assert not small.servable and not large.servable
+    for _ in range(10):  # more drivers at work than rides waiting then: servable from the window's rides
+        DriverProfileFactory()
+    with django_assert_num_queries(4):
+        assert services.ride_availability(plan=plan, customer=customer).servable
 
 
 def test_without_a_fleet_every_time_is_servable(customer, pet, monkeypatch):
