@@ -4,6 +4,7 @@ only: the rules are the portal's (PetForm, PlaceForm, ride_plan, the ride servic
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
@@ -16,6 +17,7 @@ from bookings.forms import PetForm, PlaceForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.models import Audience, Pet, Place, Ride, RideStatus
 from core.api import AUTH_ERRORS, BodyId, ErrorOut, Id, Pages, checked_filters, invalid
+from core.errors import DomainError
 from core.http import client_ip
 from project.accounts.api_auth import admin_auth, customer_auth
 
@@ -104,6 +106,39 @@ class QuoteOut(Schema):
     total_cents: int
     distance_miles: Decimal
     lines: list[QuoteLineOut]
+
+
+class AvailabilityOut(Schema):
+    servable: bool = Field(description="Whether a driver can take the ride at that time")
+    suggested_times: list[datetime] = Field(
+        description="When it can't: the nearest servable pickup times, that day and the next"
+    )
+
+
+class QuotedOut(QuoteOut):
+    availability: AvailabilityOut
+
+
+Day = date  # a field named `date` can't also be annotated `date` (pydantic)
+
+
+class AvailabilityFilters(Schema):
+    date: Day = Field(description="The day, in your time zone")
+    pets: str = Field(max_length=200, description="Your pets travelling together: ids, comma-separated")
+    pickup: str = Field(max_length=255, description="Pickup address")
+    dropoff: str | None = Field(
+        None, max_length=255, description="Drop-off address: the ride's real length (else the shortest ride)"
+    )
+    at: datetime | None = Field(None, description="Also ask about this one pickup time (with suggestions)")
+
+
+class DayAvailabilityOut(Schema):
+    date: Day
+    time_zone: str
+    slot_minutes: int
+    window_minutes: int = Field(description="How long the driver is taken, pickup to free again")
+    slots: list[datetime] = Field(description="Every servable pickup time that day, on the slot grid")
+    requested: AvailabilityOut | None = Field(None, description="The answer for `at`, when asked")
 
 
 class PartyPetOut(Schema):
@@ -331,27 +366,68 @@ def place_delete(request, place_id: Id):
 # --- Quotes and bookings -------------------------------------------------------------
 
 
-@router.post("/quotes", response={200: QuoteOut, **BAD_INPUT, **AUTH_ERRORS})
+def _availability_out(answer) -> dict:
+    return {"servable": answer.servable, "suggested_times": list(answer.suggestions)}
+
+
+@router.post("/quotes", response={200: QuotedOut, **BAD_INPUT, **AUTH_ERRORS})
 def quote(request, payload: RideRequestIn):
-    """The price the booking form shows, part by part. Nothing is saved."""
-    return _plan(request, payload).quote.as_json()
+    """The price the booking form shows, part by part, and whether a driver can take the ride
+    then (with the nearest servable times if not). Nothing is saved."""
+    plan = _plan(request, payload)
+    answer = services.ride_availability(plan=plan, customer=request.auth)
+    return {**plan.quote.as_json(), "availability": _availability_out(answer)}
 
 
-@router.post("/bookings", response={201: BookingDetailOut, **BAD_INPUT, 429: ErrorOut, **AUTH_ERRORS})
+@router.post(
+    "/bookings", response={201: BookingDetailOut, **BAD_INPUT, 409: ErrorOut, 429: ErrorOut, **AUTH_ERRORS}
+)
 def booking_create(request, payload: BookingIn):
     """Book a ride. If `status` is `pending_payment`, pay with `POST /payments` next.
     Each stop is an address or one of your saved places (`pickup_place_id`, `dropoff_place_id`),
-    whose notes then reach the driver. Bookings are limited per customer and per IP address (429)."""
+    whose notes then reach the driver. A time no driver can serve is refused (409, nothing
+    saved) with the nearest servable times in `errors.suggested_times`. Bookings are limited
+    per customer and per IP address (429)."""
     stops = _stops(request, payload)
-    ride = services.ride_book(
-        customer=request.auth,
-        plan=_plan(request, payload, stops),
-        notes=payload.notes,
-        client_ip=client_ip(request),
-        pickup_notes=stops["pickup_notes"],
-        dropoff_notes=stops["dropoff_notes"],
-    )
+    plan = _plan(request, payload, stops)
+    try:
+        ride = services.ride_book(
+            customer=request.auth,
+            plan=plan,
+            notes=payload.notes,
+            client_ip=client_ip(request),
+            pickup_notes=stops["pickup_notes"],
+            dropoff_notes=stops["dropoff_notes"],
+        )
+    except services.Unavailable as exc:
+        times = [t.isoformat() for t in exc.suggestions]
+        raise DomainError(
+            exc.message, code=exc.code, errors={**exc.errors, "suggested_times": times}
+        ) from exc
     return Status(201, _detail(request, ride))
+
+
+@router.get("/availability", response={200: DayAvailabilityOut, **BAD_INPUT, **AUTH_ERRORS})
+def availability(request, filters: Query[AvailabilityFilters]):
+    """The pickup times a driver can take your pets on a day (your time zone), on the
+    AVAILABILITY_SLOT_MINUTES grid and within the booking limits; with `at`, also whether that
+    one time can be served and, if not, the nearest times that can."""
+    day = selectors.availability_day(
+        customer=request.auth,
+        day=filters.date,
+        pet_ids=filters.pets,
+        pickup_address=filters.pickup,
+        dropoff_address=filters.dropoff,
+        at=filters.at and _aware(filters.at, request.auth),
+    )
+    return {
+        "date": filters.date,
+        "time_zone": str(request.auth.tzinfo),
+        "slot_minutes": settings.AVAILABILITY_SLOT_MINUTES,
+        "window_minutes": int(day.window.total_seconds() // 60),
+        "slots": day.slots,
+        "requested": day.requested and _availability_out(day.requested),
+    }
 
 
 @router.get("/bookings", response={200: list[BookingOut], **BAD_INPUT, **AUTH_ERRORS})

@@ -11,10 +11,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from bookings import availability
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
+from bookings.geocoding import AddressNotFound, get_geocoder, road_miles
 from bookings.lifecycle import telling
 from bookings.models import Audience, Pet, Place, Ride, RideEvent
-from core.dates import operations_zone
+from bookings.pricing import estimated_end
+from core.dates import day_bounds, operations_zone
+from core.errors import DomainError
 
 
 def customer_pets(user) -> QuerySet[Pet]:
@@ -244,3 +248,62 @@ def cancellation_fee_cents(ride: Ride) -> int:
     """The fee decided when the ride was cancelled (`services.ride_cancel`); 0 if it wasn't."""
     event = ride.events.filter(action="cancel").order_by("created_at", "id").last()
     return (event.data.get("fee_cents") or 0) if event else 0
+
+
+# --- Availability: when the fleet can take a party of pets (bookings.availability) ------
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    window: timedelta  # how long a ride takes a driver, pickup to free again
+    slots: list[datetime]  # servable pickup times that day
+    requested: availability.Answer | None  # the answer for one asked-about time
+
+
+def availability_day(
+    *, customer, day, pet_ids: str, pickup_address: str, dropoff_address: str | None = None, at=None, now=None
+) -> DayAvailability:
+    """The servable pickup times of `day` (the customer's zone) for the customer's pets `pet_ids`
+    ("1,2") from `pickup_address`. With a drop-off the window is the ride's real one; without,
+    the shortest ride's (so a longer ride may find fewer times). DomainError (400) per bad field."""
+
+    from bookings import availability
+
+    now = now or timezone.now()
+    tz = customer.tzinfo
+    errors: dict[str, list[str]] = {}
+    try:
+        ids = {int(part) for part in pet_ids.split(",") if part.strip()}
+    except ValueError:
+        ids = set()
+        errors["pets"] = ["List your pets' ids separated by commas, e.g. 1,2."]
+    pets = list(customer_pets(customer).filter(pk__in=ids)) if ids else []
+    if "pets" not in errors and (not ids or len(pets) != len(ids)):
+        errors["pets"] = ["Choose one or more of your pets."]
+    points = {}
+    for field, address in (("pickup", pickup_address), ("dropoff", dropoff_address)):
+        if address is None:
+            continue
+        if not address.strip():
+            errors[field] = ["Enter an address."]
+            continue
+        try:
+            points[field] = get_geocoder().geocode(address)
+        except AddressNotFound as exc:
+            errors[field] = [str(exc)]
+    first, last = day_bounds(day, tz)
+    if last <= now + settings.BOOKING_MIN_NOTICE or first > now + settings.BOOKING_HORIZON:
+        errors["date"] = [f"Choose a day from today up to {settings.BOOKING_HORIZON.days} days ahead."]
+    if errors:
+        raise DomainError("Please correct the fields listed in errors.", errors=errors)
+    miles = road_miles(points["pickup"], points["dropoff"]) if "dropoff" in points else 0
+    window = estimated_end(first, miles) - first
+    slots = availability.servable_starts(
+        pets=pets, pickup=points["pickup"], first=first, last=last, duration=window, now=now
+    )
+    requested = None
+    if at is not None:
+        requested = availability.check(
+            pets=pets, pickup=points["pickup"], starts_at=at, ends_at=at + window, now=now, tz=tz
+        )
+    return DayAvailability(window=window, slots=slots, requested=requested)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bookings import availability
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
 from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Place, Ride, RideEvent, RidePet, RideStatus
@@ -372,6 +373,55 @@ def party_record(*, ride: Ride, pets: list[Pet]) -> None:
     )
 
 
+# --- Availability: can the fleet serve the ride then? (bookings.availability) ------
+
+
+class Unavailable(DomainError):
+    """No driver can serve the requested time. `suggestions`: the nearest servable pickup times."""
+
+    def __init__(self, message: str, *, suggestions: tuple[datetime, ...], errors: dict):
+        super().__init__(message, code="conflict", errors=errors)
+        self.suggestions = suggestions
+
+
+def format_pickup(moment: datetime, tz) -> str:
+    return timezone.localtime(moment, tz).strftime("%a %-d %b, %-I:%M %p")
+
+
+def ride_availability(
+    *, plan: RidePlan, customer, now: datetime | None = None, exclude_ride_id=None, suggest: bool = True
+) -> availability.Answer:
+    return availability.check(
+        pets=plan.pets,
+        pickup=plan.pickup,
+        starts_at=plan.scheduled_at,
+        ends_at=plan.ends_at,
+        now=now,
+        exclude_ride_id=exclude_ride_id,
+        suggest=suggest,
+        tz=customer.tzinfo,
+    )
+
+
+def unavailable_error(answer: availability.Answer, tz) -> Unavailable:
+    message = "No driver is free for that pickup time."
+    if answer.suggestions:
+        message += " Try " + ", ".join(format_pickup(t, tz) for t in answer.suggestions) + "."
+    else:
+        message += " Please choose another day."
+    return Unavailable(message, suggestions=answer.suggestions, errors={"scheduled_at": [message]})
+
+
+def _must_be_servable(*, plan: RidePlan, customer, now=None, exclude_ride_id=None) -> None:
+    """Inside the booking's transaction: take the day's booking lock, then check the fleet can
+    serve the window with what is committed now (so of two bookings racing for the last free
+    driver, the second sees the first and gets the suggestions)."""
+    availability.lock_window(plan.scheduled_at, plan.ends_at)
+    answer = ride_availability(plan=plan, customer=customer, now=now, exclude_ride_id=exclude_ride_id)
+    if not answer.servable:
+        raise unavailable_error(answer, customer.tzinfo)
+
+
 def ride_book(
     *,
     customer,
@@ -382,10 +432,13 @@ def ride_book(
     dropoff_notes: str = "",
 ) -> Ride:
     """Create a booking. It waits for payment (PAYMENT_STEP); billing confirms it once the card is held.
-    Over a booking rate limit it raises DomainError(code="rate_limited") and writes nothing.
+    Over a booking rate limit it raises DomainError(code="rate_limited") and writes nothing; at a
+    time no driver can serve (`bookings.availability`, checked under the day's booking lock) it
+    raises `Unavailable` (code "conflict", with suggested times) and writes nothing.
     `pickup_notes` / `dropoff_notes`: the driver's notes of the saved places it was booked from."""
     _count_booking(customer=customer, client_ip=client_ip)
     with transaction.atomic():
+        _must_be_servable(plan=plan, customer=customer)
         ride = Ride.objects.create(
             customer=customer,
             notes=notes.strip(),
@@ -544,6 +597,7 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
                 code="invalid",
                 errors={"scheduled_at": ["Choose a different time."]},
             )
+        _must_be_servable(plan=plan, customer=ride.customer, now=now, exclude_ride_id=ride.pk)
 
     def changes(locked):
         fields = {

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import selectors, services
+from bookings import availability, selectors, services
 from bookings.filters import CUSTOMER_RIDE_GROUPS
-from bookings.forms import BookingForm, OptionalReasonForm, PetForm, PlaceForm, RescheduleForm
+from bookings.forms import DATETIME_LOCAL, BookingForm, OptionalReasonForm, PetForm, PlaceForm, RescheduleForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
 from bookings.panels import ride_panels
 from bookings.pricing import cancellation_terms
@@ -142,6 +143,19 @@ def _booking_initial(request) -> dict | None:
     return {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
 
 
+def _availability_context(request, answer) -> dict:
+    """The quote panel's availability: servable or not, and the suggested times as the time
+    field takes them (the customer's zone) with their labels."""
+    if answer is None:
+        return {"availability": None, "suggested_times": []}
+    tz = request.user.tzinfo
+    times = [
+        (timezone.localtime(t, tz).strftime(DATETIME_LOCAL), services.format_pickup(t, tz))
+        for t in answer.suggestions
+    ]
+    return {"availability": answer, "suggested_times": times}
+
+
 @customer_required
 @require_http_methods(["GET", "POST"])
 def ride_new(request):
@@ -150,6 +164,7 @@ def ride_new(request):
         request.POST if request.method == "POST" else None, customer=request.user, initial=initial
     )
     status = HTTPStatus.OK
+    answer = None
     if request.method == "POST" and form.is_valid():
         try:
             ride = services.ride_book(
@@ -162,28 +177,27 @@ def ride_new(request):
         except DomainError as exc:
             add_errors_to_form(form, exc)
             status = HTTPStatus.TOO_MANY_REQUESTS if exc.code == "rate_limited" else HTTPStatus.BAD_REQUEST
+            if isinstance(exc, services.Unavailable):
+                answer = availability.Answer(servable=False, suggestions=exc.suggestions)
         else:
             return redirect(PAYMENT_STEP, pk=ride.pk)
     if not form.fields["pets"].queryset.exists():
         messages.info(request, "Add your pet first, then book their ride.")
         return redirect("bookings:pet_create")
-    return render(
-        request,
-        "bookings/ride_form.html",
-        {"form": form, "quote": form.plan and form.plan.quote},
-        status=status,
-    )
+    context = {"form": form, "quote": form.plan and form.plan.quote, **_availability_context(request, answer)}
+    return render(request, "bookings/ride_form.html", context, status=status)
 
 
 @customer_required
 @require_POST
 def ride_quote(request):
-    """Live quote fragment: the booking form posts here as fields change."""
+    """Live quote fragment: the booking form posts here as fields change. With a complete
+    request it also says whether a driver can take the ride then, and if not, when one can."""
     form = BookingForm(request.POST, customer=request.user)
     form.is_valid()
-    return render(
-        request, "bookings/ride_form.html#quote", {"form": form, "quote": form.plan and form.plan.quote}
-    )
+    answer = form.plan and services.ride_availability(plan=form.plan, customer=request.user)
+    context = {"form": form, "quote": form.plan and form.plan.quote, **_availability_context(request, answer)}
+    return render(request, "bookings/ride_form.html#quote", context)
 
 
 # --- My rides --------------------------------------------------------------

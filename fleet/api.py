@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils.datastructures import MultiValueDict
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import Field
@@ -14,8 +14,11 @@ from bookings.api import BookingDetailOut, _detail
 from bookings.lifecycle import allowed_moves
 from bookings.models import Audience, Ride, RideStatus
 from core.api import AUTH_ERRORS, ErrorOut, Id, Pages, checked_filters, invalid
+from core.dates import operations_zone
 from fleet import selectors, services
 from fleet.filters import DriverRideFilterSet
+from fleet.hours import clock, parse_clock
+from fleet.models import Weekday
 from fleet.steps import STEPS
 from project.accounts.api_auth import admin_auth, driver_auth
 from project.accounts.models import User
@@ -129,6 +132,31 @@ class PositionOut(Schema):
     ride_id: int
 
 
+class IntervalIO(Schema):
+    weekday: Weekday = Field(description="0 = Monday … 6 = Sunday")
+    starts: str = Field(max_length=5, description="HH:MM, operations time zone")
+    ends: str = Field(max_length=5, description="HH:MM; 24:00 is midnight at the end of the day")
+
+
+class TimeOffIn(Schema):
+    starts_on: date
+    ends_on: date = Field(description="The last day off (included)")
+    reason: str = Field("", max_length=200)
+
+
+class TimeOffOut(TimeOffIn):
+    id: int
+
+
+class HoursIn(Schema):
+    hours: list[IntervalIO] = Field(max_length=100, description="The whole week; a day left out is a day off")
+
+
+class HoursOut(HoursIn):
+    time_zone: str
+    time_off: list[TimeOffOut] = Field(description="Days off that haven't ended yet")
+
+
 class StepIn(Schema):
     action: str = Field(description="accept, decline, start, pickup, complete or no_show")
     note: str = Field("", max_length=1000, description="Optional, with pickup and complete")
@@ -185,6 +213,68 @@ def duty(request, payload: DutyIn):
     if selectors.driver_profile(request.auth) is None:
         raise invalid({"non_field": ["Your vehicle isn't set up yet. Operations will add it."]})
     return services.driver_set_duty(driver=request.auth, on_duty=payload.on_duty)
+
+
+def _my_profile(request):
+    profile = selectors.driver_profile(request.auth)
+    if profile is None:
+        raise invalid({"non_field": ["Your vehicle isn't set up yet. Operations will add it."]})
+    return profile
+
+
+def _hours_out(profile) -> dict:
+    hours = selectors.driver_weekly_hours(profile)
+    return {
+        "hours": [
+            {"weekday": day, "starts": clock(s), "ends": clock(e)}
+            for day, intervals in sorted(hours.items())
+            for s, e in sorted(intervals)
+        ],
+        "time_zone": str(operations_zone()),
+        "time_off": list(selectors.driver_time_off(profile)),
+    }
+
+
+@router.get("/drivers/me/hours", response={200: HoursOut, 400: ErrorOut, **AUTH_ERRORS})
+def hours(request):
+    """Your weekly working hours (operations time zone) and your coming days off."""
+    return _hours_out(_my_profile(request))
+
+
+@router.put("/drivers/me/hours", response={200: HoursOut, 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS})
+def hours_update(request, payload: HoursIn):
+    """Replace your weekly hours. Per day: each interval ends after it starts, none overlap
+    (400 with the day's problems under `errors.<weekday name>`; nothing changes)."""
+    profile = _my_profile(request)
+    weekly: dict[int, list[tuple[int, int]]] = {}
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(payload.hours):
+        try:
+            weekly.setdefault(int(row.weekday), []).append((parse_clock(row.starts), parse_clock(row.ends)))
+        except ValueError as exc:
+            errors.setdefault(f"hours.{index}", []).append(str(exc))
+    if errors:
+        raise invalid(errors)
+    services.driver_set_hours(profile=profile, hours=weekly)
+    return _hours_out(profile)
+
+
+@router.post("/drivers/me/time-off", response={201: TimeOffOut, 400: ErrorOut, 422: ErrorOut, **AUTH_ERRORS})
+def time_off_add(request, payload: TimeOffIn):
+    """Add days off (both days included)."""
+    profile = _my_profile(request)
+    created = services.driver_add_time_off(
+        profile=profile, starts_on=payload.starts_on, ends_on=payload.ends_on, reason=payload.reason
+    )
+    return Status(201, created)
+
+
+@router.delete("/drivers/me/time-off/{time_off_id}", response={204: None, 404: ErrorOut, **AUTH_ERRORS})
+def time_off_delete(request, time_off_id: Id):
+    profile = _my_profile(request)
+    get_object_or_404(profile.time_off, pk=time_off_id)  # another driver's: 404
+    services.driver_remove_time_off(profile=profile, time_off_id=time_off_id)
+    return Status(204, None)
 
 
 @router.post(

@@ -1,11 +1,16 @@
-"""Demo vehicles for the three demo drivers (`manage.py seed_demo`; safe to run again)."""
+"""Demo vehicles and working hours for the three demo drivers (`manage.py seed_demo`; safe
+to run again). Dana and Eli work round the clock, so the demo's rides (placed relative to
+now) find a driver whatever the hour; Fay works weekdays 07:00–19:00 and has days off."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from bookings.models import IN_PROGRESS_STATUSES, Pet, Ride
-from fleet.models import CrateSize, DriverProfile
+from core.dates import operations_today
+from fleet import services
+from fleet.models import CrateSize, DriverProfile, TimeOff
 
 ALL_TYPES = list(Pet.Type.values)
 VEHICLES = {
@@ -29,6 +34,12 @@ VEHICLES = {
         ("40.672770", "-73.977500"),  # Park Slope
     ),
 }  # fmt: skip
+ROUND_THE_CLOCK = {day: [(0, 24 * 60)] for day in range(7)}
+HOURS = {
+    "dana.driver@whiskers.example": ROUND_THE_CLOCK,
+    "eli.driver@whiskers.example": ROUND_THE_CLOCK,
+    "fay.driver@whiskers.example": {day: [(7 * 60, 19 * 60)] for day in range(5)},
+}
 
 
 def seed(users) -> None:
@@ -37,7 +48,7 @@ def seed(users) -> None:
         if DriverProfile.objects.filter(pk=driver.pk).exists():
             continue  # keep whatever happened to it since (duty, position, edits)
         under_way = Ride.objects.for_driver(driver).filter(status__in=IN_PROGRESS_STATUSES).first()
-        DriverProfile.objects.create(
+        profile = DriverProfile.objects.create(
             user=driver,
             on_duty=on_duty,
             last_lat=Decimal(lat),
@@ -47,3 +58,8 @@ def seed(users) -> None:
             position_ride=under_way,
             **vehicle,
         )
+        services.driver_set_hours(profile=profile, hours=HOURS[email])
+        if email.startswith("fay."):
+            first = operations_today() + timedelta(days=10)
+            TimeOff.objects.create(driver=profile, starts_on=first, ends_on=first + timedelta(days=4),
+                                   reason="Family visit")  # fmt: skip

@@ -1,8 +1,10 @@
 """Who can take a ride, and who should: the dispatch rules, in one place.
 
 A driver is *eligible* for a ride when their account is active, they are on
-duty, their vehicle takes the pet (its type, and a crate of the pet's size) and
-they hold no other ride whose time window overlaps this one. A window runs from
+duty, they work through the ride's whole window (`fleet.hours`: weekly hours and
+days off), their vehicle takes the pets (`vehicle_fit_reasons`: as many pets as it
+carries, every pet's type, and a crate of every pet's size) and they hold no other
+ride whose time window overlaps this one. A window runs from
 the pickup time to `Ride.ends_at` (drive time + buffer, `bookings.pricing.estimated_end`);
 windows are half-open, so a ride may start the minute the previous one ends.
 
@@ -11,20 +13,22 @@ Eligible drivers are *ranked*: nearest last-known position to the pickup first
 fewest rides that day, then by name. A driver who declined this ride before
 sorts after the others and is never picked by auto-dispatch again.
 
-`candidates()` reads every driver in one query; `fleet.services` re-checks the
-one chosen driver under a row lock before assigning (see `dispatch_assign`).
+`candidates()` reads every driver in one query (their hours and days off in two more);
+`fleet.services` re-checks the one chosen driver under a row lock before assigning
+(see `dispatch_assign`).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from bookings.geocoding import Point, straight_line_miles
 from bookings.models import DRIVER_HELD_STATUSES, Pet, Ride, RideEvent, RideStatus
 from core.dates import operations_day
-from fleet.models import CrateSize, DriverProfile
+from fleet.hours import days_around, working_time
+from fleet.models import CrateSize, DriverProfile, TimeOff
 from project.accounts.models import User
 
 # Rides that count towards a driver's load for the day.
@@ -59,20 +63,31 @@ class Candidate:
         )
 
 
-def party_fit_reasons(profile: DriverProfile, pets: list[Pet]) -> list[str]:
-    """Why the vehicle cannot carry this party (empty: it can): every pet's type, the room
-    for the largest pet, and the number of pets at once. The one rule for a party's fit."""
+def vehicle_fit_reasons(profile: DriverProfile, pets: list[Pet]) -> list[str]:
+    """Why `profile`'s vehicle can't carry the party `pets` (empty: it can): too many pets for
+    its capacity, a pet type it doesn't take, a pet needing a bigger crate than it takes (by
+    weight, crated or not: a big dog needs a big vehicle). Dispatch and availability both ask this."""
     reasons = []
     if len(pets) > profile.pet_capacity:
-        reasons.append(f"Carries {profile.pet_capacity} pets at once; the party has {len(pets)}")
-    refused = sorted({pet.get_type_display().lower() for pet in pets if not profile.takes_pet_type(pet.type)})
-    if refused:
-        reasons.append(f"Doesn't take {' or '.join(f'{kind}s' for kind in refused)}")
+        reasons.append(f"Carries {profile.pet_capacity} pets at most, this ride has {len(pets)}")
+    refused_types = []
+    for pet in pets:
+        if not profile.takes_pet_type(pet.type) and pet.type not in refused_types:
+            refused_types.append(pet.type)
+            reasons.append(f"Doesn't take {pet.get_type_display().lower()}s")
     if pets:
         needed = max(CrateSize.for_pet(pet) for pet in pets)
         if needed > profile.max_crate_size:
             reasons.append(f"Crate too big: needs {needed.short}, takes up to {profile.crate_size.short}")
     return reasons
+
+
+def works_through(profile: DriverProfile, start, end) -> bool:
+    """Whether the driver works through [start, end) (their hours and days off, see fleet.hours).
+    Uses `profile.working_hours` / `profile.time_off` (prefetched by `candidates`)."""
+    first, last = days_around(start, end)
+    spans = working_time(profile.working_hours.all(), profile.time_off.all(), first, last)
+    return spans.covers(start, end)
 
 
 def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list[str]:
@@ -85,10 +100,21 @@ def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list
         reasons.append("Has this ride now")
     if not profile.on_duty:
         reasons.append("Off duty")
-    reasons += party_fit_reasons(profile, ride.party_pets)
+    if not works_through(profile, ride.scheduled_at, ride.ends_at):
+        reasons.append("Not working then (hours or day off)")
+    reasons += vehicle_fit_reasons(profile, ride.party_pets)
     if busy:
         reasons.append("Has another ride in this time window")
     return reasons
+
+
+def hours_prefetch(start, end) -> list[Prefetch]:
+    """Working hours and the days off near [start, end), to prefetch on DriverProfiles."""
+    first, last = days_around(start, end)
+    return [
+        Prefetch("working_hours"),
+        Prefetch("time_off", queryset=TimeOff.objects.filter(starts_on__lte=last, ends_on__gte=first)),
+    ]
 
 
 def clashing_rides(ride: Ride) -> QuerySet[Ride]:
@@ -119,6 +145,7 @@ def candidates(ride: Ride) -> list[Candidate]:
     profiles = (
         DriverProfile.objects.filter(user__role=User.Role.DRIVER)
         .select_related("user")
+        .prefetch_related(*hours_prefetch(ride.scheduled_at, ride.ends_at))
         .annotate(
             busy=Exists(clashing_rides(ride).filter(driver=OuterRef("user_id"))),
             rides_that_day=rides_on_day(*operations_day(ride.scheduled_at), exclude_ride=ride),

@@ -5,7 +5,8 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from bookings.models import Pet
 from bookings.photos import ACCEPT_ATTRIBUTE
-from fleet.models import CrateSize, DriverProfile, normalise_plate
+from fleet.hours import clock, interval_errors, parse_clock
+from fleet.models import CrateSize, DriverProfile, Weekday, normalise_plate
 from fleet.services import VEHICLE_FIELDS
 from project.accounts.models import User
 
@@ -114,3 +115,80 @@ class PositionForm(forms.Form):
 
 class DutyForm(forms.Form):
     on_duty = forms.TypedChoiceField(choices=[("1", "On duty"), ("0", "Off duty")], coerce=lambda v: v == "1")
+
+
+class WeeklyHoursForm(forms.Form):
+    """A driver's week, one line per day: "07:00-12:00, 13:00-19:00" (24:00 is midnight);
+    an empty day is a day off. Each day's intervals must end after they start and not overlap."""
+
+    def __init__(self, *args, hours=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for day in Weekday:
+            name = day.label.lower()
+            self.fields[name] = forms.CharField(
+                required=False,
+                max_length=200,
+                label=day.label,
+                widget=forms.TextInput(attrs={"placeholder": "Day off", "autocomplete": "off"}),
+            )
+            if hours is not None:
+                self.initial[name] = format_intervals(hours.get(day.value, []))
+        self.fields["monday"].help_text = "E.g. 07:00-12:00, 13:00-19:00. Leave a day empty for a day off."
+
+    def _clean_day(self, name):
+        text = self.cleaned_data.get(name, "")
+        try:
+            intervals = parse_intervals(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if errors := interval_errors(intervals):
+            raise forms.ValidationError(errors)
+        return intervals
+
+    def clean(self):
+        data = super().clean()
+        for day in Weekday:
+            name = day.label.lower()
+            if name in data:
+                try:
+                    data[name] = self._clean_day(name)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+        return data
+
+    @property
+    def hours(self) -> dict[int, list[tuple[int, int]]]:
+        return {day.value: self.cleaned_data[day.label.lower()] for day in Weekday}
+
+
+def parse_intervals(text: str) -> list[tuple[int, int]]:
+    """ "07:00-12:00, 13:00-19:00" -> [(420, 720), (780, 1140)]; ValueError with a readable message."""
+    intervals = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip().replace("–", "-")
+        if not part:
+            continue
+        starts, dash, ends = part.partition("-")
+        try:
+            if not dash:
+                raise ValueError
+            intervals.append((parse_clock(starts), parse_clock(ends)))
+        except ValueError:
+            raise ValueError(f"“{part}” is not an interval like 07:00-19:00.") from None
+    return intervals
+
+
+def format_intervals(intervals) -> str:
+    return ", ".join(f"{clock(s)}-{clock(e)}" for s, e in sorted(intervals))
+
+
+class TimeOffForm(forms.Form):
+    starts_on = forms.DateField(label="First day off", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label="Last day off", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(required=False, max_length=200, label="Reason (optional)")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", "The last day off must be on or after the first.")
+        return data

@@ -120,3 +120,62 @@ class DriverProfile(models.Model):
 
 def normalise_plate(plate: str) -> str:
     return "".join((plate or "").upper().split())
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One interval of a driver's week, in the operations time zone (`core.dates`):
+    e.g. Monday 07:00–19:00. A day may have several; a day without any is a day off.
+    `ends` of 00:00 means midnight at the end of the day (`ends_minute` is then 1440)."""
+
+    driver = models.ForeignKey(DriverProfile, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField(help_text="00:00 means midnight, the end of the day.")
+
+    class Meta:
+        ordering = ["driver", "weekday", "starts"]
+        indexes = [models.Index(fields=["driver", "weekday"])]
+        verbose_name_plural = "working hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    @property
+    def starts_minute(self) -> int:
+        return self.starts.hour * 60 + self.starts.minute
+
+    @property
+    def ends_minute(self) -> int:
+        return self.ends.hour * 60 + self.ends.minute or 24 * 60
+
+
+class TimeOff(models.Model):
+    """Days a driver doesn't work (both days included), whatever their weekly hours say."""
+
+    driver = models.ForeignKey(DriverProfile, on_delete=models.CASCADE, related_name="time_off")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["driver", "starts_on"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="time_off_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on}–{self.ends_on}"

@@ -16,4 +16,11 @@ urlpatterns = [
     path("drivers/<int:pk>/deactivate/", ops_views.driver_deactivate, name="driver_deactivate"),
     path("drivers/<int:pk>/reactivate/", ops_views.driver_reactivate, name="driver_reactivate"),
     path("drivers/<int:pk>/invite/", ops_views.driver_invite, name="driver_invite"),
+    path("drivers/<int:pk>/hours/", ops_views.driver_hours, name="driver_hours"),
+    path("drivers/<int:pk>/hours/time-off/", ops_views.driver_time_off_add, name="driver_time_off_add"),
+    path(
+        "drivers/<int:pk>/hours/time-off/<int:time_off_pk>/delete/",
+        ops_views.driver_time_off_delete,
+        name="driver_time_off_delete",
+    ),
 ]

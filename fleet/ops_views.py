@@ -3,6 +3,7 @@ driver accounts with their vehicles. Admins only."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,6 +16,7 @@ from core.pagination import paginate, query_without_page
 from fleet import dispatch, selectors, services
 from fleet.filters import DriverFilterSet
 from fleet.forms import AssignForm, DriverForm, ReassignForm
+from fleet.views import hours_page, time_off_add
 from project.accounts.policies import admin_required
 
 
@@ -209,3 +211,37 @@ def driver_invite(request, pk):
         services.driver_invite(profile=profile)
         messages.success(request, f"We emailed {profile.user.email} a new link to set a password.")
     return redirect("fleet_ops:driver_edit", pk=profile.pk)
+
+
+# --- A driver's working hours and days off ------------------------------------------------
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def driver_hours(request, pk):
+    profile = selectors.driver_for_ops(pk)
+    return hours_page(
+        request,
+        profile,
+        here=reverse("fleet_ops:driver_hours", args=[pk]),
+        time_off_url=reverse("fleet_ops:driver_time_off_add", args=[pk]),
+        delete_url=lambda t: reverse("fleet_ops:driver_time_off_delete", args=[pk, t]),
+        back=reverse("fleet_ops:driver_edit", args=[pk]),
+    )
+
+
+@admin_required
+@require_POST
+def driver_time_off_add(request, pk):
+    profile = selectors.driver_for_ops(pk)
+    return time_off_add(request, profile, here=reverse("fleet_ops:driver_hours", args=[pk]))
+
+
+@admin_required
+@require_POST
+def driver_time_off_delete(request, pk, time_off_pk):
+    profile = selectors.driver_for_ops(pk)
+    get_object_or_404(profile.time_off, pk=time_off_pk)
+    services.driver_remove_time_off(profile=profile, time_off_id=time_off_pk)
+    messages.success(request, "Day off removed.")
+    return redirect("fleet_ops:driver_hours", pk=pk)

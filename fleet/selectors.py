@@ -138,3 +138,18 @@ def position_for_ride(ride: Ride, profile: DriverProfile | None) -> DriverProfil
     if profile.position_ride_id != ride.pk or profile.position_at is None:
         return None
     return profile
+
+
+def driver_weekly_hours(profile: DriverProfile) -> dict[int, list[tuple[int, int]]]:
+    """weekday -> [(starts_minute, ends_minute)], as WeeklyHoursForm and the API show them."""
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for row in profile.working_hours.all():
+        hours.setdefault(row.weekday, []).append((row.starts_minute, row.ends_minute))
+    return hours
+
+
+def driver_time_off(profile: DriverProfile):
+    """The driver's days off that haven't ended yet, soonest first."""
+    from core.dates import operations_today
+
+    return profile.time_off.filter(ends_on__gte=operations_today()).order_by("starts_on")

@@ -30,7 +30,8 @@ from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
 from core import outbox
 from core.errors import DomainError, required_reason
 from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
-from fleet.models import DriverProfile, normalise_plate
+from fleet.hours import default_intervals, interval_errors, minute_to_time
+from fleet.models import DriverProfile, TimeOff, Weekday, WorkingHours, normalise_plate
 from project.accounts import services as accounts
 from project.accounts.models import User
 
@@ -241,6 +242,7 @@ def driver_create(
             )
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
             profile = DriverProfile.objects.create(user=user, on_duty=on_duty, **vehicle)
+            _give_default_hours(profile)
             driver_invite(profile=profile)
     except IntegrityError as exc:  # a concurrent create with the same email or plate
         _check_unique(email=email, plate=vehicle["plate"])
@@ -326,3 +328,57 @@ def driver_invite_send(*, user_id: int, requested_at: datetime) -> bool:
         profile.invite_sent_at = timezone.now()
         profile.save(update_fields=["invite_sent_at", "updated_at"])
     return True
+
+
+# --- Working hours and days off (operations, or the driver themselves) ---------------
+
+WeeklyHours = dict[int, list[tuple[int, int]]]  # weekday (0 = Monday) -> [(starts, ends) in minutes]
+
+
+def _give_default_hours(profile: DriverProfile) -> None:
+    WorkingHours.objects.bulk_create(
+        WorkingHours(driver=profile, weekday=day, starts=minute_to_time(s), ends=minute_to_time(e))
+        for day in Weekday.values
+        for s, e in default_intervals()
+    )
+
+
+def weekly_hours_errors(hours: WeeklyHours) -> dict[str, list[str]]:
+    """Problems per weekday field (`monday`, ...): ends after starts, no overlaps on a day."""
+    errors = {}
+    for day, intervals in hours.items():
+        if day not in Weekday.values:
+            errors["non_field"] = [f"No such weekday: {day}."]
+        elif problems := interval_errors(intervals):
+            errors[Weekday(day).label.lower()] = problems
+    return errors
+
+
+def driver_set_hours(*, profile: DriverProfile, hours: WeeklyHours) -> DriverProfile:
+    """Replace the driver's weekly hours with `hours` (a weekday left out, or with no intervals,
+    is a day off). Checked first: a DomainError names each day's problem and changes nothing.
+    Rides already assigned keep their driver; new assignments follow the new hours."""
+    if errors := weekly_hours_errors(hours):
+        raise DomainError("Please correct the working hours.", errors=errors)
+    with transaction.atomic():
+        profile = _locked_profile(profile.user)
+        WorkingHours.objects.filter(driver=profile).delete()
+        WorkingHours.objects.bulk_create(
+            WorkingHours(driver=profile, weekday=day, starts=minute_to_time(s), ends=minute_to_time(e))
+            for day, intervals in sorted(hours.items())
+            for s, e in sorted(intervals)
+        )
+        profile.save(update_fields=["updated_at"])
+    return profile
+
+
+def driver_add_time_off(*, profile: DriverProfile, starts_on, ends_on, reason: str = "") -> TimeOff:
+    if starts_on is None or ends_on is None or ends_on < starts_on:
+        message = "The last day off must be on or after the first."
+        raise DomainError(message, errors={"ends_on": [message]})
+    return TimeOff.objects.create(driver=profile, starts_on=starts_on, ends_on=ends_on, reason=reason.strip())
+
+
+def driver_remove_time_off(*, profile: DriverProfile, time_off_id: int) -> None:
+    """Remove one of `profile`'s days off (another driver's: nothing happens, a 404 upstream)."""
+    TimeOff.objects.filter(driver=profile, pk=time_off_id).delete()

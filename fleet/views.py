@@ -9,9 +9,9 @@ Steps call the ride state machine's services; this module only parses and render
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from bookings import selectors as ride_selectors
@@ -20,7 +20,7 @@ from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
 from core.middleware import permissions_policy
 from fleet import selectors, services
-from fleet.forms import DutyForm, PositionForm
+from fleet.forms import DutyForm, PositionForm, TimeOffForm, WeeklyHoursForm
 from fleet.steps import STEPS
 from project.accounts.policies import driver_required
 
@@ -176,3 +176,85 @@ def position(request):
     except DomainError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=409)
     return HttpResponse(status=204)
+
+
+# --- Working hours and days off (this page for the driver; the same page for operations) ----
+
+
+def hours_page(request, profile, *, here: str, time_off_url: str, delete_url, back: str | None = None):
+    """The weekly hours form and the days off of `profile`, for whoever the view let in.
+    `delete_url(time_off_id)` is where a day off's Remove button posts."""
+    form = WeeklyHoursForm(
+        request.POST if request.method == "POST" else None, hours=selectors.driver_weekly_hours(profile)
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.driver_set_hours(profile=profile, hours=form.hours)
+            except DomainError as exc:
+                add_errors_to_form(form, exc)
+            else:
+                messages.success(request, "Working hours saved.")
+                return redirect(here)
+        status = 400
+    context = {
+        "profile": profile,
+        "form": form,
+        "time_off_form": TimeOffForm(),
+        "time_off": [(t, delete_url(t.pk)) for t in selectors.driver_time_off(profile)],
+        "here": here,
+        "time_off_url": time_off_url,
+        "back": back,
+    }
+    return render(request, "fleet/hours.html", context, status=status)
+
+
+def time_off_add(request, profile, *, here: str):
+    form = TimeOffForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        services.driver_add_time_off(
+            profile=profile, starts_on=data["starts_on"], ends_on=data["ends_on"], reason=data["reason"]
+        )
+        messages.success(request, "Days off added.")
+    else:
+        problems = [m for messages_ in form.errors.values() for m in messages_]
+        messages.error(request, " ".join(problems))
+    return redirect(here)
+
+
+def _own_profile(request):
+    profile = selectors.driver_profile(request.user)
+    if profile is None:
+        raise Http404("Your vehicle isn't set up yet.")
+    return profile
+
+
+@driver_required
+@require_http_methods(["GET", "POST"])
+def hours(request):
+    return hours_page(
+        request,
+        _own_profile(request),
+        here=reverse("fleet:hours"),
+        time_off_url=reverse("fleet:time_off_add"),
+        delete_url=lambda pk: reverse("fleet:time_off_delete", args=[pk]),
+        back=reverse("fleet:home"),
+    )
+
+
+@driver_required
+@require_POST
+def time_off_add_view(request):
+    return time_off_add(request, _own_profile(request), here=reverse("fleet:hours"))
+
+
+@driver_required
+@require_POST
+def time_off_delete(request, pk):
+    profile = _own_profile(request)
+    get_object_or_404(profile.time_off, pk=pk)  # another driver's: 404
+    services.driver_remove_time_off(profile=profile, time_off_id=pk)
+    messages.success(request, "Day off removed.")
+    return redirect("fleet:hours")

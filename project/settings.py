@@ -456,6 +456,13 @@ NOTIFY_REQUEUE_AFTER = timedelta(seconds=env.int("NOTIFY_REQUEUE_AFTER_SECONDS",
 # off its driver) gets the best eligible driver from a Django-Q task; rides it
 # can't place stay in the /ops/ dispatch queue, flagged.
 DISPATCH_AUTO = env.bool("DISPATCH_AUTO", default=True)
+# Working hours a new driver starts with, every day of the week (operations time zone),
+# until operations or the driver change them: "HH:MM-HH:MM" (24:00 = midnight).
+DRIVER_DEFAULT_HOURS = env.str("DRIVER_DEFAULT_HOURS", default="06:00-22:00")
+# Availability (fleet.availability): candidate pickup times lie on this grid, and a refused
+# time comes with up to this many of the nearest servable ones (that day and the next).
+AVAILABILITY_SLOT_MINUTES = env.int("AVAILABILITY_SLOT_MINUTES", default=15)
+AVAILABILITY_SUGGESTIONS = env.int("AVAILABILITY_SUGGESTIONS", default=6)
 # How often the driver's phone reports its position during a ride (15-30 s),
 # how often the driver's page checks for new rides, and how often a customer's
 # ride page refreshes its status while the ride is open.

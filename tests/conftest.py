@@ -45,6 +45,19 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fleet_has_room(request, monkeypatch):
+    """The fleet's availability rule (fleet.availability) decides bookings in the tests marked
+    `availability` (tests/fleet/test_availability.py, the API's, the concurrency race). Every
+    other test books as it did before availability existed (bookings' default: every time is
+    servable), so a booking test needn't build a working fleet first."""
+    if request.node.get_closest_marker("availability") is None:
+        import bookings.availability
+
+        monkeypatch.setattr(bookings.availability, "_provider", None)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _default_time_zone():
     """Test-client requests run in the test's thread, and the user time-zone middleware leaves
     the zone it activated (e.g. Asia/Tokyo from tests/test_time.py): each test starts in the

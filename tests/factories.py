@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from bookings.models import ENDED_STATUSES, Pet, Place, Ride, RideStatus
 from bookings.services import _plan_fields, party_record, ride_plan
-from fleet.models import CrateSize, DriverProfile
+from fleet.hours import minute_to_time
+from fleet.models import CrateSize, DriverProfile, WorkingHours
 from project.accounts.models import User
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -156,9 +157,17 @@ NEAR = (Decimal("40.785000"), Decimal("-73.970000"))
 FAR = (Decimal("40.650000"), Decimal("-73.950000"))
 
 
+ALL_DAY = [(0, 24 * 60)]
+
+
 class DriverProfileFactory(factory.django.DjangoModelFactory):
+    """A vehicle that takes every pet, whose driver works round the clock every day (so a ride
+    at any time of day finds them), unless `hours={weekday: [(start_min, end_min)], ...}` says
+    otherwise (a weekday left out is a day off)."""
+
     class Meta:
         model = DriverProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(DriverFactory)
     vehicle_make = "Toyota"
@@ -168,6 +177,16 @@ class DriverProfileFactory(factory.django.DjangoModelFactory):
     max_crate_size = CrateSize.XLARGE
     pet_types = factory.LazyFunction(lambda: list(Pet.Type.values))
     on_duty = True
+
+    @factory.post_generation
+    def hours(obj, create, extracted, **kwargs):
+        if create:
+            weekly = extracted if extracted is not None else {day: ALL_DAY for day in range(7)}
+            WorkingHours.objects.bulk_create(
+                WorkingHours(driver=obj, weekday=day, starts=minute_to_time(s), ends=minute_to_time(e))
+                for day, intervals in weekly.items()
+                for s, e in intervals
+            )
 
 
 def on_duty_driver(name: str, position=None, **fields):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from billing.models import Payment, Transaction
 from bookings.models import Pet, Place, Ride, RideEvent, RidePet, RideStatus
 from core.models import OutboxItem
-from fleet.models import DriverProfile
+from fleet.models import DriverProfile, TimeOff, WorkingHours
 from notifications.models import Notification
 from project.accounts.models import User
 from project.accounts.tokens import token_pair_for
@@ -58,6 +58,7 @@ MARKERS = [
     "SECRET42",  # the driver's plate
     "pi_secret_marker",  # the Stripe id of their payment
     "secret-outbox-marker",  # the error of a background task of their ride
+    "secret-timeoff-marker",  # why the driver takes days off
 ]
 SKIP_PREFIXES = ("accounts/", "django-admin/", "static/")  # allauth and Django's admin guard themselves
 FORM_BODY = {
@@ -98,7 +99,10 @@ def world(settings):
         notes="secret-place-marker",
     )
     driver = DriverFactory(id=ID, name="Dana Secretdriver")
-    DriverProfileFactory(user=driver, plate="SECRET42", last_lat=40.78, last_lng=-73.97)
+    profile = DriverProfileFactory(user=driver, plate="SECRET42", last_lat=40.78, last_lng=-73.97)
+    first = timezone.now().date() + timedelta(days=5)
+    reason = "secret-timeoff-marker"
+    TimeOff.objects.create(id=ID, driver=profile, starts_on=first, ends_on=first, reason=reason)
     ride = make_ride(
         pet=pet,
         status=RideStatus.ASSIGNED,
@@ -141,7 +145,10 @@ def snapshot() -> tuple:
     ride = Ride.objects.values().get(pk=ID)
     pet = Pet.objects.values().get(pk=ID)
     place = Place.objects.values().get(pk=ID)
-    driver = DriverProfile.objects.values().get(pk=ID)
+    driver = (
+        DriverProfile.objects.values().get(pk=ID),
+        tuple(WorkingHours.objects.filter(driver_id=ID).values_list("weekday", "starts", "ends")),
+    )
     payment = Payment.objects.values().get(pk=ID)
     message = Notification.objects.values("status", "attempts", "to").get(pk=ID)
     task = OutboxItem.objects.values("status", "attempts").get(pk=ID)

@@ -29,3 +29,15 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// Suggested pickup times (the booking form's price panel): a tap puts the time in the form's
+// pickup field and asks for a new quote. Without JavaScript the times are listed as text.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-fill-time]");
+  if (!button) return;
+  const field = button.form && button.form.querySelector("input[name=scheduled_at]");
+  if (!field) return;
+  field.value = button.dataset.fillTime;
+  field.dispatchEvent(new Event("change", { bubbles: true }));
+  field.focus();
+});

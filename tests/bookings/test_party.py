@@ -16,7 +16,7 @@ from bookings import services
 from bookings.models import Pet, Ride, RideStatus
 from bookings.pricing import quote_ride
 from core.errors import DomainError
-from fleet.dispatch import party_fit_reasons
+from fleet.dispatch import vehicle_fit_reasons
 from fleet.models import CrateSize
 from tests.factories import DROPOFF, PICKUP, DriverProfileFactory, PetFactory, make_ride
 
@@ -126,11 +126,11 @@ def test_a_vehicle_fits_the_party_only_if_it_fits_every_pet(db):
     van = DriverProfileFactory(pet_capacity=2, max_crate_size=CrateSize.MEDIUM, pet_types=["dog"])
     small, big = dog("Rex", "15"), dog("Bruno", "60")
     cat = Pet(name="Miso", type=Pet.Type.CAT, weight_lb=Decimal("9"))
-    assert party_fit_reasons(van, [small]) == []
-    assert party_fit_reasons(van, [small, dog("Bo", "20")]) == []
-    assert party_fit_reasons(van, [small, big]) == ["Crate too big: needs large, takes up to medium"]
-    assert party_fit_reasons(van, [small, cat]) == ["Doesn't take cats"]
-    assert party_fit_reasons(van, [small, small, small]) == ["Carries 2 pets at once; the party has 3"]
+    assert vehicle_fit_reasons(van, [small]) == []
+    assert vehicle_fit_reasons(van, [small, dog("Bo", "20")]) == []
+    assert vehicle_fit_reasons(van, [small, big]) == ["Crate too big: needs large, takes up to medium"]
+    assert vehicle_fit_reasons(van, [small, cat]) == ["Doesn't take cats"]
+    assert vehicle_fit_reasons(van, [small, small, small]) == ["Carries 2 pets at most, this ride has 3"]
 
 
 def test_dispatch_only_offers_drivers_whose_vehicle_takes_the_whole_party(customer):

@@ -216,3 +216,30 @@ def test_two_admins_assigning_one_ride_to_two_drivers_have_one_winner():
     ride.refresh_from_db()
     assert ride.status == RideStatus.ASSIGNED and ride.driver in (dana, eli)
     assert ride.events.filter(action="assign").count() == 1
+
+
+@pytest.mark.availability
+def test_two_customers_booking_the_last_free_driver_at_once_leave_one_booking_and_one_refusal():
+    """A booking assigns no driver, so the overlap constraint can't help here: the per-day
+    booking lock (bookings.availability.lock_window) makes the second see the first's ride."""
+    from datetime import datetime, time
+
+    from bookings.services import Unavailable, ride_plan
+    from core.dates import operations_today, operations_zone
+    from tests.factories import DROPOFF, PICKUP, DriverProfileFactory
+
+    DriverProfileFactory(hours={day: [(8 * 60, 18 * 60)] for day in range(7)})  # the whole fleet
+    when = datetime.combine(operations_today() + timedelta(days=3), time(10), operations_zone())
+    plans = []
+    for n in range(THREADS):
+        pet = PetFactory(owner=CustomerFactory())
+        plans.append(ride_plan(customer=pet.owner, pets=[pet], pickup_address=PICKUP, dropoff_address=DROPOFF,
+                               scheduled_at=when + timedelta(minutes=5 * n)))  # fmt: skip
+    outcomes = race(
+        *[lambda plan=plan: rides.ride_book(customer=plan.pets[0].owner, plan=plan) for plan in plans]
+    )
+    assert [kind for kind, _ in outcomes].count("ok") == 1
+    refusals = [exc for kind, exc in outcomes if kind == "refused"]
+    assert len(refusals) == THREADS - 1 and all(isinstance(exc, Unavailable) for exc in refusals)
+    assert all(exc.suggestions for exc in refusals)  # each gets the times that are still free
+    assert Ride.objects.filter(status=RideStatus.PENDING_PAYMENT).count() == 1

@@ -148,7 +148,8 @@ def test_candidates_is_one_query_whatever_the_fleet_size(customer, django_assert
     for n in range(12):
         on_duty_driver(f"Driver {n}", NEAR if n % 2 else None)
     ride.party_members  # noqa: B018 - loaded by the caller in the views
-    with django_assert_num_queries(2):  # drivers with load/overlap annotations; who declined
+    # drivers with load/overlap annotations; their hours; their days off; who declined
+    with django_assert_num_queries(4):
         assert len(candidates(ride)) == 12
 
 
