@@ -451,14 +451,7 @@ def booking_rebook(request, ride_id: Id):
     """ "Book again": a draft of a booking like this one (same pets, addresses and notes, the same
     local time of day on the next day it can be booked) to check and POST to /bookings.
     Nothing is saved."""
-    draft = selectors.rebook_draft(_my_ride(request, ride_id))
-    return {
-        "pets": [pet.pk for pet in draft.pets],
-        "pickup_address": draft.pickup_address,
-        "dropoff_address": draft.dropoff_address,
-        "scheduled_at": draft.scheduled_at,
-        "notes": draft.notes,
-    }
+    return selectors.rebook_draft(_my_ride(request, ride_id)).as_booking_fields()
 
 
 @router.put(

@@ -62,6 +62,16 @@ class RebookDraft:
     scheduled_at: datetime
     notes: str
 
+    def as_booking_fields(self) -> dict:
+        """The booking form's (and POST /bookings') fields, pets as ids."""
+        return {
+            "pets": [pet.pk for pet in self.pets],
+            "pickup_address": self.pickup_address,
+            "dropoff_address": self.dropoff_address,
+            "scheduled_at": self.scheduled_at,
+            "notes": self.notes,
+        }
+
 
 def next_pickup_like(moment: datetime, *, tz, now: datetime | None = None) -> datetime:
     """The same local time of day as `moment` (in `tz`), on the first day from today on which

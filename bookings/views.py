@@ -132,14 +132,7 @@ def _booking_initial(request) -> dict | None:
     `?again=<ride id>` ("Book again") copies one of the customer's rides (another's is a 404)."""
     again = request.GET.get("again", "")
     if again.isdigit():
-        draft = selectors.rebook_draft(selectors.customer_ride(request.user, int(again)))
-        return {
-            "pets": [pet.pk for pet in draft.pets],
-            "pickup_address": draft.pickup_address,
-            "dropoff_address": draft.dropoff_address,
-            "scheduled_at": draft.scheduled_at,
-            "notes": draft.notes,
-        }
+        return selectors.rebook_draft(selectors.customer_ride(request.user, int(again))).as_booking_fields()
     return {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
 
 
