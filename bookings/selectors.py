@@ -17,8 +17,10 @@ from bookings.geocoding import AddressNotFound, get_geocoder, road_miles
 from bookings.lifecycle import telling
 from bookings.models import Audience, Pet, Place, Ride, RideEvent
 from bookings.pricing import estimated_end
+from bookings.services import pickup_time_errors
 from core.dates import day_bounds, operations_zone
 from core.errors import DomainError
+from core.filters import MAX_ID
 
 
 def customer_pets(user) -> QuerySet[Pet]:
@@ -286,6 +288,8 @@ def availability_day(
         ids = {int(part) for part in pet_ids.split(",") if part.strip()}
     except ValueError:
         ids = set()
+    if not all(1 <= pk <= MAX_ID for pk in ids) or (pet_ids.strip() and not ids):
+        ids = set()
         errors["pets"] = ["List your pets' ids separated by commas, e.g. 1,2."]
     pets = list(customer_pets(customer).filter(pk__in=ids)) if ids else []
     if "pets" not in errors and (not ids or len(pets) != len(ids)):
@@ -301,9 +305,17 @@ def availability_day(
             points[field] = get_geocoder().geocode(address)
         except AddressNotFound as exc:
             errors[field] = [str(exc)]
-    first, last = day_bounds(day, tz)
-    if last <= now + settings.BOOKING_MIN_NOTICE or first > now + settings.BOOKING_HORIZON:
+    # The horizon first: a day far off (year 9999) has no local midnight to compute.
+    today = timezone.localtime(now, tz).date()
+    if not today <= day <= (now + settings.BOOKING_HORIZON).date():
         errors["date"] = [f"Choose a day from today up to {settings.BOOKING_HORIZON.days} days ahead."]
+    else:
+        first, last = day_bounds(day, tz)
+        if last <= now + settings.BOOKING_MIN_NOTICE:
+            errors["date"] = [f"Choose a day from today up to {settings.BOOKING_HORIZON.days} days ahead."]
+    # `at` obeys the booking form's rules (past, notice, horizon) before any arithmetic on it.
+    if at is not None and (at_errors := pickup_time_errors(at, now)):
+        errors["at"] = at_errors
     if errors:
         raise DomainError("Please correct the fields listed in errors.", errors=errors)
     miles = road_miles(points["pickup"], points["dropoff"]) if "dropoff" in points else 0

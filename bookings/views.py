@@ -131,7 +131,7 @@ def _booking_initial(request) -> dict | None:
     """What the booking form starts with: `?pet=` preselects a pet (repeat it for several);
     `?again=<ride id>` ("Book again") copies one of the customer's rides (another's is a 404)."""
     again = request.GET.get("again", "")
-    if again.isdigit():
+    if again.isascii() and again.isdigit():  # "²" is a digit to isdigit(), not to int()
         return selectors.rebook_draft(selectors.customer_ride(request.user, int(again))).as_booking_fields()
     return {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
 

@@ -131,7 +131,13 @@ def relay(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
         if OutboxItem.objects.filter(pk=pk, status=Status.PENDING, enqueued_at=enqueued_at).update(
             enqueued_at=now
         ):
-            enqueue(RUN_TASK, pk, queue=queue, task_name=f"outbox {pk}: {task} (relayed)")
+            try:
+                enqueue(RUN_TASK, pk, queue=queue, task_name=f"outbox {pk}: {task} (relayed)")
+            except Exception:
+                # The broker refused: the next run takes it again; the other items still go now.
+                logger.warning("Could not relay outbox item %s", pk, exc_info=True)
+                _hand_over_refused(pk)
+                continue
             relayed += 1
     pruned, _ = OutboxItem.objects.filter(
         status=Status.DONE, done_at__lt=now - settings.OUTBOX_KEEP_DONE

@@ -94,6 +94,9 @@ def main() -> None:
             "DJANGO_DEBUG": "1",
             "DATABASE_URL": f"sqlite:///{db}",
             "Q_WORKERS": str(args.workers),
+            # Sends go to the messages queue (core.tasks): run that queue's cluster.
+            "Q_CLUSTER_NAME": "messages",
+            "Q_WORKERS_MESSAGES": str(args.workers),
             "Q_SYNC": "0",
             "EMAIL_URL": "consolemail://",
             "SMS_BACKEND": "notifications.channels.DevelopmentSmsBackend",

@@ -203,3 +203,16 @@ def test_a_task_the_broker_lost_is_handed_over_again_and_runs_once(task_broker, 
     assert real_broker.queue_size() == 1
     assert run_next_task(real_broker) == "done"
     assert calls == [((5,), {})]
+
+
+def test_a_relay_that_the_broker_refuses_midway_still_hands_over_the_rest(committed, broker_down):
+    first = outbox.defer("tests.test_outbox.record_call", 1, queue="payments")
+    second = outbox.defer("tests.test_outbox.record_call", 2, queue="payments")
+    for item in (first, second):
+        age(item, timedelta(minutes=10))
+    assert outbox.relay()["relayed"] == 0  # the broker refuses both: no exception, both wait
+    assert set(OutboxItem.objects.values_list("enqueued_at", flat=True)) == {None}  # due at once
+    broker_down()  # back
+    with committed():
+        assert outbox.relay()["relayed"] == 2
+    assert sorted(calls) == [((1,), {}), ((2,), {})]

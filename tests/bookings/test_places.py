@@ -443,3 +443,10 @@ def test_a_label_taken_meanwhile_is_the_same_field_error(customer):
         services._saved(racing)
     assert refused.value.errors == {"label": ["You already have a place called “HOME”. Choose another name."]}
     assert Place.objects.count() == 1
+
+
+def test_book_again_with_a_number_int_cannot_read_is_the_plain_form(customer_client, customer):
+    PetFactory(owner=customer)
+    response = customer_client.get(reverse("bookings:ride_new"), {"again": "²"})
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["form"].initial == {}

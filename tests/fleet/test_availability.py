@@ -254,6 +254,11 @@ def test_api_day_availability_lists_servable_slots(customer, pet, one_driver):
         ("date={day}&pets=&pickup=" + PICKUP, HTTPStatus.BAD_REQUEST, "pets"),
         ("date={day}&pets={pet}&pickup=nowhere", HTTPStatus.BAD_REQUEST, "pickup"),
         ("date={day}&pets={pet}", HTTPStatus.UNPROCESSABLE_ENTITY, "pickup"),
+        # Far-off or oversized values are field errors, not a 500.
+        ("date=9999-12-31&pets={pet}&pickup=" + PICKUP, HTTPStatus.BAD_REQUEST, "date"),
+        ("date={day}&pets=99999999999999999999&pickup=" + PICKUP, HTTPStatus.BAD_REQUEST, "pets"),
+        ("date={day}&pets={pet}&pickup=" + PICKUP + "&at=9999-12-31T23:59:00Z", HTTPStatus.BAD_REQUEST, "at"),
+        ("date={day}&pets={pet}&pickup=" + PICKUP + "&at=2020-01-01T10:00:00Z", HTTPStatus.BAD_REQUEST, "at"),
     ],
 )
 def test_api_day_availability_refuses_bad_input_clearly(customer, pet, other_customer, query, status, field):

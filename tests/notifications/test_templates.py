@@ -145,3 +145,22 @@ def test_the_strict_setting_does_catch_a_missing_variable(scenarios, strict_temp
         render_to_string(
             "notifications/messages/booking_confirmed.txt", {**context, "layout": LAYOUTS["text"]}
         )
+
+
+def test_messages_about_several_pets_name_them_all_and_agree(customer):
+    from notifications.services import notify
+
+    driver = DriverFactory(name="Dana Diaz")
+    rex = PetFactory(owner=customer, name="Rex")
+    bo = PetFactory(owner=customer, name="Bo", crate_required=True)
+    ride = make_ride(pets=[rex, bo], status=RideStatus.COMPLETED, driver=driver)
+    [text, *_] = [n for n in notify(occasion=Occasion("complete", ride.pk)) if n.channel == "sms"]
+    assert "Rex and Bo have arrived safely" in text.message
+    single = make_ride(
+        pets=[rex],
+        status=RideStatus.COMPLETED,
+        driver=driver,
+        scheduled_at=timezone.now() + timedelta(days=5),
+    )
+    [text, *_] = [n for n in notify(occasion=Occasion("complete", single.pk)) if n.channel == "sms"]
+    assert "Rex has arrived safely" in text.message
