@@ -48,7 +48,7 @@ def run(n_drivers, n_rides, repeat):
 
     from bookings import availability, services
     from bookings.geocoding import Point
-    from bookings.models import Pet, Ride, RideStatus
+    from bookings.models import Pet, Ride, RidePet, RideStatus
     from core.dates import operations_today, operations_zone
     from fleet.models import CrateSize, DriverProfile, TimeOff, WorkingHours
     from project.accounts.models import User
@@ -80,7 +80,7 @@ def run(n_drivers, n_rides, repeat):
     )
 
     def ride(start, driver=None, status=RideStatus.CONFIRMED):
-        return Ride(customer=customer, pet=pet, driver=driver, status=status,
+        return Ride(customer=customer, driver=driver, status=status,
                     pickup_address="200 Central Park W, New York, NY 10024", pickup_lat=Decimal("40.7830"),
                     pickup_lng=Decimal("-73.9712"), dropoff_address="510 E 62nd St, New York, NY 10065",
                     dropoff_lat=Decimal("40.7610"), dropoff_lng=Decimal("-73.9580"),
@@ -98,6 +98,7 @@ def run(n_drivers, n_rides, repeat):
         for i in range(n_rides - n_held)
     ]  # fmt: skip
     Ride.objects.bulk_create(held + waiting, batch_size=2000)
+    RidePet.objects.bulk_create((RidePet(ride=r, pet=pet) for r in held + waiting), batch_size=2000)
     analyze()
 
     def plan_at(hh, mm=0):
@@ -105,7 +106,7 @@ def run(n_drivers, n_rides, repeat):
         pickup = Point(Decimal("40.7830"), Decimal("-73.9712"))
         dropoff = Point(Decimal("40.7610"), Decimal("-73.9580"))
         return services.RidePlan(
-            pet=pet, pickup_address="", pickup=pickup, dropoff_address="", dropoff=dropoff,
+            pets=[pet], pickup_address="", pickup=pickup, dropoff_address="", dropoff=dropoff,
             scheduled_at=start, distance_miles=Decimal("2.1"), quote=None,
         )  # fmt: skip
 
