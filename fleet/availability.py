@@ -177,9 +177,6 @@ class _DayState:
         return False
 
 
-NEAR_SEARCH = timedelta(hours=3)  # the first look for suggestions, either side of the request
-
-
 def _candidate_range(starts_at: datetime, now: datetime, tz) -> tuple[datetime, datetime]:
     """Suggestions come from the requested pickup's day and the next (in `tz`, the customer's zone)."""
     day = starts_at.astimezone(tz).date()
@@ -202,32 +199,21 @@ def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_id=None, sugges
     if not suggest:
         return Answer(servable=False)
     first, last = _candidate_range(starts_at, now, tz or operations_zone())
-    wanted = settings.AVAILABILITY_SUGGESTIONS
-    # Nearest first: the hours around the request (a few hundred rides, not two days' worth);
-    # every slot in them is nearer than any outside, so finding enough there is the answer.
-    for reach in (NEAR_SEARCH, None):
-        lo, hi = (
-            (first, last) if reach is None else (max(first, starts_at - reach), min(last, starts_at + reach))
-        )
-        state = _DayState.load(
-            pets=pets,
-            first=min(lo, starts_at),
-            last=max(hi, starts_at) + duration,
-            exclude_ride_id=exclude_ride_id,
-        )
-        nearest_first = sorted(slot_grid(lo, hi), key=lambda t: (abs(t - starts_at), t))
-        found = list(
-            islice(  # stops at the last suggestion needed: a busy day isn't swept to its end
-                (
-                    t
-                    for t in nearest_first
-                    if t != starts_at and not pickup_time_errors(t, now) and state.servable(t, t + duration)
-                ),
-                wanted,
-            )
-        )
-        if len(found) == wanted:
-            break
+    state = _DayState.load(
+        pets=pets,
+        first=min(first, starts_at),
+        last=max(last, starts_at) + duration,
+        exclude_ride_id=exclude_ride_id,
+    )
+    nearest_first = sorted(slot_grid(first, last), key=lambda t: (abs(t - starts_at), t))
+    found = islice(  # stops at the last suggestion needed: a busy day isn't swept to its end
+        (
+            t
+            for t in nearest_first
+            if t != starts_at and not pickup_time_errors(t, now) and state.servable(t, t + duration)
+        ),
+        settings.AVAILABILITY_SUGGESTIONS,
+    )
     return Answer(servable=False, suggestions=tuple(sorted(found)))
 
 

@@ -178,11 +178,11 @@ def test_the_answer_is_a_few_queries_whatever_the_fleet_and_the_day(customer, pe
     grow(2, 2)
     plan = plan_for(customer, pet, at(10))
     # drivers, their hours, their days off, the rides: for the window, then (refused) for the
-    # hours around it, then (nothing free there: everyone is off) the two days
-    with django_assert_num_queries(12):
+    # two days the suggestions come from
+    with django_assert_num_queries(8):
         small = services.ride_availability(plan=plan, customer=customer)
     grow(20, 30)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(8):
         large = services.ride_availability(plan=plan, customer=customer)
     assert not small.servable and not large.servable
     for _ in range(10):  # more drivers at work than rides waiting then: servable from the window's rides
@@ -276,23 +276,3 @@ def test_api_day_availability_is_for_customers(driver, admin_user, pet):
         response = ApiClient(user).get(path)
         assert response.status_code == HTTPStatus.FORBIDDEN
         assert "slots" not in response.json()
-
-
-@pytest.mark.parametrize("far_off", [False, True], ids=["free-nearby", "free-only-far-off"])
-def test_the_near_first_search_suggests_what_a_search_of_both_days_would(
-    customer, pet, one_driver, monkeypatch, far_off
-):
-    """The hours around the request are searched first; when they hold too few free times
-    (the driver only starts at 15:00 that day), the two days are: the same nearest times."""
-    from fleet import availability as fleet_availability
-    from fleet.models import WorkingHours
-
-    make_ride(status=RideStatus.ASSIGNED, driver=one_driver.user, scheduled_at=at(8, 30))
-    if far_off:
-        WorkingHours.objects.filter(driver=one_driver, weekday=DAY.weekday()).update(starts=time(15))
-    near_first = answer(customer, pet, at(8, 30)).suggestions
-    if far_off:
-        assert min(near_first) >= at(15)
-    monkeypatch.setattr(fleet_availability, "NEAR_SEARCH", timedelta(days=3))  # one search of everything
-    assert answer(customer, pet, at(8, 30)).suggestions == near_first
-    assert len(near_first) == 6
