@@ -257,22 +257,26 @@ def ride_reschedule(request, pk):
 @customer_required
 @require_POST
 def ride_reschedule_quote(request, pk):
-    """Live price for the new time, before the customer commits to it."""
+    """Live price for the new time, before the customer commits to it, and whether a driver
+    can take the ride then (the ride's own window does not count against itself)."""
     ride = selectors.customer_ride(request.user, pk)
     form = RescheduleForm(request.POST)
-    quote = None
+    plan = answer = None
     if form.is_valid():
         try:
-            quote = services.ride_plan(
+            plan = services.ride_plan(
                 customer=request.user,
                 pets=ride.party_pets,
                 pickup_address=ride.pickup_address,
                 dropoff_address=ride.dropoff_address,
                 scheduled_at=form.cleaned_data["scheduled_at"],
-            ).quote
+            )
         except DomainError as exc:
             add_errors_to_form(form, exc)
-    return render(request, "bookings/ride_form.html#quote", {"form": form, "quote": quote})
+        else:
+            answer = services.ride_availability(plan=plan, customer=request.user, exclude_ride_id=ride.pk)
+    context = {"form": form, "quote": plan and plan.quote, **_availability_context(request, answer)}
+    return render(request, "bookings/ride_form.html#quote", context)
 
 
 @customer_required

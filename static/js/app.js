@@ -35,7 +35,8 @@ document.addEventListener("click", (event) => {
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-fill-time]");
   if (!button) return;
-  const field = button.form && button.form.querySelector("input[name=scheduled_at]");
+  // The booking form holds its quote panel; the reschedule page's sits beside its form.
+  const field = (button.form || document).querySelector("input[name=scheduled_at]");
   if (!field) return;
   field.value = button.dataset.fillTime;
   field.dispatchEvent(new Event("change", { bubbles: true }));

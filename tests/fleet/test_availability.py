@@ -276,3 +276,31 @@ def test_api_day_availability_is_for_customers(driver, admin_user, pet):
         response = ApiClient(user).get(path)
         assert response.status_code == HTTPStatus.FORBIDDEN
         assert "slots" not in response.json()
+
+
+def test_rescheduling_to_a_time_nobody_can_serve_is_refused_and_changes_nothing(customer, pet, one_driver):
+    ride = make_ride(pet=pet, scheduled_at=at(14))
+    make_ride(status=RideStatus.ASSIGNED, driver=one_driver.user, scheduled_at=at(10))
+    events = RideEvent.objects.count()
+    with pytest.raises(services.Unavailable) as refused:
+        services.ride_reschedule(ride=ride, by=customer, scheduled_at=at(10))
+    assert refused.value.suggestions and refused.value.errors["scheduled_at"]
+    ride.refresh_from_db()
+    assert ride.scheduled_at == at(14) and RideEvent.objects.count() == events
+    # Its own window does not count against it: moving a quarter of an hour is fine.
+    moved = services.ride_reschedule(ride=ride, by=customer, scheduled_at=at(14, 15))
+    assert moved.scheduled_at == at(14, 15)
+
+
+def test_the_reschedule_page_live_quote_says_whether_the_new_time_can_be_served(
+    customer_client, pet, one_driver
+):
+    ride = make_ride(pet=pet, customer=pet.owner, scheduled_at=at(14))
+    make_ride(status=RideStatus.ASSIGNED, driver=one_driver.user, scheduled_at=at(10))
+    url = f"/app/rides/{ride.pk}/reschedule/quote/"
+    local = "%Y-%m-%dT%H:%M"
+    full = customer_client.post(url, {"scheduled_at": at(10).astimezone(operations_zone()).strftime(local)})
+    body = full.content.decode()
+    assert 'data-testid="unservable"' in body and body.count('data-testid="suggested-time"') == 6
+    free = customer_client.post(url, {"scheduled_at": at(16).astimezone(operations_zone()).strftime(local)})
+    assert 'data-testid="servable"' in free.content.decode()
