@@ -94,6 +94,10 @@ def _must_own_place(place: Place, by) -> None:
         raise DomainError("Only the place's owner may change or remove it.", code="not_allowed")
 
 
+def _label_taken(label: str) -> str:
+    return f"You already have a place called “{label}”. Choose another name."
+
+
 def _place_validated(place: Place, data: Mapping, fields: list[str]) -> None:
     """Put `data`'s values for `fields` on `place`, check its rules and geocode its address the
     way a ride's addresses are (a DomainError with each problem beside its field)."""
@@ -108,7 +112,7 @@ def _place_validated(place: Place, data: Mapping, fields: list[str]) -> None:
     if "label" not in errors and (
         Place.objects.filter(owner_id=place.owner_id, label__iexact=place.label).exclude(pk=place.pk).exists()
     ):
-        errors["label"] = [f"You already have a place called “{place.label}”. Choose another name."]
+        errors["label"] = [_label_taken(place.label)]
     if "address" not in errors and "address" in fields:
         try:
             point = get_geocoder().geocode(place.address)
@@ -126,8 +130,9 @@ def _saved(place: Place, **save_kwargs) -> Place:
         with transaction.atomic():
             place.save(**save_kwargs)
     except IntegrityError as exc:
-        message = f"You already have a place called “{place.label}”. Choose another name."
-        raise DomainError("Please correct the place's details.", errors={"label": [message]}) from exc
+        raise DomainError(
+            "Please correct the place's details.", errors={"label": [_label_taken(place.label)]}
+        ) from exc
     return place
 
 
@@ -246,7 +251,7 @@ def ride_plan(
             points[field] = get_geocoder().geocode(address)
         except AddressNotFound as exc:
             errors[field] = [str(exc)]
-    if (pickup_address or "").strip() and _normalised(pickup_address) == _normalised(dropoff_address or ""):
+    if (pickup_address or "").strip() and same_address(pickup_address, dropoff_address):
         errors["dropoff_address"] = ["Drop-off must be a different address from pickup."]
     if errors:
         raise DomainError("Please correct the highlighted fields.", errors=errors)
