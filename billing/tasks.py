@@ -21,6 +21,11 @@ def place_hold(payment_id: int) -> str:
     return services.payment_place_hold(payment=payment, source=Transaction.Source.SCHEDULE).status
 
 
+def secure_return_leg(payment_id: int) -> str:
+    leg = services.secure_return_leg(payment_id=payment_id)
+    return leg.status if leg else "nothing to do"
+
+
 # --- Schedules (see billing/schedules.py) ---------------------------------------------
 
 

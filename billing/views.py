@@ -13,7 +13,7 @@ from billing import selectors, services
 from billing.services.checkout import hold_later
 from bookings.models import RideStatus
 from bookings.pricing import cancellation_terms
-from bookings.selectors import customer_ride
+from bookings.selectors import customer_ride, other_leg
 from core.errors import DomainError
 from project.accounts.policies import customer_required
 
@@ -48,6 +48,10 @@ def checkout(request, pk):
     """GET: the card form (or the bank check). POST: the browser is done; the server checks with Stripe."""
     ride = customer_ride(request.user, pk)
     was_pending = ride.status == RideStatus.PENDING_PAYMENT
+    if was_pending and ride.is_return_leg and other_leg(ride).status == RideStatus.PENDING_PAYMENT:
+        return redirect("billing:checkout", pk=ride.outbound_id)  # one checkout for both legs
+    # A round trip paid here secures its return too (services.secure_return_leg).
+    back = other_leg(ride) if was_pending and not ride.is_return_leg else None
     try:
         if request.method == "POST":
             step = services.checkout_submit(ride=ride, by=request.user)
@@ -62,7 +66,13 @@ def checkout(request, pk):
         return render(request, "billing/checkout.html", context, status=HTTPStatus.SERVICE_UNAVAILABLE)
     if step.outcome == "paid":
         booked = f"{ride.pet_names}'s ride is booked. " if was_pending else "Thank you. "
+        if back is not None:
+            booked = f"{ride.pet_names}'s round trip is booked. "
         messages.success(request, booked + step.message)
+        if back is not None:
+            back.refresh_from_db(fields=["status"])
+            if back.status == RideStatus.PENDING_PAYMENT:
+                messages.warning(request, "The return's payment hasn't gone through yet: pay on its page.")
         return redirect("bookings:ride_detail", pk=ride.pk)
     if step.outcome == "closed":
         messages.info(request, step.message)
@@ -76,6 +86,9 @@ def checkout(request, pk):
         "billing/checkout.html",
         {
             "ride": ride,
+            "return_leg": back,
+            "return_hold_later": back is not None and hold_later(back),
+            "trip_total_cents": ride.price_cents + (back.price_cents if back else 0),
             "step": step,
             "hold_later": hold_later(ride),
             "terms": cancellation_terms(ride=ride),

@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 
-from bookings.models import Pet, Place
+from bookings.models import Pet, Place, Trip
 from bookings.selectors import customer_pets, customer_places, customer_recent_addresses
-from bookings.services import PET_FIELDS, PLACE_FIELDS, ride_plan, same_address
+from bookings.services import PET_FIELDS, PLACE_FIELDS, same_address
+from bookings.trips import trip_plan
 from core.errors import DomainError, add_errors_to_form
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -75,21 +77,17 @@ class AddressSourceField(forms.CharField):
         raise forms.ValidationError("Choose one of your saved places.", code="invalid_choice")
 
 
-class PlanFormMixin:
-    """Runs the shared booking rules (`ride_plan`) and puts each problem beside its field
-    (unless the field already has an error of its own, such as "required")."""
-
-    plan = None
-
-    def apply_plan(self, **kwargs):
-        try:
-            self.plan = ride_plan(**kwargs)
-        except DomainError as exc:
-            fresh = {field: messages for field, messages in exc.errors.items() if field not in self.errors}
-            add_errors_to_form(self, DomainError(exc.message, errors=fresh))
+def wait_choice_label(minutes: int) -> str:
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-class BookingForm(PlanFormMixin, forms.Form):
+class BookingForm(forms.Form):
+    """A booking: who, from where to where, when, and the trip (one way, round trip, wait and
+    return). Runs the shared booking rules (`bookings.trips.trip_plan`) and puts each problem
+    beside its field, unless the field already has an error of its own ("required")."""
+
+    plan = None  # the TripPlan, once the request is complete and valid
+
     pets = forms.ModelMultipleChoiceField(
         queryset=Pet.objects.none(),
         label="Who is travelling?",
@@ -117,6 +115,29 @@ class BookingForm(PlanFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     scheduled_at = PickupTimeField()
+    trip = forms.ChoiceField(
+        choices=Trip.choices,
+        initial=Trip.ONE_WAY,
+        required=False,  # one way unless said otherwise
+        label="Trip",
+        widget=forms.RadioSelect,
+    )
+    return_mode = forms.ChoiceField(
+        choices=[("at", "At a time I choose"), ("call", "When I call")],
+        initial="at",
+        required=False,
+        label="Coming back",
+        widget=forms.RadioSelect,
+        help_text="“When I call”: we come as soon as we can once you call for it.",
+    )
+    return_at = PickupTimeField(required=False, label="Return pickup date and time")
+    wait_minutes = forms.TypedChoiceField(
+        choices=[(m, wait_choice_label(m)) for m in settings.TRIP_WAIT_CHOICES],
+        coerce=int,
+        initial=30,
+        required=False,
+        label="How long the driver waits",
+    )
     notes = forms.CharField(
         required=False,
         max_length=2000,
@@ -133,6 +154,11 @@ class BookingForm(PlanFormMixin, forms.Form):
         self.fields["pets"].queryset = customer_pets(customer)
         self.stop_notes = {"pickup_notes": "", "dropoff_notes": ""}
         self._offer_places_and_recent_addresses()
+        tariff = settings.TARIFF
+        self.fields["wait_minutes"].help_text = (
+            f"The first {tariff['wait_free_minutes']} minutes are free, then "
+            f"${tariff['wait_block'] / 100:.2f} for each started {tariff['wait_block_minutes']} minutes."
+        )
 
     def _offer_places_and_recent_addresses(self):
         places = list(customer_places(self.customer))
@@ -178,13 +204,21 @@ class BookingForm(PlanFormMixin, forms.Form):
         data = super().clean()
         self._resolve_addresses(data)
         if not any(name in self.errors for name in ("notes", "pickup_from", "dropoff_from")):
-            self.apply_plan(
-                customer=self.customer,
-                pets=list(data.get("pets") or []),
-                pickup_address=data.get("pickup_address", ""),
-                dropoff_address=data.get("dropoff_address", ""),
-                scheduled_at=data.get("scheduled_at"),
-            )
+            try:
+                self.plan = trip_plan(
+                    customer=self.customer,
+                    pets=list(data.get("pets") or []),
+                    pickup_address=data.get("pickup_address", ""),
+                    dropoff_address=data.get("dropoff_address", ""),
+                    scheduled_at=data.get("scheduled_at"),
+                    trip=data.get("trip") or Trip.ONE_WAY,
+                    return_at=data.get("return_at"),
+                    return_on_call=data.get("return_mode") == "call",
+                    wait_minutes=data.get("wait_minutes"),
+                )
+            except DomainError as exc:
+                fresh = {field: errors for field, errors in exc.errors.items() if field not in self.errors}
+                add_errors_to_form(self, DomainError(exc.message, errors=fresh))
         return data
 
 

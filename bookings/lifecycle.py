@@ -87,10 +87,17 @@ def _not_accepted_yet(message: str):
 
 
 def _fare_secured(ride: Ride) -> str | None:
-    """No driver is given a ride whose fare billing has not secured (Ride.payment_secured_cents)."""
+    """No driver is given a ride whose fare billing has not secured (Ride.payment_secured_cents),
+    nor an open return that has no time until the customer calls it."""
+    if ride.awaiting_call:
+        return "This return has no pickup time until the customer calls for it."
     if ride.payment_covers_fare:
         return None
     return "The fare isn't secured on the customer's card yet: a driver is assigned once it is."
+
+
+def _awaiting_call(ride: Ride) -> str | None:
+    return None if ride.awaiting_call else "This return already has a pickup time."
 
 
 C, D, A, SYS = Actor.CUSTOMER, Actor.DRIVER, Actor.ADMIN, Actor.SYSTEM
@@ -200,7 +207,7 @@ MOVES: dict[str, Move] = {
             "cancel",
             "Cancel ride",
             _to(S.CANCELLED, S.PENDING_PAYMENT, S.CONFIRMED, S.ASSIGNED, S.EN_ROUTE),
-            [C, A],
+            [C, A, SYS],  # the system: a round trip's return when the ride out was a no-show
             customer=Telling("Cancelled", note="Our team cancelled this ride.", own_note=True),
             driver=Telling("Ride cancelled"),
         ),
@@ -213,6 +220,15 @@ MOVES: dict[str, Move] = {
             [C, A],
             customer=Telling("Rescheduled", shares_note=True),
         ),
+        # An open return ("when I call") gets its pickup time and goes to dispatch.
+        _move(
+            "call_return",
+            "Call for the return",
+            _to(S.CONFIRMED, S.CONFIRMED),
+            [C, A],
+            guard=_awaiting_call,
+            customer=Telling("Return called", shares_note=True),
+        ),
     ]
 }
 
@@ -221,6 +237,7 @@ MOVES: dict[str, Move] = {
 EVENT_TELLINGS: dict[str, tuple[Telling | None, Telling | None]] = {
     "book": (Telling("Booked"), None),
     "notes": (Telling("Notes for the driver updated"), Telling("Owner's notes updated")),
+    "wait_cancelled": (None, Telling("No wait at the drop-off", shares_note=True)),
 }
 
 

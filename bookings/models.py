@@ -116,6 +116,14 @@ ENDED_STATUSES = [RideStatus.COMPLETED, RideStatus.CANCELLED, RideStatus.NO_SHOW
 DRIVER_HELD_STATUSES = [RideStatus.ASSIGNED, RideStatus.EN_ROUTE, RideStatus.PICKED_UP]
 
 
+class Trip(models.TextChoices):
+    """What a booking is: one ride, or two linked legs (bookings.trips)."""
+
+    ONE_WAY = "one_way", "One way"
+    ROUND_TRIP = "round_trip", "Round trip"
+    WAIT_RETURN = "wait_return", "Wait and return"
+
+
 class RideQuerySet(models.QuerySet):
     def for_customer(self, user):
         return self.filter(customer=user)
@@ -156,6 +164,20 @@ class Ride(models.Model):
         limit_choices_to={"role": "driver"},
     )
     status = models.CharField(max_length=20, choices=RideStatus.choices, default=RideStatus.PENDING_PAYMENT)
+
+    # A round trip is two rides: the outbound and its return leg (`outbound` set on the return).
+    # Both carry the booking's kind. See bookings.trips.
+    trip = models.CharField(max_length=16, choices=Trip.choices, default=Trip.ONE_WAY)
+    outbound = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="return_leg",
+        help_text="On a return leg: the ride out.",
+    )  # fmt: skip
+    # Wait-and-return, on the outbound: how long the driver waits at the destination. The
+    # outbound's window (ends_at) runs through the wait, so no other ride is given its driver.
+    wait_minutes = models.PositiveSmallIntegerField(default=0)
+    # An open return ("when I call"), until called: the latest the customer may call it. Its
+    # pickup time is a placeholder (the earliest it could be) and dispatch leaves it alone.
+    on_call_until = models.DateTimeField(null=True, blank=True)
 
     pickup_address = models.CharField(max_length=255)
     pickup_lat = models.DecimalField(max_digits=9, decimal_places=6)
@@ -206,6 +228,10 @@ class Ride(models.Model):
             models.Index(fields=["driver", "scheduled_at"]),
             models.Index(fields=["scheduled_at"]),
             models.Index(fields=["driver", "ended_at"]),  # a driver's "done today"
+            # Open returns not called yet (the lapse sweep, dispatch skipping them).
+            models.Index(
+                fields=["on_call_until"], condition=Q(on_call_until__isnull=False), name="ride_on_call_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -238,6 +264,27 @@ class Ride(models.Model):
     def pet_names(self) -> str:
         """ "Biscuit", "Biscuit and Rex", "Biscuit, Rex and Mo"."""
         return join_names([pet.name for pet in self.party_pets])
+
+    @property
+    def is_return_leg(self) -> bool:
+        return self.outbound_id is not None
+
+    @property
+    def is_trip_leg(self) -> bool:
+        """One of a round trip's two rides."""
+        return self.trip != Trip.ONE_WAY
+
+    @property
+    def leg_label(self) -> str:
+        """ "Outbound" / "Return" for a round trip's legs; "" for a one-way ride."""
+        if not self.is_trip_leg:
+            return ""
+        return "Return" if self.is_return_leg else "Outbound"
+
+    @property
+    def awaiting_call(self) -> bool:
+        """An open return the customer has not called yet."""
+        return self.on_call_until is not None
 
     @property
     def is_open(self) -> bool:
@@ -289,6 +336,8 @@ EVENT_TITLES = {
     "reschedule": "Rescheduled",
     "flag": "Needs attention",
     "clear_flag": "Resolved",
+    "call_return": "Return called",
+    "wait_cancelled": "Wait cancelled",
 }
 
 

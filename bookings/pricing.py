@@ -17,7 +17,7 @@ from bookings.models import Pet, Ride, RideStatus
 
 @dataclass(frozen=True)
 class QuoteLine:
-    kind: str  # base | distance | pet | extra | surcharge
+    kind: str  # base | distance | pet | extra | surcharge | wait
     label: str
     cents: int
 
@@ -108,9 +108,29 @@ def surcharge_lines(subtotal: int, scheduled_at: datetime, now: datetime, tz, ta
     return lines
 
 
+def wait_lines(wait_minutes: int, tariff: dict) -> list[QuoteLine]:
+    """Wait-and-return: the first `wait_free_minutes` are free, then each started block of
+    `wait_block_minutes` costs `wait_block`."""
+    if wait_minutes <= 0:
+        return []
+    charged = max(wait_minutes - tariff["wait_free_minutes"], 0)
+    blocks = -(-charged // tariff["wait_block_minutes"])  # started blocks: ceil
+    label = f"Waiting {wait_minutes} min ({tariff['wait_free_minutes']} free"
+    label += f", {blocks} × {tariff['wait_block_minutes']} min)" if blocks else ")"
+    return [QuoteLine("wait", label, blocks * tariff["wait_block"])]
+
+
 def quote_ride(
-    *, pets: list[Pet], distance_miles: Decimal, scheduled_at: datetime, tz, now: datetime | None = None
+    *,
+    pets: list[Pet],
+    distance_miles: Decimal,
+    scheduled_at: datetime,
+    tz,
+    now: datetime | None = None,
+    wait_minutes: int = 0,
 ) -> Quote:
+    """`wait_minutes`: the wait before a wait-and-return's return leg, charged on that leg (no
+    surcharge applies to it)."""
     tariff = settings.TARIFF
     now = now or timezone.now()
     billed_miles = max(distance_miles, Decimal(tariff["min_miles"]))
@@ -122,13 +142,23 @@ def quote_ride(
     ]
     subtotal = sum(line.cents for line in lines)
     lines += surcharge_lines(subtotal, scheduled_at, now, tz, tariff)
+    lines += wait_lines(wait_minutes, tariff)
     return Quote(distance_miles=distance_miles, lines=lines, currency=settings.CURRENCY)
 
 
-def estimated_end(scheduled_at: datetime, distance_miles: Decimal) -> datetime:
-    """When the driver is free again: drive time at the average speed, plus the buffer."""
+def estimated_arrival(scheduled_at: datetime, distance_miles: Decimal) -> datetime:
+    """When the pet arrives: drive time at the average speed (5 minutes at least)."""
     drive = timedelta(hours=float(distance_miles) / settings.RIDE_AVERAGE_SPEED_MPH)
-    return scheduled_at + max(drive, timedelta(minutes=5)) + settings.RIDE_BUFFER
+    return scheduled_at + max(drive, timedelta(minutes=5))
+
+
+def estimated_end(scheduled_at: datetime, distance_miles: Decimal, wait_minutes: int = 0) -> datetime:
+    """When the driver is free again: the arrival plus the buffer, or, for a wait-and-return's
+    outbound, the arrival plus the wait (the return leg starts there and then)."""
+    arrival = estimated_arrival(scheduled_at, distance_miles)
+    if wait_minutes:
+        return arrival + timedelta(minutes=wait_minutes)
+    return arrival + settings.RIDE_BUFFER
 
 
 @dataclass(frozen=True)

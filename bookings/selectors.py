@@ -114,6 +114,16 @@ def customer_ride(user, pk) -> Ride:
     return get_object_or_404(Ride.objects.for_customer(user).select_related("driver").with_party(), pk=pk)
 
 
+def other_leg(ride: Ride) -> Ride | None:
+    """A round trip's other ride: an outbound's return, a return's outbound (bookings.trips)."""
+    if not ride.is_trip_leg:
+        return None
+    legs = Ride.objects.select_related("driver").with_party()
+    if ride.is_return_leg:
+        return legs.filter(pk=ride.outbound_id).first()
+    return legs.filter(outbound_id=ride.pk).first()
+
+
 # --- Timelines: one per reader ---------------------------------------------------------
 
 # Who a reader other than operations is told acted: never an admin's or another driver's name.

@@ -17,7 +17,17 @@ from django.utils import timezone
 from bookings import availability
 from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
-from bookings.models import ENDED_STATUSES, OPEN_STATUSES, Pet, Place, Ride, RideEvent, RidePet, RideStatus
+from bookings.models import (
+    ENDED_STATUSES,
+    OPEN_STATUSES,
+    Pet,
+    Place,
+    Ride,
+    RideEvent,
+    RidePet,
+    RideStatus,
+    Trip,
+)
 from bookings.photos import clean_ride_photo
 from bookings.pricing import Quote, cancellation_terms, estimated_end, quote_ride
 from bookings.signals import ride_moved, ride_payment_secured
@@ -184,10 +194,12 @@ class RidePlan:
     scheduled_at: datetime
     distance_miles: Decimal
     quote: Quote
+    # Wait-and-return's outbound: the driver waits this long at the drop-off (bookings.trips).
+    wait_minutes: int = 0
 
     @property
     def ends_at(self) -> datetime:
-        return estimated_end(self.scheduled_at, self.distance_miles)
+        return estimated_end(self.scheduled_at, self.distance_miles, self.wait_minutes)
 
 
 def _normalised(address: str) -> str:
@@ -234,8 +246,10 @@ def ride_plan(
     dropoff_address: str,
     scheduled_at: datetime | None,
     now: datetime | None = None,
+    charge_wait_minutes: int = 0,
 ) -> RidePlan:
-    """Check a requested ride and price it, or raise DomainError with every field's problem."""
+    """Check a requested ride and price it, or raise DomainError with every field's problem.
+    `charge_wait_minutes`: a wait-and-return's return leg pays for the wait before it."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     if pet_errors := party_errors(customer, pets):
@@ -257,7 +271,12 @@ def ride_plan(
         raise DomainError("Please correct the highlighted fields.", errors=errors)
     distance = road_miles(points["pickup_address"], points["dropoff_address"])
     quote = quote_ride(
-        pets=list(pets), distance_miles=distance, scheduled_at=scheduled_at, tz=customer.tzinfo, now=now
+        pets=list(pets),
+        distance_miles=distance,
+        scheduled_at=scheduled_at,
+        tz=customer.tzinfo,
+        now=now,
+        wait_minutes=charge_wait_minutes,
     )
     return RidePlan(
         pets=list(pets),
@@ -285,6 +304,7 @@ def _plan_fields(plan: RidePlan) -> dict:
         "price_cents": plan.quote.total_cents,
         "currency": plan.quote.currency,
         "quote": plan.quote.as_json(),
+        "wait_minutes": plan.wait_minutes,
     }
 
 
@@ -355,7 +375,7 @@ def _apply_move(
     return locked
 
 
-def _count_booking(*, customer, client_ip: str) -> None:
+def count_booking(*, customer, client_ip: str) -> None:
     """Bookings per customer and per IP address: an unpaid booking holds a driver's slot
     until it lapses, so an unlimited stream of them would empty the calendar."""
     too_many = "You have made too many bookings in a short time."
@@ -394,13 +414,21 @@ def format_pickup(moment: datetime, tz) -> str:
 
 
 def ride_availability(
-    *, plan: RidePlan, customer, now: datetime | None = None, exclude_ride_id=None, suggest: bool = True
+    *,
+    plan: RidePlan,
+    customer,
+    now: datetime | None = None,
+    exclude_ride_id=None,
+    suggest: bool = True,
+    ends_at: datetime | None = None,
 ) -> availability.Answer:
+    """`ends_at`: the end of the window one driver must be free for, when it is longer than the
+    ride's own (a wait-and-return's two legs, bookings.trips)."""
     return availability.check(
         pets=plan.pets,
         pickup=plan.pickup,
         starts_at=plan.scheduled_at,
-        ends_at=plan.ends_at,
+        ends_at=ends_at or plan.ends_at,
         now=now,
         exclude_ride_id=exclude_ride_id,
         suggest=suggest,
@@ -408,23 +436,32 @@ def ride_availability(
     )
 
 
-def unavailable_error(answer: availability.Answer, tz) -> Unavailable:
-    message = "No driver is free for that pickup time."
+def unavailable_error(
+    answer: availability.Answer, tz, *, field: str = "scheduled_at", what: str = "pickup"
+) -> Unavailable:
+    message = f"No driver is free for that {what} time."
     if answer.suggestions:
         message += " Try " + ", ".join(format_pickup(t, tz) for t in answer.suggestions) + "."
     else:
         message += " Please choose another day."
-    return Unavailable(message, suggestions=answer.suggestions, errors={"scheduled_at": [message]})
+    return Unavailable(message, suggestions=answer.suggestions, errors={field: [message]})
 
 
-def _must_be_servable(*, plan: RidePlan, customer, now=None, exclude_ride_id=None) -> None:
+def must_be_servable(
+    *, plan: RidePlan, customer, now=None, exclude_ride_id=None, ends_at=None, field="scheduled_at"
+) -> None:
     """Inside the booking's transaction: take the day's booking lock, then check the fleet can
     serve the window with what is committed now (so of two bookings racing for the last free
-    driver, the second sees the first and gets the suggestions)."""
-    availability.lock_window(plan.scheduled_at, plan.ends_at)
-    answer = ride_availability(plan=plan, customer=customer, now=now, exclude_ride_id=exclude_ride_id)
+    driver, the second sees the first and gets the suggestions). `field`, `ends_at`: a round
+    trip's return time, a wait-and-return's whole window (bookings.trips)."""
+    ends_at = ends_at or plan.ends_at
+    availability.lock_window(plan.scheduled_at, ends_at)
+    answer = ride_availability(
+        plan=plan, customer=customer, now=now, exclude_ride_id=exclude_ride_id, ends_at=ends_at
+    )
     if not answer.servable:
-        raise unavailable_error(answer, customer.tzinfo)
+        what = "return" if field == "return_at" else "pickup"
+        raise unavailable_error(answer, customer.tzinfo, field=field, what=what)
 
 
 def ride_book(
@@ -441,27 +478,38 @@ def ride_book(
     time no driver can serve (`bookings.availability`, checked under the day's booking lock) it
     raises `Unavailable` (code "conflict", with suggested times) and writes nothing.
     `pickup_notes` / `dropoff_notes`: the driver's notes of the saved places it was booked from."""
-    _count_booking(customer=customer, client_ip=client_ip)
+    count_booking(customer=customer, client_ip=client_ip)
     with transaction.atomic():
-        _must_be_servable(plan=plan, customer=customer)
-        ride = Ride.objects.create(
-            customer=customer,
-            notes=notes.strip(),
-            pickup_notes=pickup_notes.strip(),
-            dropoff_notes=dropoff_notes.strip(),
-            status=RideStatus.PENDING_PAYMENT,
-            **_plan_fields(plan),
+        must_be_servable(plan=plan, customer=customer)
+        return ride_create(
+            customer=customer, plan=plan, notes=notes, pickup_notes=pickup_notes, dropoff_notes=dropoff_notes
         )
-        party_record(ride=ride, pets=plan.pets)
-        event = RideEvent.objects.create(
-            ride=ride,
-            actor=customer,
-            action="book",
-            to_status=ride.status,
-            data={"price_cents": ride.price_cents},
-            **audience_fields("book", by=Actor.CUSTOMER),
-        )
-        _announce(ride, event)
+
+
+def ride_create(
+    *, customer, plan: RidePlan, notes: str = "", pickup_notes: str = "", dropoff_notes: str = "", **fields
+) -> Ride:
+    """Inside the caller's transaction, once its checks passed: write a booked ride, its party and
+    its "book" event. `fields`: a round trip's leg fields (bookings.trips)."""
+    ride = Ride.objects.create(
+        customer=customer,
+        notes=notes.strip(),
+        pickup_notes=pickup_notes.strip(),
+        dropoff_notes=dropoff_notes.strip(),
+        status=RideStatus.PENDING_PAYMENT,
+        **_plan_fields(plan),
+        **fields,
+    )
+    party_record(ride=ride, pets=plan.pets)
+    event = RideEvent.objects.create(
+        ride=ride,
+        actor=customer,
+        action="book",
+        to_status=ride.status,
+        data={"price_cents": ride.price_cents},
+        **audience_fields("book", by=Actor.CUSTOMER),
+    )
+    _announce(ride, event)
     return ride
 
 
@@ -556,21 +604,64 @@ def ride_complete(*, ride: Ride, by, photo=None, note: str = "") -> Ride:
 
 
 def ride_no_show(*, ride: Ride, by, reason: str) -> Ride:
+    """The pet was not handed over. A round trip's return then has nothing to bring back: it is
+    cancelled with it, free."""
     reason = required_reason(reason, "the pet was not handed over")
-    return _apply_move(ride=ride, move="no_show", by=by, note=reason)
+    with transaction.atomic():
+        ride = _apply_move(ride=ride, move="no_show", by=by, note=reason)
+        if (back := open_return_leg(ride)) is not None:
+            _cancel_move(back, by=None, note="The pet was not collected for the ride out: no return.")
+    return ride
 
 
-def ride_cancel(*, ride: Ride, by, reason: str = "") -> Ride:
-    """Cancel before pickup. The fee is decided here, on the locked ride at the moment of
-    cancelling, and recorded on the event (`fee_cents`, with `cancelled_by`): billing charges
-    exactly that and the API answers with it. Operations never charge a fee."""
+def open_return_leg(ride: Ride) -> Ride | None:
+    """A round trip's return leg, when `ride` is its outbound and the return is still open."""
+    if ride.is_return_leg or not ride.is_trip_leg:
+        return None
+    return Ride.objects.filter(outbound_id=ride.pk, status__in=OPEN_STATUSES).first()
+
+
+def _cancel_move(ride: Ride, *, by, note: str) -> Ride:
     actor = actor_for(ride, by)
 
     def data(locked):
         fee = cancellation_terms(ride=locked).fee_cents if actor == Actor.CUSTOMER else 0
         return {"cancelled_by": actor.value if actor else None, "fee_cents": fee}
 
-    return _apply_move(ride=ride, move="cancel", by=by, note=reason, data=data)
+    return _apply_move(ride=ride, move="cancel", by=by, note=note, data=data)
+
+
+def ride_cancel(*, ride: Ride, by, reason: str = "") -> Ride:
+    """Cancel before pickup. The fee is decided here, on the locked ride at the moment of
+    cancelling, and recorded on the event (`fee_cents`, with `cancelled_by`): billing charges
+    exactly that and the API answers with it. Operations never charge a fee.
+
+    A round trip's outbound takes its return with it (each leg under its own terms); a return
+    leg is cancelled alone, and a wait-and-return's outbound then no longer keeps its driver
+    waiting (its window shrinks back)."""
+    with transaction.atomic():
+        cancelled = _cancel_move(ride, by=by, note=reason)
+        if (back := open_return_leg(cancelled)) is not None:
+            _cancel_move(back, by=by, note=reason or "Cancelled with the ride out.")
+        elif cancelled.is_return_leg and cancelled.trip == Trip.WAIT_RETURN:
+            _end_the_wait(cancelled.outbound_id, by=by)
+    return cancelled
+
+
+def _end_the_wait(outbound_id: int, *, by) -> None:
+    outbound = Ride.objects.select_for_update().get(pk=outbound_id)
+    if outbound.is_ended or not outbound.wait_minutes:
+        return
+    outbound.ends_at = estimated_end(outbound.scheduled_at, outbound.distance_miles)
+    outbound.wait_minutes = 0
+    outbound.save(update_fields=["ends_at", "wait_minutes", "updated_at"])
+    RideEvent.objects.create(
+        ride=outbound,
+        actor=by,
+        action="wait_cancelled",
+        note="The return was cancelled: the driver no longer waits at the drop-off.",
+        **audience_fields("wait_cancelled", by=actor_for(outbound, by)),
+    )
 
 
 def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
@@ -602,7 +693,8 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
                 code="invalid",
                 errors={"scheduled_at": ["Choose a different time."]},
             )
-        _must_be_servable(plan=plan, customer=ride.customer, now=now, exclude_ride_id=ride.pk)
+        _check_legs_stay_in_order(locked, plan)
+        must_be_servable(plan=plan, customer=ride.customer, now=now, exclude_ride_id=ride.pk)
 
     def changes(locked):
         fields = {
@@ -624,20 +716,134 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
         return timezone.localtime(moment, ride.customer.tzinfo).strftime("%a %-d %b, %-I:%M %p")
 
     note = f"Pickup moved from {local(ride.scheduled_at)} to {local(scheduled_at)}."
+    with transaction.atomic():
+        moved = _apply_move(
+            ride=ride,
+            move="reschedule",
+            by=by,
+            note=note,
+            check=check,
+            changes=changes,
+            data={
+                "old_scheduled_at": ride.scheduled_at.isoformat(),
+                "new_scheduled_at": scheduled_at.isoformat(),
+                "old_price_cents": ride.price_cents,
+                "new_price_cents": plan.quote.total_cents,
+            },
+        )
+        _open_return_follows(moved)
+    return moved
+
+
+def _check_legs_stay_in_order(ride: Ride, plan: RidePlan) -> None:
+    """A round trip's legs keep their order: the return is picked up after the ride out
+    arrives. A wait-and-return's legs are one stretch of one driver's time and an open return
+    has no time yet, so neither is moved leg by leg."""
+    if not ride.is_trip_leg:
+        return
+    if ride.trip == Trip.WAIT_RETURN:
+        raise DomainError(
+            "The driver waits between the two rides of a wait-and-return, so they can't be moved "
+            "one by one. Cancel the booking and book the new time, or call us.",
+            code="illegal_move",
+        )
+    if ride.awaiting_call:
+        raise DomainError(
+            "This return comes when you call for it: there is no time to move.", code="illegal_move"
+        )
+    tz = ride.customer.tzinfo
+    if ride.is_return_leg:
+        outbound = Ride.objects.get(pk=ride.outbound_id)
+        if not outbound.is_ended and plan.scheduled_at < outbound.ends_at:
+            when = format_pickup(outbound.ends_at, tz)
+            raise DomainError(
+                f"The return must be after the ride out arrives: from {when}.",
+                code="invalid",
+                errors={"scheduled_at": [f"Choose {when} or later."]},
+            )
+        return
+    back = Ride.objects.filter(outbound_id=ride.pk, status__in=OPEN_STATUSES).first()
+    if back is not None and not back.awaiting_call and plan.ends_at > back.scheduled_at:
+        when = format_pickup(back.scheduled_at, tz)
+        raise DomainError(
+            f"Your return is picked up at {when}: choose a time that arrives before it, "
+            "or move the return first.",
+            code="invalid",
+            errors={"scheduled_at": [f"The ride out must arrive before the return at {when}."]},
+        )
+
+
+def _open_return_follows(outbound: Ride) -> None:
+    """An open return waiting for its call moves with its outbound: its earliest time and the
+    latest it may be called."""
+    back = open_return_leg(outbound)
+    if back is None or not back.awaiting_call:
+        return
+    Ride.objects.filter(pk=back.pk).update(
+        scheduled_at=outbound.ends_at,
+        ends_at=estimated_end(outbound.ends_at, back.distance_miles),
+        on_call_until=outbound.scheduled_at + settings.TRIP_OPEN_RETURN_WITHIN,
+        updated_at=timezone.now(),
+    )
+
+
+def ride_call_return(*, ride: Ride, by, now: datetime | None = None) -> Ride:
+    """The customer (or operations) calls an open return: it gets the earliest pickup a driver
+    can do, from TRIP_CALL_NOTICE after the call, and goes to dispatch. Its fare is the one
+    quoted at booking. If no driver is free that day it still gets that earliest time, flagged
+    for operations: a pet is waiting to come home."""
+    now = now or timezone.now()
+    earliest = max(now + settings.TRIP_CALL_NOTICE, ride.scheduled_at)
+    answer = availability.check(
+        pets=ride.party_pets,
+        pickup=Point(ride.pickup_lat, ride.pickup_lng),
+        starts_at=earliest,
+        ends_at=estimated_end(earliest, ride.distance_miles),
+        now=now,
+        exclude_ride_id=ride.pk,
+        tz=ride.customer.tzinfo,
+    )
+    later = sorted(t for t in answer.suggestions if t >= earliest)
+    at = earliest if answer.servable or not later else later[0]
+    unserved = not answer.servable and not later
+
+    def check(locked):
+        if not locked.awaiting_call:
+            raise DomainError("This return already has a pickup time.", code="illegal_move")
+        outbound = Ride.objects.get(pk=locked.outbound_id)
+        if outbound.status not in (RideStatus.PICKED_UP, RideStatus.COMPLETED):
+            raise DomainError(
+                f"Call the return once {locked.pet_names} has been picked up for the ride out.",
+                code="illegal_move",
+            )
+
+    changes = {"scheduled_at": at, "ends_at": estimated_end(at, ride.distance_miles), "on_call_until": None}
+    if unserved:
+        changes["attention"] = "Return called, but no driver is free then: find one."
+    when = format_pickup(at, ride.customer.tzinfo)
     return _apply_move(
         ride=ride,
-        move="reschedule",
+        move="call_return",
         by=by,
-        note=note,
+        note=f"Return pickup at about {when}.",
         check=check,
         changes=changes,
-        data={
-            "old_scheduled_at": ride.scheduled_at.isoformat(),
-            "new_scheduled_at": scheduled_at.isoformat(),
-            "old_price_cents": ride.price_cents,
-            "new_price_cents": plan.quote.total_cents,
-        },
+        data={"scheduled_at": at.isoformat()},
     )
+
+
+def returns_not_called(*, now: datetime | None = None) -> int:
+    """Open returns whose call limit has passed: operations are asked to call the customer
+    (once: a flagged ride is not flagged again). Returns how many were flagged."""
+    now = now or timezone.now()
+    lapsed = Ride.objects.filter(on_call_until__lte=now, status__in=OPEN_STATUSES, attention="").values_list(
+        "pk", flat=True
+    )
+    flagged = 0
+    for ride in Ride.objects.filter(pk__in=list(lapsed[:200])):
+        ride_flag(ride=ride, reason="Open return not called in time: call the customer.")
+        flagged += 1
+    return flagged
 
 
 def ride_update_notes(*, ride: Ride, by, notes: str) -> Ride:

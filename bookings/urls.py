@@ -11,6 +11,7 @@ urlpatterns = [
     path("rides/quote/", views.ride_quote, name="ride_quote"),
     path("rides/<int:pk>/", views.ride_detail, name="ride_detail"),
     path("rides/<int:pk>/reschedule/", views.ride_reschedule, name="ride_reschedule"),
+    path("rides/<int:pk>/call-return/", views.ride_call_return, name="ride_call_return"),
     path("rides/<int:pk>/reschedule/quote/", views.ride_reschedule_quote, name="ride_reschedule_quote"),
     path("rides/<int:pk>/cancel/", views.ride_cancel, name="ride_cancel"),
     path("pets/", views.pet_list, name="pet_list"),

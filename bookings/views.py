@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import availability, selectors, services
+from bookings import availability, selectors, services, trips
 from bookings.filters import CUSTOMER_RIDE_GROUPS
 from bookings.forms import DATETIME_LOCAL, BookingForm, OptionalReasonForm, PetForm, PlaceForm, RescheduleForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
+from bookings.models import RideStatus
 from bookings.panels import ride_panels
 from bookings.pricing import cancellation_terms
 from core.errors import DomainError, add_errors_to_form
@@ -136,17 +137,39 @@ def _booking_initial(request) -> dict | None:
     return {"pets": request.GET.getlist("pet")} if request.GET.get("pet") else None
 
 
-def _availability_context(request, answer) -> dict:
-    """The quote panel's availability: servable or not, and the suggested times as the time
-    field takes them (the customer's zone) with their labels."""
-    if answer is None:
-        return {"availability": None, "suggested_times": []}
+def _suggested_times(request, answer) -> list[tuple[str, str]]:
+    """The suggested times as the time field takes them (the customer's zone), with labels."""
     tz = request.user.tzinfo
-    times = [
+    return [
         (timezone.localtime(t, tz).strftime(DATETIME_LOCAL), services.format_pickup(t, tz))
         for t in answer.suggestions
     ]
-    return {"availability": answer, "suggested_times": times}
+
+
+def _availability_context(request, answer, return_answer=None) -> dict:
+    """The quote panel's availability: servable or not, and the suggested times; a round
+    trip's return time has its own answer."""
+    return {
+        "availability": answer,
+        "suggested_times": _suggested_times(request, answer) if answer else [],
+        "return_availability": return_answer,
+        "return_suggested_times": _suggested_times(request, return_answer) if return_answer else [],
+    }
+
+
+def _trip_context(request, form, answers: dict) -> dict:
+    """The quote panel for a booking: a price per leg, their total, and availability."""
+    plan = form.plan
+    legs = []
+    if plan is not None:
+        titles = ["Ride out", "Return"] if plan.back else [""]
+        legs = list(zip(titles, [leg.quote for leg in plan.legs], strict=True))
+    return {
+        "form": form,
+        "trip_plan": plan,
+        "quote_legs": legs,
+        **_availability_context(request, answers.get("scheduled_at"), answers.get(trips.RETURN_FIELD)),
+    }
 
 
 @customer_required
@@ -157,10 +180,10 @@ def ride_new(request):
         request.POST if request.method == "POST" else None, customer=request.user, initial=initial
     )
     status = HTTPStatus.OK
-    answer = None
+    answers = {}
     if request.method == "POST" and form.is_valid():
         try:
-            ride = services.ride_book(
+            ride = trips.trip_book(
                 customer=request.user,
                 plan=form.plan,
                 notes=form.cleaned_data["notes"],
@@ -171,14 +194,14 @@ def ride_new(request):
             add_errors_to_form(form, exc)
             status = HTTPStatus.TOO_MANY_REQUESTS if exc.code == "rate_limited" else HTTPStatus.BAD_REQUEST
             if isinstance(exc, services.Unavailable):
-                answer = availability.Answer(servable=False, suggestions=exc.suggestions)
+                field = next(iter(exc.errors), "scheduled_at")
+                answers[field] = availability.Answer(servable=False, suggestions=exc.suggestions)
         else:
             return redirect(PAYMENT_STEP, pk=ride.pk)
     if not form.fields["pets"].queryset.exists():
         messages.info(request, "Add your pet first, then book their ride.")
         return redirect("bookings:pet_create")
-    context = {"form": form, "quote": form.plan and form.plan.quote, **_availability_context(request, answer)}
-    return render(request, "bookings/ride_form.html", context, status=status)
+    return render(request, "bookings/ride_form.html", _trip_context(request, form, answers), status=status)
 
 
 @customer_required
@@ -188,9 +211,8 @@ def ride_quote(request):
     request it also says whether a driver can take the ride then, and if not, when one can."""
     form = BookingForm(request.POST, customer=request.user)
     form.is_valid()
-    answer = form.plan and services.ride_availability(plan=form.plan, customer=request.user)
-    context = {"form": form, "quote": form.plan and form.plan.quote, **_availability_context(request, answer)}
-    return render(request, "bookings/ride_form.html#quote", context)
+    answers = trips.trip_availability(plan=form.plan, customer=request.user) if form.plan else {}
+    return render(request, "bookings/ride_form.html#quote", _trip_context(request, form, answers))
 
 
 # --- My rides --------------------------------------------------------------
@@ -218,8 +240,15 @@ def ride_list(request):
 
 
 def _ride_context(request, ride):
+    other = selectors.other_leg(ride)
     return {
         "ride": ride,
+        "other_leg": other,
+        # An open return is called once the pets have been collected for the ride out.
+        "can_call_return": ride.awaiting_call
+        and other is not None
+        and other.status in (RideStatus.PICKED_UP, RideStatus.COMPLETED),
+        "call_notice_minutes": int(settings.TRIP_CALL_NOTICE.total_seconds() // 60),
         "events": selectors.customer_timeline(ride),
         "moves": allowed_moves(ride, request.user),
         "panels": ride_panels("customer", request, ride),
@@ -275,8 +304,27 @@ def ride_reschedule_quote(request, pk):
             add_errors_to_form(form, exc)
         else:
             answer = services.ride_availability(plan=plan, customer=request.user, exclude_ride_id=ride.pk)
-    context = {"form": form, "quote": plan and plan.quote, **_availability_context(request, answer)}
+    context = {
+        "form": form,
+        "quote_legs": [("", plan.quote)] if plan else [],
+        **_availability_context(request, answer),
+    }
     return render(request, "bookings/ride_form.html#quote", context)
+
+
+@customer_required
+@require_POST
+def ride_call_return(request, pk):
+    """An open return's "call": it gets the earliest pickup a driver can do and goes to dispatch."""
+    ride = selectors.customer_ride(request.user, pk)
+    try:
+        ride = services.ride_call_return(ride=ride, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        when = services.format_pickup(ride.scheduled_at, request.user.tzinfo)
+        messages.success(request, f"We're coming back for {ride.pet_names}: pickup at about {when}.")
+    return redirect("bookings:ride_detail", pk=ride.pk)
 
 
 @customer_required
@@ -284,13 +332,15 @@ def ride_reschedule_quote(request, pk):
 def ride_cancel(request, pk):
     ride = selectors.customer_ride(request.user, pk)
     form = OptionalReasonForm(request.POST if request.method == "POST" else None)
+    back = services.open_return_leg(ride)  # cancelled with it
     if request.method == "POST" and form.is_valid():
         try:
             services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "Your ride is cancelled.")
+            both = back is not None
+            messages.success(request, "Both rides are cancelled." if both else "Your ride is cancelled.")
         return redirect("bookings:ride_detail", pk=ride.pk)
     terms = cancellation_terms(ride=ride)
     return render(
@@ -300,6 +350,8 @@ def ride_cancel(request, pk):
             "ride": ride,
             "form": form,
             "terms": terms,
+            "return_leg": back,
+            "return_terms": back and cancellation_terms(ride=back),
             "can_cancel": "cancel" in allowed_moves(ride, request.user),
         },
     )

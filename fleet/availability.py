@@ -137,6 +137,7 @@ class _DayState:
                 status__in=[*WAITING_STATUSES, *DRIVER_HELD_STATUSES],
                 scheduled_at__lt=last,
                 ends_at__gt=first,
+                on_call_until__isnull=True,  # an open return not called yet has no time to hold
             )
             .exclude(pk=exclude_ride_id)
             .order_by()

@@ -8,9 +8,10 @@ ride whose time window overlaps this one. A window runs from
 the pickup time to `Ride.ends_at` (drive time + buffer, `bookings.pricing.estimated_end`);
 windows are half-open, so a ride may start the minute the previous one ends.
 
-Eligible drivers are *ranked*: nearest last-known position to the pickup first
-(drivers who never reported a position come after those who did), then the
-fewest rides that day, then by name. A driver who declined this ride before
+Eligible drivers are *ranked*: for a round trip's leg, the driver of its other leg first
+(a wait-and-return's driver is already there; pets like a familiar driver); then nearest
+last-known position to the pickup (drivers who never reported a position come after those
+who did), then the fewest rides that day, then by name. A driver who declined this ride before
 sorts after the others and is never picked by auto-dispatch again.
 
 `candidates()` reads every driver in one query (their hours and days off in two more);
@@ -42,6 +43,7 @@ class Candidate:
     distance_miles: float | None  # last-known position to the pickup, None if never reported
     rides_that_day: int
     declined: bool  # declined this ride before
+    drives_other_leg: bool = False  # holds the other ride of this ride's round trip
 
     @property
     def driver(self) -> User:
@@ -55,6 +57,7 @@ class Candidate:
         return (
             not self.eligible,
             self.declined,
+            not self.drives_other_leg,
             self.distance_miles is None,
             self.distance_miles or 0.0,
             self.rides_that_day,
@@ -157,6 +160,7 @@ def candidates(ride: Ride) -> list[Candidate]:
         )
     )
     pickup = Point(ride.pickup_lat, ride.pickup_lng)
+    other_leg_driver = other_leg_driver_id(ride)
     found = [
         Candidate(
             profile=profile,
@@ -168,10 +172,20 @@ def candidates(ride: Ride) -> list[Candidate]:
             ),
             rides_that_day=profile.rides_that_day,
             declined=profile.user_id in declined,
+            drives_other_leg=other_leg_driver is not None and profile.user_id == other_leg_driver,
         )
         for profile in profiles
     ]
     return sorted(found, key=Candidate.rank_key)
+
+
+def other_leg_driver_id(ride: Ride) -> int | None:
+    """The driver holding the other ride of `ride`'s round trip, if any."""
+    if not ride.is_trip_leg:
+        return None
+    legs = Ride.objects.filter(status__in=LOAD_STATUSES)
+    legs = legs.filter(pk=ride.outbound_id) if ride.is_return_leg else legs.filter(outbound_id=ride.pk)
+    return legs.values_list("driver_id", flat=True).first()
 
 
 def eligible_candidates(ride: Ride) -> list[Candidate]:

@@ -26,10 +26,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from bookings import services as rides
-from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus
+from bookings.models import IN_PROGRESS_STATUSES, Ride, RideStatus, Trip
 from core import outbox
 from core.errors import DomainError, required_reason
-from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons
+from fleet.dispatch import clashing_rides, eligible_candidates, exclusion_reasons, other_leg_driver_id
 from fleet.hours import default_intervals, interval_errors, minute_to_time
 from fleet.models import DriverProfile, TimeOff, Weekday, WorkingHours, normalise_plate
 from project.accounts import services as accounts
@@ -113,8 +113,11 @@ def ride_auto_dispatch(*, ride_id: int) -> Ride | None:
         or ride.driver_id
         or ride.ends_at <= timezone.now()
         or not ride.payment_covers_fare
+        or ride.awaiting_call  # an open return gets a time, and a driver, once called
     ):
         return None
+    if ride.is_return_leg and ride.trip == Trip.WAIT_RETURN and other_leg_driver_id(ride) is None:
+        return None  # its driver is the one waiting there: it follows the outbound's assignment
     for candidate in eligible_candidates(ride):
         if candidate.declined:
             continue
@@ -144,6 +147,7 @@ def dispatch_waiting_rides() -> int:
         driver__isnull=True,
         ends_at__gt=timezone.now(),
         payment_secured_cents__gte=F("price_cents"),
+        on_call_until__isnull=True,
     ).order_by("scheduled_at")
     for ride_id in waiting.values_list("pk", flat=True):
         placed += ride_auto_dispatch(ride_id=ride_id) is not None

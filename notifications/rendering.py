@@ -18,6 +18,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 
 from bookings.models import Ride
+from bookings.selectors import other_leg
 from core.money import format_money
 from notifications.kinds import Audience, spec_for
 from notifications.triggers import Planned
@@ -53,8 +54,11 @@ def local_when(moment: datetime | str | None, tz) -> str:
 
 def _ride_details(ride: Ride, tz, audience: Audience) -> list[tuple[str, str]]:
     members = ride.party_members
+    pickup = local_when(ride.scheduled_at, tz)
+    if ride.awaiting_call:
+        pickup = f"When you call, by {local_when(ride.on_call_until, tz)}"
     rows = [
-        ("Pickup", local_when(ride.scheduled_at, tz)),
+        ("Pickup", pickup),
         ("From", ride.pickup_address),
         ("To", ride.dropoff_address),
         *(
@@ -62,6 +66,14 @@ def _ride_details(ride: Ride, tz, audience: Audience) -> list[tuple[str, str]]:
             for m in members
         ),
     ]
+    if ride.is_trip_leg:
+        rows.append(("Trip", f"{ride.get_trip_display()}: {ride.leg_label.lower()}"))
+    if ride.wait_minutes:
+        rows.append(("Wait", f"{ride.wait_minutes} min at the drop-off, then back"))
+    back = other_leg(ride) if ride.is_trip_leg and not ride.is_return_leg else None
+    if back is not None and back.is_open and audience == Audience.CUSTOMER:
+        when = "when you call" if back.awaiting_call else local_when(back.scheduled_at, tz)
+        rows.append(("Return", f"{when} (#{back.pk})"))
     if audience == Audience.DRIVER:
         rows.append(("Customer", f"{ride.customer.name} {ride.customer.phone or ''}".strip()))
         for m in members:

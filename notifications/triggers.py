@@ -7,7 +7,7 @@ messages (kind, recipient, occurrence, facts for the wording); the entry point
 
 | occasion                | customer                              | driver                          |
 |-------------------------|---------------------------------------|---------------------------------|
-| confirm                 | booking_confirmed                     |                                 |
+| confirm                 | booking_confirmed (not a return leg)  |                                 |
 | reminder (24 h, 1 h)    | reminder                              |                                 |
 | assign / reassign       | driver_assigned                       | driver_new_ride (the new one),  |
 |                         |                                       | driver_ride_removed (the old)   |
@@ -198,8 +198,15 @@ def _payment_action(occasion, ride, event):
     ]
 
 
+def _confirmed(occasion, ride, event):
+    """A round trip is confirmed once: its outbound's message lists the return."""
+    if ride.is_return_leg:
+        return []
+    return [Planned(Kind.BOOKING_CONFIRMED, ride.customer)]
+
+
 PLANNERS: dict[str, Callable] = {
-    "confirm": _customer(Kind.BOOKING_CONFIRMED),
+    "confirm": _confirmed,
     "reminder": _reminder,
     "assign": _driver_assigned,
     "reassign": _driver_assigned,

@@ -351,7 +351,20 @@ TARIFF = {
     "short_notice_within": timedelta(hours=24),
     "night_percent": 25,
     "night_hours": (20, 7),  # local time: from 20:00 to 07:00
+    # Wait-and-return: the driver waits at the destination; after the free minutes, each
+    # started block of waiting is charged (on the return leg's fare).
+    "wait_free_minutes": 15,
+    "wait_block_minutes": 15,
+    "wait_block": 600,
 }
+
+# Round trips (bookings.trips). The waits a wait-and-return offers, in minutes.
+TRIP_WAIT_CHOICES = [15, 30, 45, 60, 90, 120]
+# An open return ("when I call") must be called within this long after the outbound pickup;
+# past it, operations are asked to call the customer.
+TRIP_OPEN_RETURN_WITHIN = timedelta(hours=env.int("TRIP_OPEN_RETURN_WITHIN_HOURS", default=8))
+# A called return is picked up no sooner than this after the call.
+TRIP_CALL_NOTICE = timedelta(minutes=env.int("TRIP_CALL_NOTICE_MINUTES", default=30))
 
 # Distance: an offline geocoder (US ZIP code centroids) unless another is named.
 GEOCODER = env.str("GEOCODER", default="bookings.geocoding.ZipCentroidGeocoder")

@@ -152,6 +152,63 @@ def make_ride(
     return ride
 
 
+def make_trip(
+    *,
+    customer=None,
+    pets=None,
+    trip="round_trip",
+    scheduled_at=None,
+    return_at=None,
+    on_call=False,
+    wait_minutes=None,
+    status=RideStatus.CONFIRMED,
+    back_status=None,
+    driver=None,
+    back_driver=None,
+) -> tuple[Ride, Ride]:
+    """A round trip's two legs as `bookings.trips` would book them, each put straight into its
+    status (`back_status` defaults to `status`), fares secured past pending payment.
+    Returns (outbound, return)."""
+    from bookings.trips import trip_plan
+
+    if pets is None:
+        pets = [PetFactory(owner=customer) if customer else PetFactory()]
+    customer = pets[0].owner
+    scheduled_at = scheduled_at or timezone.now() + timedelta(days=3)
+    if trip == "round_trip" and not on_call and return_at is None:
+        return_at = scheduled_at + timedelta(hours=3)
+    plan = trip_plan(
+        customer=customer,
+        pets=pets,
+        pickup_address=PICKUP,
+        dropoff_address=DROPOFF,
+        scheduled_at=scheduled_at,
+        trip=trip,
+        return_at=return_at,
+        return_on_call=on_call,
+        wait_minutes=wait_minutes if wait_minutes is not None else (30 if trip == "wait_return" else None),
+        now=scheduled_at - timedelta(days=1),
+    )
+    legs = []
+    for leg_plan, leg_status, leg_driver, extra in (
+        (plan.outbound, status, driver, {}),
+        (plan.back, back_status or status, back_driver, {"on_call_until": plan.on_call_until}),
+    ):
+        fields = {"trip": trip, **extra}
+        if legs:
+            fields["outbound"] = legs[0]
+        if leg_status in ENDED_STATUSES:
+            fields["ended_at"] = timezone.now()
+        if leg_status != RideStatus.PENDING_PAYMENT:
+            fields["payment_secured_cents"] = leg_plan.quote.total_cents
+        ride = Ride.objects.create(
+            customer=customer, status=leg_status, driver=leg_driver, **{**_plan_fields(leg_plan), **fields}
+        )
+        party_record(ride=ride, pets=pets)
+        legs.append(ride)
+    return legs[0], legs[1]
+
+
 # Near the default test pickup (200 Central Park W, 10024) and further away.
 NEAR = (Decimal("40.785000"), Decimal("-73.970000"))
 FAR = (Decimal("40.650000"), Decimal("-73.950000"))

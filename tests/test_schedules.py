@@ -45,6 +45,14 @@ EXPECTED = [  # each on its app's queue (settings.TASK_QUEUES), a cluster of its
         -1,
         "payments",
     ),
+    (
+        "bookings: open returns not called",
+        "bookings.tasks.flag_returns_not_called",
+        EVERY_MINUTES,
+        5,
+        -1,
+        "dispatch",
+    ),
     ("core: outbox relay", "core.outbox.relay", EVERY_MINUTES, 1, -1, None),  # the default cluster
     ("notifications: reminders and retries", "notifications.tasks.run_due", EVERY_MINUTES, 1, -1, "messages"),
 ]

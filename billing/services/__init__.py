@@ -14,6 +14,7 @@ from billing.services.checkout import (
     payment_place_hold,
     place_due_holds,
     ride_needs_payment,
+    secure_return_leg,
     stripe_customer_for,
 )
 from billing.services.ledger import execute, retry_due_transactions
@@ -35,6 +36,7 @@ __all__ = [
     "refundable_cents",
     "retry_due_transactions",
     "ride_needs_payment",
+    "secure_return_leg",
     "settle_ride_move",
     "stripe_customer_for",
     "webhook_process",

@@ -25,6 +25,7 @@ from django.utils import timezone
 from billing.gateway import GatewayError, get_gateway
 from billing.models import (
     CHECKOUT_STATUSES,
+    LIVE_PAYMENT_STATUSES,
     SECURED_STATUSES,
     Payment,
     PaymentStatus,
@@ -150,9 +151,12 @@ def checkout_submit(*, ride: Ride, by) -> CheckoutStep:
             txn = payment.transactions.filter(kind=Transaction.Kind.AUTHORIZATION, status="pending").first()
         if txn is not None:
             ledger.execute(txn_id=txn.pk)
-        return _step_after(ride, Payment.objects.get(pk=payment.pk))
+        step = _step_after(ride, Payment.objects.get(pk=payment.pk))
     except GatewayError as exc:
         raise DomainError(UNAVAILABLE, code="unavailable") from exc
+    if step.outcome == "paid":
+        secure_return_leg(payment_id=payment.pk)  # while the customer waits, not after
+    return step
 
 
 def _use_saved_card(ride: Ride, payment: Payment, by) -> Transaction | None:
@@ -227,6 +231,46 @@ def _settled_step(ride: Ride) -> CheckoutStep:
     return CheckoutStep(
         "closed", message=f"This ride is {ride.get_status_display().lower()}: nothing to pay."
     )
+
+
+# --- A round trip's return leg (bookings.trips) ------------------------------------------
+
+
+def secure_return_leg(*, payment_id: int) -> Payment | None:
+    """A round trip's checkout secures both legs: once the outbound's payment (`payment_id`) is
+    secured, the return's fare goes on the same card, as its own payment — held now,
+    off-session, or saved for a hold before its pickup when that is beyond a hold's life. (One
+    hold per leg: Stripe captures a hold once, and each leg ends, is charged or is cancelled on
+    its own.) Safe to run twice: a return that already has a live payment is left alone; a
+    hold that fails leaves the return waiting for payment on its own page."""
+    payment = Payment.objects.select_related("ride").filter(pk=payment_id).first()
+    if payment is None or payment.status not in SECURED_STATUSES or not payment.payment_method_id:
+        return None
+    back = Ride.objects.filter(outbound_id=payment.ride_id, status=RideStatus.PENDING_PAYMENT).first()
+    if back is None or back.payments.filter(status__in=LIVE_PAYMENT_STATUSES).exists():
+        return None
+    try:
+        with transaction.atomic():
+            leg = Payment.objects.create(
+                ride=back,
+                status=PS.CARD_SAVED,
+                amount_cents=back.price_cents,
+                currency=back.currency,
+                payment_method_id=payment.payment_method_id,
+                card_brand=payment.card_brand,
+                card_last4=payment.card_last4,
+            )
+            if hold_later(back):
+                if ledger.secure_ride(leg, "Card saved; the hold follows before pickup."):
+                    leg.status = PS.CANCELED
+                    leg.save(update_fields=["status", "updated_at"])
+                return leg
+    except IntegrityError:  # a parallel run created it a moment ago
+        return None
+    try:
+        return payment_place_hold(payment=leg, source=Transaction.Source.SCHEDULE)
+    except GatewayError:
+        return leg  # a pending hold: the ledger's retries finish it
 
 
 # --- Holds placed later, off-session -------------------------------------------------------

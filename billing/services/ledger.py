@@ -41,6 +41,7 @@ from billing.models import (
 from billing.signals import payment_changed
 from bookings.models import Ride, RideStatus
 from bookings.services import ride_clear_flag, ride_confirm, ride_flag, ride_set_payment_secured
+from core import outbox
 from core.errors import DomainError
 from core.money import format_money
 from core.retry import Backoff, claim_due_row, due_rows
@@ -235,6 +236,9 @@ def secure_ride(payment: Payment, note: str) -> str:
         except DomainError:  # expired or cancelled a moment ago
             ride_set_payment_secured(ride_id=ride.pk, amount_cents=0)
             return "The booking ended before the payment went through."
+        if ride.is_trip_leg and not ride.is_return_leg:
+            # However the outbound got secured (checkout, a webhook, reconciling), so is its return.
+            outbox.defer("billing.tasks.secure_return_leg", payment.pk, queue="payments")
     elif ride.attention.startswith(FLAG_PREFIX):
         ride_clear_flag(ride=ride, by=None)
     return ""

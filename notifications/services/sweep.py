@@ -42,7 +42,10 @@ def rides_due_reminder(*, lead_minutes: int, until_minutes: int, now: datetime):
     )
     return (
         Ride.objects.filter(
-            status__in=REMINDER_STATUSES, scheduled_at__gt=now + until, scheduled_at__lte=now + lead
+            status__in=REMINDER_STATUSES,
+            scheduled_at__gt=now + until,
+            scheduled_at__lte=now + lead,
+            on_call_until__isnull=True,  # an open return has no pickup time to remind of yet
         )
         .annotate(scheduled_since=Coalesce(Subquery(last_reschedule), "created_at"))
         .filter(scheduled_since__lte=F("scheduled_at") - lead)

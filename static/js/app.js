@@ -36,9 +36,26 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-fill-time]");
   if (!button) return;
   // The booking form holds its quote panel; the reschedule page's sits beside its form.
-  const field = (button.form || document).querySelector("input[name=scheduled_at]");
+  const name = button.dataset.fillField || "scheduled_at"; // a round trip's return: "return_at"
+  const field = (button.form || document).querySelector(`input[name=${name}]`);
   if (!field) return;
   field.value = button.dataset.fillTime;
   field.dispatchEvent(new Event("change", { bubbles: true }));
   field.focus();
 });
+
+// Parts of a form shown only for some choices: data-shown-when="trip:round_trip" shows the
+// element while the form's "trip" radio is "round_trip". Without JavaScript everything shows.
+function syncShownWhen(root) {
+  root.querySelectorAll("[data-shown-when]").forEach((el) => {
+    const [name, values] = el.dataset.shownWhen.split(":");
+    const form = el.closest("form") || document;
+    const checked = form.querySelector(`input[name=${name}]:checked`);
+    const shown = checked ? values.split(",").includes(checked.value) : false;
+    el.hidden = !shown;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("input[type=radio]")) syncShownWhen(event.target.form || document);
+});
+document.addEventListener("DOMContentLoaded", () => syncShownWhen(document));

@@ -4,12 +4,13 @@ raise DomainError and change nothing."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from bookings import services
 from bookings.lifecycle import MOVES, Actor, allowed_moves
 from bookings.models import DRIVER_HELD_STATUSES, RideEvent, RideStatus
 from core.errors import DomainError
-from tests.factories import DriverFactory, make_ride
+from tests.factories import DriverFactory, make_ride, make_trip
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ def run_move(move, ride, by, photo, new_driver):
         "reschedule": lambda: services.ride_reschedule(
             ride=ride, by=by, scheduled_at=ride.scheduled_at + timedelta(days=1)
         ),
+        "call_return": lambda: services.ride_call_return(ride=ride, by=by),
     }
     return call[move]()
 
@@ -62,6 +64,14 @@ ALLOWED = {
     ("cancel", AS, "admin"): "cancelled",
     ("cancel", ER, "customer"): "cancelled",
     ("cancel", ER, "admin"): "cancelled",
+    # The system cancels a round trip's return when the ride out was a no-show.
+    ("cancel", P, "system"): "cancelled",
+    ("cancel", CF, "system"): "cancelled",
+    ("cancel", AS, "system"): "cancelled",
+    ("cancel", ER, "system"): "cancelled",
+    # An open return, called once its pets were collected (the ride put on a trip below).
+    ("call_return", CF, "customer"): CF,
+    ("call_return", CF, "admin"): CF,
     ("reschedule", P, "customer"): P,
     ("reschedule", P, "admin"): P,
     ("reschedule", CF, "customer"): CF,
@@ -88,7 +98,18 @@ CASES = [(move, status.value, actor) for move in MOVES for status in RideStatus 
 def test_move_table_is_enforced(move, status, actor, customer, admin_user, photo):
     assigned_driver = DriverFactory()
     has_driver = status in DRIVER_HELD_STATUSES or status in (RideStatus.COMPLETED, RideStatus.NO_SHOW)
-    ride = make_ride(customer=customer, status=status, driver=assigned_driver if has_driver else None)
+    if move == "call_return":  # only an open return can be called: the trip's return leg
+        _out, ride = make_trip(
+            customer=customer,
+            on_call=True,
+            scheduled_at=timezone.now() + timedelta(hours=3),
+            status=RideStatus.COMPLETED,
+            driver=DriverFactory(),
+            back_status=status,
+            back_driver=assigned_driver if has_driver else None,
+        )
+    else:
+        ride = make_ride(customer=customer, status=status, driver=assigned_driver if has_driver else None)
     by = {
         Actor.CUSTOMER: customer,
         Actor.DRIVER: assigned_driver,
