@@ -5,17 +5,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
-from bookings import selectors, services
+from bookings import selectors, services, trips
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.forms import PetForm, PlaceForm
 from bookings.lifecycle import PAYMENT_STEP, allowed_moves
-from bookings.models import Audience, Pet, Place, Ride, RideStatus
+from bookings.models import Audience, Pet, Place, Ride, RideStatus, Trip
 from core.api import AUTH_ERRORS, BodyId, ErrorOut, Id, Pages, checked_filters, invalid
 from core.errors import DomainError
 from core.http import client_ip
@@ -84,6 +85,17 @@ class RideRequestIn(Schema):
         None, description="One of your saved places instead of dropoff_address"
     )
     scheduled_at: datetime = Field(description="ISO 8601; without an offset it is read in your time zone")
+    trip: Trip = Field(
+        Trip.ONE_WAY,
+        description="one_way; round_trip (a return leg back to the pickup, at `return_at` or, with "
+        "`return_on_call`, when you call for it); wait_return (the driver waits `wait_minutes` "
+        "at the drop-off, then brings the pets back)",
+    )
+    return_at: datetime | None = Field(None, description="round_trip: the return's pickup time")
+    return_on_call: bool = Field(
+        False, description="round_trip: no set time; call it with POST /bookings/{return id}/call-return"
+    )
+    wait_minutes: int | None = Field(None, description="wait_return: one of TRIP_WAIT_CHOICES (minutes)")
 
 
 class BookingIn(RideRequestIn):
@@ -115,8 +127,21 @@ class AvailabilityOut(Schema):
     )
 
 
+class ReturnQuoteOut(QuoteOut):
+    scheduled_at: datetime = Field(description="Its pickup; for an open return, the earliest it can be")
+    on_call_until: datetime | None = Field(None, description="An open return: call it by then")
+    availability: AvailabilityOut | None = Field(
+        None, description="For a set return time (a wait-and-return's is the ride out's answer)"
+    )
+
+
 class QuotedOut(QuoteOut):
+    """The ride out's quote (one way: the ride's); a round trip adds `return_leg`."""
+
     availability: AvailabilityOut
+    trip: str
+    trip_total_cents: int = Field(description="Both legs together (one way: the ride's total)")
+    return_leg: ReturnQuoteOut | None = None
 
 
 Day = date  # a field named `date` can't also be annotated `date` (pydantic)
@@ -181,7 +206,24 @@ class BookingOut(Schema):
     notes: str
     pickup_notes: str = Field(description="The notes of the saved place it was picked up from")
     dropoff_notes: str = Field(description="The notes of the saved place it was dropped off at")
+    trip: str = Field(description="one_way, round_trip or wait_return: the booking this ride is part of")
+    leg: str = Field(description='"outbound" or "return" on a round trip\'s rides; "" one way')
+    outbound_id: int | None = Field(description="A return leg: its ride out")
+    return_id: int | None = Field(description="A ride out: its return leg")
+    wait_minutes: int = Field(description="Wait-and-return's ride out: how long the driver waits")
+    on_call_until: datetime | None = Field(
+        description="An open return not called yet: call it by then (its scheduled_at is the earliest)"
+    )
     created_at: datetime
+
+    @staticmethod
+    def resolve_leg(ride) -> str:
+        return ride.leg_label.lower()
+
+    @staticmethod
+    def resolve_return_id(ride) -> int | None:
+        back = getattr(ride, "return_leg", None)  # a missing reverse one-to-one raises AttributeError
+        return back.pk if back else None
 
     @staticmethod
     def resolve_status_label(ride) -> str:
@@ -216,6 +258,7 @@ class CancelOut(Schema):
     status: str
     fee_cents: int
     currency: str
+    return_leg: "CancelOut | None" = Field(None, description="A ride out's return, cancelled with it")
 
 
 class PickupDays(Schema):
@@ -255,15 +298,19 @@ def _stops(request, payload: RideRequestIn) -> dict:
     return stops
 
 
-def _plan(request, payload: RideRequestIn, stops: dict | None = None):
+def _plan(request, payload: RideRequestIn, stops: dict | None = None) -> trips.TripPlan:
     stops = stops or _stops(request, payload)
     mine = selectors.customer_pets(request.auth).in_bulk(payload.pets)
-    return services.ride_plan(
+    return trips.trip_plan(
         customer=request.auth,
         pets=[mine.get(pk) for pk in payload.pets],  # None (not theirs): a field error
         pickup_address=stops["pickup_address"],
         dropoff_address=stops["dropoff_address"],
         scheduled_at=_aware(payload.scheduled_at, request.auth),
+        trip=payload.trip,
+        return_at=payload.return_at and _aware(payload.return_at, request.auth),
+        return_on_call=payload.return_on_call,
+        wait_minutes=payload.wait_minutes,
     )
 
 
@@ -375,23 +422,41 @@ def quote(request, payload: RideRequestIn):
     """The price the booking form shows, part by part, and whether a driver can take the ride
     then (with the nearest servable times if not). Nothing is saved."""
     plan = _plan(request, payload)
-    answer = services.ride_availability(plan=plan, customer=request.auth)
-    return {**plan.quote.as_json(), "availability": _availability_out(answer)}
+    answers = trips.trip_availability(plan=plan, customer=request.auth)
+    back = None
+    if plan.back is not None:
+        back_answer = answers.get(trips.RETURN_FIELD)
+        back = {
+            **plan.back.quote.as_json(),
+            "scheduled_at": plan.back.scheduled_at,
+            "on_call_until": plan.on_call_until,
+            "availability": back_answer and _availability_out(back_answer),
+        }
+    return {
+        **plan.outbound.quote.as_json(),
+        "availability": _availability_out(answers["scheduled_at"]),
+        "trip": plan.trip,
+        "trip_total_cents": plan.total_cents,
+        "return_leg": back,
+    }
 
 
 @router.post(
     "/bookings", response={201: BookingDetailOut, **BAD_INPUT, 409: ErrorOut, 429: ErrorOut, **AUTH_ERRORS}
 )
 def booking_create(request, payload: BookingIn):
-    """Book a ride. If `status` is `pending_payment`, pay with `POST /payments` next.
+    """Book a ride, or a round trip (`trip`): then this is the ride out and `return_id` its
+    return leg. If `status` is `pending_payment`, pay with `POST /payments` next (for a round
+    trip, once, for the ride out: the return's fare goes on the same card).
     Each stop is an address or one of your saved places (`pickup_place_id`, `dropoff_place_id`),
     whose notes then reach the driver. A time no driver can serve is refused (409, nothing
-    saved) with the nearest servable times in `errors.suggested_times`. Bookings are limited
-    per customer and per IP address (429)."""
+    saved) with the nearest servable times in `errors.suggested_times` (and the refused field,
+    `scheduled_at` or `return_at`, in `errors`). Bookings are limited per customer and per IP
+    address (429)."""
     stops = _stops(request, payload)
     plan = _plan(request, payload, stops)
     try:
-        ride = services.ride_book(
+        ride = trips.trip_book(
             customer=request.auth,
             plan=plan,
             notes=payload.notes,
@@ -476,9 +541,27 @@ def booking_update(request, ride_id: Id, payload: BookingUpdateIn):
 def booking_cancel(request, ride_id: Id, reason: str = Query("", max_length=500)):
     """Cancel under the cancellation policy; `fee_cents` is what the late cancellation costs
     (decided when the ride was cancelled: exactly what billing charges)."""
-    ride = services.ride_cancel(ride=_my_ride(request, ride_id), by=request.auth, reason=reason)
+    ride = _my_ride(request, ride_id)
+    back = services.open_return_leg(ride)  # a ride out's open return goes with it
+    ride = services.ride_cancel(ride=ride, by=request.auth, reason=reason)
+    return {**_cancelled(ride), "return_leg": back and _cancelled(Ride.objects.get(pk=back.pk))}
+
+
+def _cancelled(ride: Ride) -> dict:
     fee = selectors.cancellation_fee_cents(ride)
     return {"id": ride.pk, "status": ride.status, "fee_cents": fee, "currency": ride.currency}
+
+
+@router.post(
+    "/bookings/{ride_id}/call-return",
+    response={200: BookingDetailOut, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS},
+)
+def booking_call_return(request, ride_id: Id):
+    """Call an open return (`on_call_until` set): it gets the earliest pickup a driver can do,
+    from TRIP_CALL_NOTICE on, and goes to dispatch. Refused (409) before the pets were collected
+    for the ride out, or for a return that already has a time."""
+    ride = services.ride_call_return(ride=_my_ride(request, ride_id), by=request.auth)
+    return _detail(request, _my_ride(request, ride.pk))
 
 
 # --- Operations ---------------------------------------------------------------------
@@ -495,6 +578,17 @@ class AdminRideFilters(Schema):
     q: str | None = Field(None, max_length=100, description="Customer, pet, driver, address or #id")
     status: str | None = Field(None, description="open / ended, or a ride status")
     attention: bool = Field(False, description="Only rides that need attention")
+
+
+@admin_router.post(
+    "/admin/rides/{ride_id}/call-return",
+    response={200: AdminRideOut, 409: ErrorOut, **NOT_FOUND, **AUTH_ERRORS},
+)
+def admin_call_return(request, ride_id: Id):
+    """Call a customer's open return for them (the vet phoned): as POST /bookings/{id}/call-return."""
+    ride = get_object_or_404(Ride, pk=ride_id)
+    ride = services.ride_call_return(ride=ride, by=request.auth)
+    return Ride.objects.with_list_relations().get(pk=ride.pk)
 
 
 @admin_router.get("/admin/rides", response={200: list[AdminRideOut], **BAD_INPUT, **AUTH_ERRORS})

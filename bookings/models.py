@@ -146,7 +146,7 @@ class RideQuerySet(models.QuerySet):
         return self.prefetch_related(party_prefetch())
 
     def with_list_relations(self):
-        return self.select_related("customer", "driver").with_party()
+        return self.select_related("customer", "driver", "return_leg").with_party()
 
 
 class Ride(models.Model):

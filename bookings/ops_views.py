@@ -71,6 +71,7 @@ def ride_detail(request, pk):
             "events": selectors.ops_timeline(ride),
             "moves": allowed_moves(ride, request.user),
             "cancel_form": OptionalReasonForm(),
+            "other_leg": selectors.other_leg(ride),
             "panels": ride_panels("ops", request, ride),
         },
     )
@@ -88,6 +89,22 @@ def ride_cancel(request, pk):
             messages.error(request, exc.message)
         else:
             messages.success(request, f"Ride #{ride.pk} is cancelled. The customer is not charged.")
+    return redirect("bookings_ops:ride_detail", pk=ride.pk)
+
+
+@admin_required
+@require_POST
+def ride_call_return(request, pk):
+    ride = get_object_or_404(Ride, pk=pk)
+    try:
+        ride = services.ride_call_return(ride=ride, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        when = services.format_pickup(ride.scheduled_at, request.user.tzinfo)
+        messages.success(
+            request, f"Return #{ride.pk} called: pickup at about {when}; dispatch takes it from here."
+        )
     return redirect("bookings_ops:ride_detail", pk=ride.pk)
 
 

@@ -103,7 +103,7 @@ def rebook_draft(ride: Ride, *, now: datetime | None = None) -> RebookDraft:
 def customer_rides(*, customer, filters: Mapping | None = None, tz=None) -> QuerySet[Ride]:
     """The customer's rides, narrowed by CustomerRideFilterSet (every ride without a `status`);
     days are read in `tz` (default: the active zone)."""
-    rides = Ride.objects.for_customer(customer).select_related("driver").with_party()
+    rides = Ride.objects.for_customer(customer).select_related("driver", "return_leg").with_party()
     # Upcoming reads soonest first; history reads newest first (the model's order).
     if filters and filters.get("status") == "upcoming":
         rides = rides.order_by("scheduled_at", "id")
@@ -111,7 +111,9 @@ def customer_rides(*, customer, filters: Mapping | None = None, tz=None) -> Quer
 
 
 def customer_ride(user, pk) -> Ride:
-    return get_object_or_404(Ride.objects.for_customer(user).select_related("driver").with_party(), pk=pk)
+    return get_object_or_404(
+        Ride.objects.for_customer(user).select_related("driver", "return_leg").with_party(), pk=pk
+    )
 
 
 def other_leg(ride: Ride) -> Ride | None:
