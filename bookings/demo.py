@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from bookings.geocoding import get_geocoder
 from bookings.lifecycle import Actor, audience_fields
-from bookings.models import ENDED_STATUSES, Pet, Place, Ride, RideEvent, RideStatus
+from bookings.models import ENDED_STATUSES, Pet, Place, Ride, RideEvent, RideStatus, Trip
 from bookings.services import _plan_fields, party_record, ride_plan
+from bookings.trips import trip_plan
 
 HOME = "200 Central Park W, New York, NY 10024"
 VET = "Animal Medical Center, 510 E 62nd St, New York, NY 10065"
@@ -69,6 +70,39 @@ def _ride(customer, pets, pickup, dropoff, when, status, driver=None, notes=""):
         scheduled_at=when,
         now=booked_at,
     )
+    return _ride_from_plan(customer, plan, status, driver=driver, notes=notes, booked_at=booked_at)
+
+
+def _trip(customer, pets, pickup, dropoff, when, statuses, *, driver=None, **trip) -> tuple[Ride, Ride]:
+    """A round trip (bookings.trips): `trip` takes trip_plan's trip, return_at, return_on_call,
+    wait_minutes; `statuses`: the ride out's and the return's."""
+    booked_at = when - timedelta(days=3)
+    plan = trip_plan(
+        customer=customer,
+        pets=pets,
+        pickup_address=pickup,
+        dropoff_address=dropoff,
+        scheduled_at=when,
+        now=booked_at,
+        **trip,
+    )
+    outbound = _ride_from_plan(
+        customer, plan.outbound, statuses[0], driver=driver, booked_at=booked_at, trip=plan.trip
+    )
+    back = _ride_from_plan(
+        customer,
+        plan.back,
+        statuses[1],
+        booked_at=booked_at,
+        trip=plan.trip,
+        outbound=outbound,
+        on_call_until=plan.on_call_until,
+    )
+    return outbound, back
+
+
+def _ride_from_plan(customer, plan, status, *, booked_at, driver=None, notes="", **fields):
+    pets = plan.pets
     held = status in (
         RideStatus.ASSIGNED,
         RideStatus.EN_ROUTE,
@@ -85,6 +119,7 @@ def _ride(customer, pets, pickup, dropoff, when, status, driver=None, notes=""):
         # Rides that are on have their fare secured (billing's demo holds it at localstripe).
         payment_secured_cents=0 if status in NOT_ON else plan.quote.total_cents,
         **_plan_fields(plan),
+        **fields,
     )
     party_record(ride=ride, pets=pets)
     events = [
@@ -183,3 +218,38 @@ def seed(users) -> None:
     # Two dogs together to daycare: one ride, one fare with an extra-pet line.
     _ride(ben, [pepper, juno], HOME, DAYCARE, now + timedelta(days=1, hours=1), RideStatus.CONFIRMED)
     _ride(alice, biscuit, HOME, GROOMER, now - timedelta(days=6), RideStatus.NO_SHOW, driver=eli)
+    # Round trips. Miso went to the vet this morning; Alice calls for the way home when the vet
+    # is done (an open return, waiting for her call).
+    _trip(
+        alice,
+        [miso],
+        HOME,
+        VET,
+        now - timedelta(hours=3),
+        (RideStatus.COMPLETED, RideStatus.CONFIRMED),
+        driver=fay,
+        trip=Trip.ROUND_TRIP,
+        return_on_call=True,
+    )
+    # Biscuit to the vet and back at a set time; Pepper to the groomer with the driver waiting.
+    vet_day = (now + timedelta(days=3)).replace(hour=14, minute=0)
+    _trip(
+        alice,
+        [biscuit],
+        HOME,
+        VET,
+        vet_day,
+        (RideStatus.CONFIRMED, RideStatus.CONFIRMED),
+        trip=Trip.ROUND_TRIP,
+        return_at=vet_day + timedelta(hours=2),
+    )
+    _trip(
+        ben,
+        [pepper],
+        HOME,
+        GROOMER,
+        vet_day - timedelta(hours=3),
+        (RideStatus.CONFIRMED, RideStatus.CONFIRMED),
+        trip=Trip.WAIT_RETURN,
+        wait_minutes=45,
+    )

@@ -22,10 +22,12 @@ def test_demo_rides_get_real_payments_at_localstripe_once(stripe_server):
             (RideStatus.ASSIGNED, "authorized"),
             (RideStatus.EN_ROUTE, "authorized"),
             (RideStatus.PICKED_UP, "authorized"),
+            (RideStatus.CONFIRMED, "authorized"),  # Miso's open return from the vet
+            *[(RideStatus.CONFIRMED, "authorized")] * 4,  # a round trip and a wait-and-return
         ]
     )
     call_command("seed_demo", stdout=StringIO())
-    assert Payment.objects.count() == 5
+    assert Payment.objects.count() == 10
 
 
 def test_driving_a_demo_ride_to_the_end_captures_it(stripe_server, photo, committed):
@@ -52,6 +54,6 @@ def test_holds_are_replaced_after_localstripe_forgets_them(stripe_server):
     urllib.request.urlopen(urllib.request.Request(f"{stripe_server}/_config/data", method="DELETE")).close()
     call_command("seed_demo", stdout=StringIO())  # `make run` again, with a fresh localstripe
     live = Payment.objects.filter(status="authorized")
-    assert live.count() == 5
+    assert live.count() == 10
     assert not first & set(live.values_list("payment_intent_id", flat=True))
-    assert Payment.objects.filter(status="canceled").count() == 5
+    assert Payment.objects.filter(status="canceled").count() == 10

@@ -18,5 +18,5 @@ def test_demo_drivers_get_vehicles_and_seeding_twice_changes_nothing(db):
     call_command("seed_demo", stdout=StringIO())
     assert DriverProfile.objects.count() == 3
     assert not DriverProfile.objects.get(user__email="dana.driver@whiskers.example").on_duty  # kept
-    waiting = Ride.objects.get(status=RideStatus.CONFIRMED, pets__name="Miso")
+    waiting = Ride.objects.get(status=RideStatus.CONFIRMED, pets__name="Miso", trip="one_way")
     assert [c.driver.email for c in eligible_candidates(waiting)] == ["eli.driver@whiskers.example"]
