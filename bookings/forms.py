@@ -130,7 +130,7 @@ class BookingForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="“When I call”: we come as soon as we can once you call for it.",
     )
-    return_at = PickupTimeField(required=False, label="Return pickup date and time")
+    return_at = PickupTimeField(required=False, label="Return date and time")
     wait_minutes = forms.TypedChoiceField(
         choices=[(m, wait_choice_label(m)) for m in settings.TRIP_WAIT_CHOICES],
         coerce=int,
