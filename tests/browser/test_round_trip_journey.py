@@ -50,9 +50,7 @@ def test_two_pets_on_a_round_trip_between_saved_places(page, live_server, login,
     expect(page.get_by_label("Return date and time")).to_be_hidden()
     page.get_by_label("Round trip").check()
     page.get_by_label("At a time I choose").check()
-    page.get_by_label("Return date and time").fill(
-        day.replace(hour=13, minute=0).strftime("%Y-%m-%dT%H:%M")
-    )
+    page.get_by_label("Return date and time").fill(day.replace(hour=13, minute=0).strftime("%Y-%m-%dT%H:%M"))
     expect(page.get_by_test_id("quote-leg")).to_have_count(2)
     expect(page.locator("#quote")).to_contain_text("Total for both rides")
     expect(page.locator("#quote")).to_contain_text("Extra pet: Rex")

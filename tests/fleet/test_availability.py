@@ -304,3 +304,48 @@ def test_the_reschedule_page_live_quote_says_whether_the_new_time_can_be_served(
     assert 'data-testid="unservable"' in body and body.count('data-testid="suggested-time"') == 6
     free = customer_client.post(url, {"scheduled_at": at(16).astimezone(operations_zone()).strftime(local)})
     assert 'data-testid="servable"' in free.content.decode()
+
+
+# --- Round trips (bookings.trips) ------------------------------------------------------------
+
+
+def trip_answers(customer, pet, when, **trip):
+    from bookings import trips
+
+    plan = trips.trip_plan(
+        customer=customer,
+        pets=[pet],
+        pickup_address=PICKUP,
+        dropoff_address=DROPOFF,
+        scheduled_at=when,
+        **trip,
+    )
+    return plan, trips.trip_availability(plan=plan, customer=customer)
+
+
+def test_a_wait_and_return_needs_its_driver_free_through_the_wait_and_the_way_back(customer, pet, one_driver):
+    # The driver is taken from 11:00: free for a ride out at 10:00, not for the wait after it.
+    taken = make_ride(status=RideStatus.ASSIGNED, driver=one_driver.user, scheduled_at=at(11))
+    assert answer(customer, pet, at(10)).servable
+    plan, answers = trip_answers(customer, pet, at(10), trip="wait_return", wait_minutes=60)
+    assert not answers["scheduled_at"].servable
+    # Each suggestion fits the whole stretch: booking it works.
+    from bookings import trips
+
+    first = answers["scheduled_at"].suggestions[0]
+    plan, _ = trip_answers(customer, pet, first, trip="wait_return", wait_minutes=60)
+    outbound = trips.trip_book(customer=customer, plan=plan)
+    stretch = (outbound.scheduled_at, outbound.return_leg.ends_at)
+    assert stretch[1] <= taken.scheduled_at or stretch[0] >= taken.ends_at  # no overlap
+
+
+def test_a_set_return_time_nobody_can_serve_is_refused_beside_the_return(customer, pet, one_driver):
+    from bookings import trips
+
+    make_ride(status=RideStatus.ASSIGNED, driver=one_driver.user, scheduled_at=at(14))
+    plan, answers = trip_answers(customer, pet, at(10), trip="round_trip", return_at=at(14))
+    assert answers["scheduled_at"].servable and not answers["return_at"].servable
+    with pytest.raises(services.Unavailable) as excinfo:
+        trips.trip_book(customer=customer, plan=plan)
+    assert "return" in excinfo.value.errors["return_at"][0]
+    assert not Ride.objects.filter(customer=customer).exists()

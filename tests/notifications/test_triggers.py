@@ -80,6 +80,31 @@ def test_the_confirmation_waits_for_the_payment(customer, pet, committed):
     assert sent() == both("booking_confirmed", customer)
 
 
+def test_a_round_trip_is_confirmed_once_with_its_return_listed(customer, pet, committed, pay):
+    from bookings import trips
+
+    when = timezone.now() + timedelta(days=3)
+    plan = trips.trip_plan(
+        customer=customer,
+        pets=[pet],
+        pickup_address=PICKUP,
+        dropoff_address=DROPOFF,
+        scheduled_at=when,
+        trip="round_trip",
+        return_at=when + timedelta(hours=4),
+    )
+    with committed():
+        outbound = trips.trip_book(customer=customer, plan=plan)
+    pay(outbound)  # secures both legs: both are confirmed
+
+    back = outbound.return_leg
+    back.refresh_from_db()
+    assert back.status == RideStatus.CONFIRMED
+    assert sent() == both("booking_confirmed", customer)  # one message per channel, not two
+    email = mail.outbox[0].body
+    assert "Round trip: outbound" in email and f"(#{back.pk})" in email
+
+
 @pytest.fixture
 def people(db):
     return {
