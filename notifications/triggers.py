@@ -17,6 +17,7 @@ messages (kind, recipient, occurrence, facts for the wording); the entry point
 | no_show                 | no_show                               |                                 |
 | cancel / expire         | ride_cancelled (expire: email only)   | driver_ride_removed             |
 | reschedule              | ride_rescheduled                      | driver_ride_removed (if held)   |
+| call_return             | ride_rescheduled (the return's time)  |                                 |
 | payment:captured        | receipt                               |                                 |
 | payment:refunded        | refund_issued                         |                                 |
 | payment:action_required | payment_action                        |                                 |
@@ -161,6 +162,12 @@ def _rescheduled(occasion, ride, event):
     return plans
 
 
+def _return_called(occasion, ride, event):
+    """An open return got its pickup time (called by the customer, or by operations for them)."""
+    facts = {"old_scheduled_at": None, "price_changed": False, "called": True}
+    return [Planned(Kind.RIDE_RESCHEDULED, ride.customer, str(occasion.event_id or ""), facts)]
+
+
 def _no_show(occasion, ride, event):
     return [Planned(Kind.NO_SHOW, ride.customer)]
 
@@ -218,6 +225,7 @@ PLANNERS: dict[str, Callable] = {
     "cancel": _cancelled,
     "expire": _cancelled,
     "reschedule": _rescheduled,
+    "call_return": _return_called,
     "payment:captured": _receipt,
     "payment:refunded": _refund,
     "payment:action_required": _payment_action,

@@ -105,6 +105,25 @@ def test_a_round_trip_is_confirmed_once_with_its_return_listed(customer, pet, co
     assert "Round trip: outbound" in email and f"(#{back.pk})" in email
 
 
+def test_a_called_return_tells_the_customer_when_it_comes(customer, committed):
+    from tests.factories import make_trip
+
+    _outbound, back = make_trip(
+        customer=customer,
+        on_call=True,
+        scheduled_at=timezone.now() - timedelta(hours=1),
+        status=RideStatus.COMPLETED,
+        driver=DriverFactory(),
+        back_status=RideStatus.CONFIRMED,
+    )
+    with committed():
+        services.ride_call_return(ride=back, by=AdminFactory())  # the vet phoned operations
+    assert sent() == both("ride_rescheduled", customer)
+    sms = Notification.objects.get(channel=SMS)
+    assert "for the return at about" in sms.message
+    assert mail.outbox[0].subject.startswith("On our way back:")
+
+
 @pytest.fixture
 def people(db):
     return {
