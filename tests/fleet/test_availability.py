@@ -3,6 +3,8 @@ when fitting drivers who work then and hold nothing overlapping outnumber the ri
 waiting for a driver then; if not, the nearest servable times are suggested, and booking one
 of them works. The booking form, the live quote and the API all use it."""
 
+import functools
+import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from http import HTTPStatus
@@ -10,15 +12,19 @@ from http import HTTPStatus
 import pytest
 
 from bookings import availability, services
-from bookings.models import Pet, Ride, RideEvent, RideStatus
+from bookings.models import DRIVER_HELD_STATUSES, Pet, Ride, RideEvent, RideStatus
 from core.dates import operations_today, operations_zone
-from fleet.models import CrateSize, TimeOff
+from fleet.availability import _Driver
+from fleet.dispatch import vehicle_fit_reasons, works_through
+from fleet.hours import WorkingTime
+from fleet.models import CrateSize, DriverProfile, TimeOff
 from tests.api.conftest import ApiClient
 from tests.factories import DROPOFF, PICKUP, DriverProfileFactory, PetFactory, make_ride
 
 pytestmark = [pytest.mark.django_db, pytest.mark.availability]
 
 DAY = operations_today() + timedelta(days=3)
+WAITING = (RideStatus.PENDING_PAYMENT, RideStatus.CONFIRMED)
 
 
 def at(hh: int, mm: int = 0, day=DAY) -> datetime:
@@ -177,18 +183,130 @@ def test_the_answer_is_a_few_queries_whatever_the_fleet_and_the_day(customer, pe
 
     grow(2, 2)
     plan = plan_for(customer, pet, at(10))
-    # drivers, their hours, their days off, the rides: for the window, then (refused) for the
-    # two days the suggestions come from
-    with django_assert_num_queries(8):
+    # drivers, their hours, their days off, the rides: for the window, then (refused) the rides
+    # of the two days the suggestions come from
+    with django_assert_num_queries(5):
         small = services.ride_availability(plan=plan, customer=customer)
     grow(20, 30)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         large = services.ride_availability(plan=plan, customer=customer)
     assert not small.servable and not large.servable
     for _ in range(10):  # more drivers at work than rides waiting then: servable from the window's rides
         DriverProfileFactory()
     with django_assert_num_queries(4):
         assert services.ride_availability(plan=plan, customer=customer).servable
+
+
+@pytest.mark.parametrize("duration", [timedelta(minutes=45), None], ids=["whole-slots", "the-plan's"])
+def test_every_slot_and_suggestion_matches_asking_each_driver_in_turn(customer, duration):
+    """The slot sweep (a day's slots, a refusal's suggestions) against the rule read literally,
+    on a random small fleet (fixed seed): per slot, count the fitting drivers who work through
+    it (dispatch's works_through) and hold no ride overlapping it, against the waiting rides
+    overlapping it, comparing datetimes. Hours and rides on 5-minute steps, so that windows
+    often touch exactly (45 minutes: slots end on the grid too)."""
+    rng = random.Random(20261202)
+    pet = PetFactory(owner=customer, weight_lb=Decimal("40"))  # a medium crate
+    next_day = DAY + timedelta(days=1)
+    for n in range(7):
+        hours = {}
+        for weekday in range(7):
+            if rng.random() < 0.8:
+                starts = rng.randrange(0, 12 * 60, 5)
+                hours[weekday] = [(starts, rng.choice([starts + rng.randrange(60, 10 * 60, 5), 24 * 60]))]
+        crate = CrateSize.SMALL if n == 6 else CrateSize.XLARGE  # the last one can't carry the pet
+        profile = DriverProfileFactory(hours=hours, max_crate_size=crate)
+        if n == 5:
+            TimeOff.objects.create(driver=profile, starts_on=DAY, ends_on=DAY)
+        ride_at = at(5)  # held rides, back to back or with gaps
+        while (ride_at := ride_at + timedelta(minutes=rng.randrange(0, 6 * 60, 5))) < at(23, day=next_day):
+            ends = ride_at + timedelta(minutes=rng.choice([30, 45, 60]))
+            make_ride(status=RideStatus.ASSIGNED, driver=profile.user, scheduled_at=ride_at, ends_at=ends)
+            ride_at = ends
+    for _ in range(25):
+        when = at(6, day=DAY + timedelta(days=rng.randrange(2))) + timedelta(
+            minutes=rng.randrange(0, 16 * 60, 5)
+        )
+        make_ride(status=rng.choice(WAITING), scheduled_at=when, ends_at=when + timedelta(minutes=40))
+
+    rides = list(Ride.objects.filter(status__in=[*WAITING, *DRIVER_HELD_STATUSES]))
+    drivers = DriverProfile.objects.filter(user__is_active=True).prefetch_related("working_hours", "time_off")
+    fitting = [profile for profile in drivers if not vehicle_fit_reasons(profile, [pet])]
+    plan = plan_for(customer, pet, at(10))
+    duration = duration or plan.ends_at - plan.scheduled_at
+    now = at(7, 10)  # the first slots of DAY are too soon to book
+
+    def overlaps(ride, start, end):
+        return ride.scheduled_at < end and ride.ends_at > start
+
+    def servable(start, end):
+        waiting = sum(ride.status in WAITING and overlaps(ride, start, end) for ride in rides)
+        free = sum(
+            works_through(profile, start, end)
+            and not any(ride.driver_id == profile.pk and overlaps(ride, start, end) for ride in rides)
+            for profile in fitting
+        )
+        return free > waiting
+
+    @functools.cache
+    def bookable(t):
+        return not services.pickup_time_errors(t, now) and servable(t, t + duration)
+
+    def suggestions(start):  # the nearest bookable slots, that day and the next
+        day = start.astimezone(operations_zone()).date()
+        slots = availability.slot_grid(max(at(0, day=day), now), at(0, day=day + timedelta(days=2)))
+        nearest = sorted((t for t in slots if t != start and bookable(t)), key=lambda t: (abs(t - start), t))
+        return tuple(sorted(nearest[:6]))
+
+    slots = availability.slot_grid(at(0), at(0, day=next_day))
+    expected = [t for t in slots if bookable(t)]
+    assert 10 < len(expected) < len(slots) - 40, "a mixed day: some slots free, many not"
+    day = availability.servable_starts(
+        pets=[pet], pickup=plan.pickup, first=at(0), last=at(0, day=next_day), duration=duration, now=now
+    )
+    assert day == expected
+
+    refused = 0
+    for start in [*rng.sample(slots, 30), at(10, 7), at(13, 52), at(23, 59), at(12, day=next_day)]:
+        window = {"starts_at": start, "ends_at": start + duration}
+        got = availability.check(pets=[pet], pickup=plan.pickup, **window, now=now, tz=operations_zone())
+        if servable(start, start + duration):
+            assert got == availability.Answer(servable=True), start
+        else:
+            refused += 1
+            assert got == availability.Answer(servable=False, suggestions=suggestions(start)), start
+    assert refused >= 5
+
+
+def test_a_drivers_free_slots_are_those_the_rule_leaves_free():
+    """One driver's part of the sweep (`_Driver.free_slots`) against the rule read literally, on
+    small whole numbers so that windows often touch exactly: slot k is free when a span of
+    working time holds all of it and no held ride overlaps it; each free slot comes once."""
+    rng = random.Random(7)
+    starts = list(range(0, 100, 3))
+    for duration in (1, 3, 4, 7):
+        ends = [start + duration for start in starts]
+        for _ in range(300):
+            bounds = sorted(
+                rng.sample(range(110), 6)
+            )  # 3 spans, none touching (merged, as fleet.hours makes them)
+            spans = list(zip(bounds[::2], bounds[1::2], strict=True))
+            held, at_ = [], rng.randrange(-5, 20)
+            while at_ < 110:  # back to back or with gaps
+                held.append((at_, at_ + rng.randrange(1, 12)))
+                at_ = held[-1][1] + rng.choice([0, 0, rng.randrange(1, 15)])
+            driver = _Driver(
+                WorkingTime([a for a, _ in spans], [b for _, b in spans]),
+                [a for a, _ in held],
+                [b for _, b in held],
+            )
+            got = [k for lo, hi in driver.free_slots(starts, ends) for k in range(lo, hi)]
+            expected = [
+                k
+                for k, (start, end) in enumerate(zip(starts, ends, strict=True))
+                if any(a <= start and end <= b for a, b in spans)
+                and not any(a < end and b > start for a, b in held)
+            ]
+            assert got == expected, (duration, spans, held)
 
 
 def test_without_a_fleet_every_time_is_servable(customer, pet, monkeypatch):
