@@ -4,10 +4,10 @@ importing fleet (docs/architecture.md, "How a lower app reaches a higher one").
 Fleet registers its provider in `FleetConfig.ready()` with `register_provider(provider)`;
 a provider has
 
-- `check(*, pets, pickup, starts_at, ends_at, now, tz, exclude_ride_id=None, suggest=True) -> Answer`:
+- `check(*, pets, pickup, starts_at, ends_at, now, tz, exclude_ride_ids=(), suggest=True) -> Answer`:
   whether a ride for the party `pets` picked up at `pickup` can be served in the half-open
   window [starts_at, ends_at), and if not, the nearest servable pickup times;
-- `servable_starts(*, pets, pickup, first, last, duration, now, exclude_ride_id=None) -> list[datetime]`:
+- `servable_starts(*, pets, pickup, first, last, duration, now, exclude_ride_ids=()) -> list[datetime]`:
   every servable pickup time on the slot grid from `first` up to (not including) `last`.
 
 Until a provider registers (bookings used on its own), every time is servable: the safe
@@ -59,7 +59,7 @@ def slot_grid(first: datetime, last: datetime) -> list[datetime]:
 
 
 def check(
-    *, pets, pickup, starts_at, ends_at, now=None, exclude_ride_id=None, suggest=True, tz=None
+    *, pets, pickup, starts_at, ends_at, now=None, exclude_ride_ids=(), suggest=True, tz=None
 ) -> Answer:
     """`tz`: the customer's zone, whose calendar days the suggestions come from."""
     if _provider is None:
@@ -71,12 +71,12 @@ def check(
         starts_at=starts_at,
         ends_at=ends_at,
         now=now or timezone.now(),
-        exclude_ride_id=exclude_ride_id,
+        exclude_ride_ids=exclude_ride_ids,
         suggest=suggest,
     )
 
 
-def servable_starts(*, pets, pickup, first, last, duration, now=None, exclude_ride_id=None) -> list[datetime]:
+def servable_starts(*, pets, pickup, first, last, duration, now=None, exclude_ride_ids=()) -> list[datetime]:
     now = now or timezone.now()
     if _provider is None:
         from bookings.services import pickup_time_errors
@@ -89,7 +89,7 @@ def servable_starts(*, pets, pickup, first, last, duration, now=None, exclude_ri
         last=last,
         duration=duration,
         now=now,
-        exclude_ride_id=exclude_ride_id,
+        exclude_ride_ids=exclude_ride_ids,
     )
 
 

@@ -4,7 +4,7 @@ the move after commit. Views and the API call these; nothing else writes.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -418,7 +418,7 @@ def ride_availability(
     plan: RidePlan,
     customer,
     now: datetime | None = None,
-    exclude_ride_id=None,
+    exclude_ride_ids=(),
     suggest: bool = True,
     ends_at: datetime | None = None,
 ) -> availability.Answer:
@@ -430,7 +430,7 @@ def ride_availability(
         starts_at=plan.scheduled_at,
         ends_at=ends_at or plan.ends_at,
         now=now,
-        exclude_ride_id=exclude_ride_id,
+        exclude_ride_ids=exclude_ride_ids,
         suggest=suggest,
         tz=customer.tzinfo,
     )
@@ -448,7 +448,7 @@ def unavailable_error(
 
 
 def must_be_servable(
-    *, plan: RidePlan, customer, now=None, exclude_ride_id=None, ends_at=None, field="scheduled_at"
+    *, plan: RidePlan, customer, now=None, exclude_ride_ids=(), ends_at=None, field="scheduled_at"
 ) -> None:
     """Inside the booking's transaction: take the day's booking lock, then check the fleet can
     serve the window with what is committed now (so of two bookings racing for the last free
@@ -457,7 +457,7 @@ def must_be_servable(
     ends_at = ends_at or plan.ends_at
     availability.lock_window(plan.scheduled_at, ends_at)
     answer = ride_availability(
-        plan=plan, customer=customer, now=now, exclude_ride_id=exclude_ride_id, ends_at=ends_at
+        plan=plan, customer=customer, now=now, exclude_ride_ids=exclude_ride_ids, ends_at=ends_at
     )
     if not answer.servable:
         what = "return" if field == "return_at" else "pickup"
@@ -668,9 +668,29 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
     """Move a ride to a new time: same rules as booking, before the cut-off, re-quoted.
 
     An assigned ride goes back to dispatch (the move table sends it to CONFIRMED), since its
-    driver was only checked free for the old time.
+    driver was only checked free for the old time. A wait-and-return moves as one: its ride
+    out to the new time, its return to when the wait then ends, with one driver free for the
+    whole stretch (bookings.trips).
     """
     now = now or timezone.now()
+    moves = plan_reschedule(ride=ride, scheduled_at=scheduled_at, now=now)
+    if len(moves) == 1:
+        with transaction.atomic():
+            moved = _reschedule(ride=ride, by=by, plan=moves[0][1], now=now)
+            _open_return_follows(moved)
+        return moved
+    (_, plan), (back, back_plan) = moves
+    with transaction.atomic():
+        moved = _reschedule(
+            ride=ride, by=by, plan=plan, now=now, servable_until=back_plan.ends_at, also_free=(back.pk,)
+        )
+        _reschedule(ride=back, by=by, plan=back_plan, now=now, check_fleet=False)
+    return moved
+
+
+def plan_reschedule(*, ride: Ride, scheduled_at: datetime, now=None) -> list[tuple[Ride, RidePlan]]:
+    """Each ride a move of `ride` to `scheduled_at` moves, with its new plan (re-quoted): the
+    ride; or a wait-and-return's ride out and its return, which starts when the wait ends."""
     plan = ride_plan(
         customer=ride.customer,
         pets=ride.party_pets,
@@ -679,6 +699,44 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
         scheduled_at=scheduled_at,
         now=now,
     )
+    if ride.trip != Trip.WAIT_RETURN:
+        return [(ride, plan)]
+    if ride.is_return_leg:
+        raise DomainError(
+            "The driver waits between the two rides of a wait-and-return: move the ride out, "
+            "and the return follows it.",
+            code="illegal_move",
+        )
+    back = open_return_leg(ride)
+    if back is None:  # the return was cancelled: a one-way ride now
+        return [(ride, plan)]
+    plan = replace(plan, wait_minutes=ride.wait_minutes)
+    back_plan = ride_plan(
+        customer=ride.customer,
+        pets=ride.party_pets,
+        pickup_address=back.pickup_address,
+        dropoff_address=back.dropoff_address,
+        scheduled_at=plan.ends_at,
+        now=now,
+        charge_wait_minutes=ride.wait_minutes,
+    )
+    return [(ride, plan), (back, back_plan)]
+
+
+def _reschedule(
+    *,
+    ride: Ride,
+    by,
+    plan: RidePlan,
+    now: datetime,
+    check_fleet: bool = True,
+    servable_until: datetime | None = None,
+    also_free=(),
+) -> Ride:
+    """One ride's move to `plan`. Unless `check_fleet` is off (a wait-and-return's return,
+    checked with its ride out), the fleet must serve it until `servable_until` (default: its
+    own end), not counting the ride itself and `also_free`, rides moving with it."""
+    scheduled_at = plan.scheduled_at
 
     def check(locked):
         if locked.scheduled_at - now < settings.RESCHEDULE_CUTOFF:
@@ -693,8 +751,16 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
                 code="invalid",
                 errors={"scheduled_at": ["Choose a different time."]},
             )
-        _check_legs_stay_in_order(locked, plan)
-        must_be_servable(plan=plan, customer=ride.customer, now=now, exclude_ride_id=ride.pk)
+        if locked.trip != Trip.WAIT_RETURN:
+            _check_legs_stay_in_order(locked, plan)
+        if check_fleet:
+            must_be_servable(
+                plan=plan,
+                customer=ride.customer,
+                now=now,
+                exclude_ride_ids=(ride.pk, *also_free),
+                ends_at=servable_until,
+            )
 
     def changes(locked):
         fields = {
@@ -712,41 +778,29 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
             fields.update(late_fee_since=terms.free_until, late_fee_min_cents=terms.late_fee_cents)
         return fields
 
-    def local(moment):
-        return timezone.localtime(moment, ride.customer.tzinfo).strftime("%a %-d %b, %-I:%M %p")
-
-    note = f"Pickup moved from {local(ride.scheduled_at)} to {local(scheduled_at)}."
-    with transaction.atomic():
-        moved = _apply_move(
-            ride=ride,
-            move="reschedule",
-            by=by,
-            note=note,
-            check=check,
-            changes=changes,
-            data={
-                "old_scheduled_at": ride.scheduled_at.isoformat(),
-                "new_scheduled_at": scheduled_at.isoformat(),
-                "old_price_cents": ride.price_cents,
-                "new_price_cents": plan.quote.total_cents,
-            },
-        )
-        _open_return_follows(moved)
-    return moved
+    tz = ride.customer.tzinfo
+    old, new = format_pickup(ride.scheduled_at, tz), format_pickup(scheduled_at, tz)
+    return _apply_move(
+        ride=ride,
+        move="reschedule",
+        by=by,
+        note=f"Pickup moved from {old} to {new}.",
+        check=check,
+        changes=changes,
+        data={
+            "old_scheduled_at": ride.scheduled_at.isoformat(),
+            "new_scheduled_at": scheduled_at.isoformat(),
+            "old_price_cents": ride.price_cents,
+            "new_price_cents": plan.quote.total_cents,
+        },
+    )
 
 
 def _check_legs_stay_in_order(ride: Ride, plan: RidePlan) -> None:
     """A round trip's legs keep their order: the return is picked up after the ride out
-    arrives. A wait-and-return's legs are one stretch of one driver's time and an open return
-    has no time yet, so neither is moved leg by leg."""
+    arrives. An open return has no time yet to move (it follows its ride out)."""
     if not ride.is_trip_leg:
         return
-    if ride.trip == Trip.WAIT_RETURN:
-        raise DomainError(
-            "The driver waits between the two rides of a wait-and-return, so they can't be moved "
-            "one by one. Cancel the booking and book the new time, or call us.",
-            code="illegal_move",
-        )
     if ride.awaiting_call:
         raise DomainError(
             "This return comes when you call for it: there is no time to move.", code="illegal_move"
@@ -800,7 +854,7 @@ def ride_call_return(*, ride: Ride, by, now: datetime | None = None) -> Ride:
         starts_at=earliest,
         ends_at=estimated_end(earliest, ride.distance_miles),
         now=now,
-        exclude_ride_id=ride.pk,
+        exclude_ride_ids=(ride.pk,),
         tz=ride.customer.tzinfo,
     )
     later = sorted(t for t in answer.suggestions if t >= earliest)

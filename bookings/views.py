@@ -168,6 +168,7 @@ def _trip_context(request, form, answers: dict) -> dict:
         "form": form,
         "trip_plan": plan,
         "quote_legs": legs,
+        "quote_total_cents": plan.total_cents if plan else 0,
         **_availability_context(request, answers.get("scheduled_at"), answers.get(trips.RETURN_FIELD)),
     }
 
@@ -290,23 +291,24 @@ def ride_reschedule_quote(request, pk):
     can take the ride then (the ride's own window does not count against itself)."""
     ride = selectors.customer_ride(request.user, pk)
     form = RescheduleForm(request.POST)
-    plan = answer = None
+    moves, answer = [], None
     if form.is_valid():
         try:
-            plan = services.ride_plan(
-                customer=request.user,
-                pets=ride.party_pets,
-                pickup_address=ride.pickup_address,
-                dropoff_address=ride.dropoff_address,
-                scheduled_at=form.cleaned_data["scheduled_at"],
-            )
+            moves = services.plan_reschedule(ride=ride, scheduled_at=form.cleaned_data["scheduled_at"])
         except DomainError as exc:
             add_errors_to_form(form, exc)
         else:
-            answer = services.ride_availability(plan=plan, customer=request.user, exclude_ride_id=ride.pk)
+            answer = services.ride_availability(
+                plan=moves[0][1],
+                customer=request.user,
+                exclude_ride_ids=tuple(moved.pk for moved, _plan in moves),
+                ends_at=moves[-1][1].ends_at,  # a wait-and-return: one driver for the whole stretch
+            )
+    titles = ["Ride out", "Return"] if len(moves) == 2 else [""]
     context = {
         "form": form,
-        "quote_legs": [("", plan.quote)] if plan else [],
+        "quote_legs": [(title, plan.quote) for title, (_ride, plan) in zip(titles, moves, strict=False)],
+        "quote_total_cents": sum(plan.quote.total_cents for _ride, plan in moves),
         **_availability_context(request, answer),
     }
     return render(request, "bookings/ride_form.html#quote", context)

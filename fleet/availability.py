@@ -189,7 +189,7 @@ class _Fleet:
                 working[pk] = spans[key]
         return cls(working)
 
-    def state(self, *, first: datetime, last: datetime, exclude_ride_id=None) -> "_DayState":
+    def state(self, *, first: datetime, last: datetime, exclude_ride_ids=()) -> "_DayState":
         """The fleet with the open rides overlapping [first, last): 1 query, moments as epoch seconds."""
         rides = (
             Ride.objects.filter(
@@ -198,7 +198,7 @@ class _Fleet:
                 ends_at__gt=first,
                 on_call_until__isnull=True,  # an open return not called yet has no time to hold
             )
-            .exclude(pk=exclude_ride_id)
+            .exclude(pk__in=exclude_ride_ids)
             .order_by()
             .values_list("driver_id", "status", _Epoch("scheduled_at"), _Epoch("ends_at"))
         )
@@ -265,7 +265,7 @@ def _candidate_range(starts_at: datetime, now: datetime, tz) -> tuple[datetime, 
     return max(first, now), last
 
 
-def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_id=None, suggest=True, tz=None) -> Answer:
+def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_ids=(), suggest=True, tz=None) -> Answer:
     """Whether [starts_at, ends_at) can be served for `pets`; if not (and `suggest`), up to
     AVAILABILITY_SUGGESTIONS servable pickup times nearest to `starts_at`, that day and the next,
     within the booking limits (`bookings.services.pickup_time_errors`), in time order.
@@ -277,12 +277,12 @@ def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_id=None, sugges
     # of suggestions.
     wide_first, wide_last = min(first, starts_at), max(last, starts_at) + duration
     fleet = _Fleet.load(pets=pets, first=wide_first, last=wide_last)
-    narrow = fleet.state(first=starts_at, last=ends_at, exclude_ride_id=exclude_ride_id)
+    narrow = fleet.state(first=starts_at, last=ends_at, exclude_ride_ids=exclude_ride_ids)
     if narrow.servable(starts_at, ends_at):
         return Answer(servable=True)
     if not suggest:
         return Answer(servable=False)
-    state = fleet.state(first=wide_first, last=wide_last, exclude_ride_id=exclude_ride_id)
+    state = fleet.state(first=wide_first, last=wide_last, exclude_ride_ids=exclude_ride_ids)
     slots = slot_grid(first, last)
     servable = dict(zip(slots, state.servable_slots(slots, duration), strict=True))
     nearest_first = sorted(slots, key=lambda t: (abs(t - starts_at), t))
@@ -293,10 +293,10 @@ def check(*, pets, pickup, starts_at, ends_at, now, exclude_ride_id=None, sugges
     return Answer(servable=False, suggestions=tuple(sorted(found)))
 
 
-def servable_starts(*, pets, pickup, first, last, duration, now, exclude_ride_id=None) -> list[datetime]:
+def servable_starts(*, pets, pickup, first, last, duration, now, exclude_ride_ids=()) -> list[datetime]:
     """Every servable pickup time on the slot grid in [first, last), within the booking limits."""
     fleet = _Fleet.load(pets=pets, first=first, last=last + duration)
-    state = fleet.state(first=first, last=last + duration, exclude_ride_id=exclude_ride_id)
+    state = fleet.state(first=first, last=last + duration, exclude_ride_ids=exclude_ride_ids)
     slots = slot_grid(first, last)
     return [
         t

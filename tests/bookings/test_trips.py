@@ -406,11 +406,34 @@ def test_an_open_return_follows_its_ride_out(customer):
     assert back.on_call_until == moved.scheduled_at + settings.TRIP_OPEN_RETURN_WITHIN
 
 
-def test_a_wait_and_return_is_not_moved_leg_by_leg(customer):
-    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN)
-    for leg in (outbound, back):
-        with pytest.raises(DomainError, match="can't be moved one by one"):
-            services.ride_reschedule(ride=leg, by=customer, scheduled_at=leg.scheduled_at + timedelta(days=1))
+def test_a_wait_and_return_moves_as_one(customer):
+    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN, wait_minutes=60)
+    stretch = back.ends_at - outbound.scheduled_at
+    later = outbound.scheduled_at + timedelta(days=1)
+    moved = services.ride_reschedule(ride=outbound, by=customer, scheduled_at=later)
+    back.refresh_from_db()
+    assert moved.scheduled_at == later and moved.wait_minutes == 60
+    assert back.scheduled_at == moved.ends_at  # the return still leaves as the wait ends
+    assert back.ends_at - moved.scheduled_at == stretch
+    assert back.quote["lines"][-1]["kind"] == "wait"  # still charged for the wait
+    assert {e.ride_id for e in RideEvent.objects.filter(action="reschedule")} == {outbound.pk, back.pk}
+
+
+def test_a_wait_and_returns_return_is_moved_with_its_ride_out(customer):
+    _outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN)
+    with pytest.raises(DomainError, match="move the ride out"):
+        services.ride_reschedule(ride=back, by=customer, scheduled_at=back.scheduled_at + timedelta(days=1))
+    assert not RideEvent.objects.filter(action="reschedule").exists()
+
+
+def test_the_reschedule_quote_of_a_wait_and_return_prices_both_legs(customer_client, customer):
+    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN, wait_minutes=60)
+    later = timezone.localtime(outbound.scheduled_at + timedelta(days=1))
+    html = customer_client.post(
+        reverse("bookings:ride_reschedule_quote", args=[outbound.pk]),
+        {"scheduled_at": later.strftime("%Y-%m-%dT%H:%M")},
+    ).content.decode()
+    assert "Ride out" in html and "Total for both rides" in html and "Waiting 60 min" in html
 
 
 # --- Pages ------------------------------------------------------------------------------------
