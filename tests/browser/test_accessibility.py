@@ -22,6 +22,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from billing.models import Payment, PaymentStatus, Transaction
 from bookings.models import RideStatus
@@ -31,6 +32,8 @@ from notifications.models import Notification
 from notifications.services import notify
 from notifications.triggers import Occasion
 from tests.factories import (
+    DROPOFF,
+    PICKUP,
     AdminFactory,
     CustomerFactory,
     DriverProfileFactory,
@@ -160,13 +163,44 @@ def world() -> dict:
     }  # fmt: skip
 
 
-def pages_for(role: str, w: dict) -> list[tuple[str, str]]:
-    """(name, path) of every page `role` reaches."""
+def quoted(page):
+    """The booking form filled in: the live quote shows."""
+    page.get_by_label("Biscuit").check()
+    page.get_by_label("Pickup address").fill(PICKUP)
+    page.get_by_label("Drop-off address").fill(DROPOFF)
+    when = timezone.localtime(timezone.now() + timedelta(days=3)).replace(hour=10, minute=0)
+    page.get_by_label("Pickup date and time").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    expect(page.get_by_test_id("quote-total")).to_be_visible()
+
+
+def submitted(button: str):
+    """The form sent as it is (empty): the page comes back with its errors."""
+
+    def act(page):
+        page.get_by_role("button", name=button).click()
+        page.wait_for_load_state()
+        expect(page.locator(".is-invalid, .invalid-feedback, .alert-danger").first).to_be_visible()
+
+    return act
+
+
+def menu_opened(page):
+    """The phone's menu open (at the laptop's size the menu is always shown)."""
+    if page.viewport_size["width"] < 768:
+        page.get_by_role("button", name="Open menu").click()
+        expect(page.locator("#main-nav")).to_be_visible()
+
+
+def pages_for(role: str, w: dict) -> list[tuple]:
+    """(name, path) or (name, path, act) of every page `role` reaches; `act(page)` brings the
+    page to the state audited (a form's errors, the live quote, the menu open)."""
     r = w["rides"]
     if role == "public":
         return [
             ("home", "/"),
             ("login", "/accounts/login/"),
+            ("login-errors", "/accounts/login/", submitted("Sign In")),
+            ("menu", "/", menu_opened),
             ("signup", "/accounts/signup/"),
             ("password-reset", "/accounts/password/reset/"),
             ("password-reset-done", "/accounts/password/reset/done/"),
@@ -184,6 +218,9 @@ def pages_for(role: str, w: dict) -> list[tuple[str, str]]:
             ("rides-completed", "/app/?status=completed"),
             *rides,
             ("book", "/app/rides/new/"),
+            ("book-quoted", "/app/rides/new/", quoted),
+            ("book-errors", "/app/rides/new/", submitted("Continue to payment")),
+            ("menu", "/app/", menu_opened),
             ("book-again", f"/app/rides/new/?again={r['completed'].pk}"),
             ("checkout", f"/app/rides/{r['pending-payment'].pk}/pay/"),
             ("reschedule", f"/app/rides/{r['confirmed'].pk}/reschedule/"),
@@ -195,6 +232,7 @@ def pages_for(role: str, w: dict) -> list[tuple[str, str]]:
             ("pet-delete", f"/app/pets/{w['pet'].pk}/delete/"),
             ("places", "/app/places/"),
             ("place-new", "/app/places/new/"),
+            ("place-errors", "/app/places/new/", submitted("Save place")),
             ("place-edit", f"/app/places/{w['place'].pk}/edit/"),
             ("place-delete", f"/app/places/{w['place'].pk}/delete/"),
             ("notifications", "/app/notifications/"),
@@ -225,6 +263,8 @@ def pages_for(role: str, w: dict) -> list[tuple[str, str]]:
         ("assign", f"/ops/fleet/dispatch/rides/{r['confirmed'].pk}/"),
         ("drivers", "/ops/fleet/drivers/"),
         ("driver-new", "/ops/fleet/drivers/new/"),
+        ("driver-new-errors", "/ops/fleet/drivers/new/", submitted("Add driver")),
+        ("menu", "/ops/", menu_opened),
         ("driver-edit", f"/ops/fleet/drivers/{dana}/"),
         ("driver-hours", f"/ops/fleet/drivers/{dana}/hours/"),
         ("payments", "/ops/payments/"),
@@ -266,12 +306,14 @@ def walk(browser, live_server, role, user, pages, folder) -> list[dict]:
     found = []
     for viewport, size in VIEWPORTS.items():
         page.set_viewport_size(size)
-        for name, path in pages:
+        for name, path, *act in pages:
             response = page.goto(live_server.url + path)
             expected = 404 if name == "not-found" else 200
             assert response.status == expected, f"{path} answered {response.status} ({role})"
             assert "/accounts/login/" not in page.url or path.startswith("/accounts/login/"), path
-            found.extend(audit(page, path, viewport))
+            for step in act:
+                step(page)
+            found.extend(audit(page, f"{path} ({name})" if act else path, viewport))
             page.screenshot(path=folder / f"{role}-{name}-{viewport}.png", full_page=True)
     context.close()
     return found
@@ -303,7 +345,7 @@ def test_the_walk_covers_every_page(db):
     walked = {
         resolve(urlsplit(path).path).view_name
         for role in ("public", "customer", "driver", "ops")
-        for name, path in pages_for(role, w)
+        for name, path, *_act in pages_for(role, w)
         if name != "not-found"
     }
 
