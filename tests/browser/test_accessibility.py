@@ -10,6 +10,7 @@ browser watcher (conftest.py) fails the walk on any console error or failed requ
 
 import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -188,7 +189,7 @@ def menu_opened(page):
     """The phone's menu open (at the laptop's size the menu is always shown)."""
     if page.viewport_size["width"] < 768:
         page.get_by_role("button", name="Open menu").click()
-        expect(page.locator("#main-nav")).to_be_visible()
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))  # done sliding open
 
 
 def pages_for(role: str, w: dict) -> list[tuple]:
