@@ -32,6 +32,8 @@ from fleet.models import TimeOff
 from notifications.models import Notification
 from notifications.services import notify
 from notifications.triggers import Occasion
+from tests.billing.fixtures import DECLINED_AT_CHARGE
+from tests.browser.conftest import type_card
 from tests.factories import (
     DROPOFF,
     PICKUP,
@@ -158,7 +160,7 @@ def world() -> dict:
     address = EmailAddress.objects.get(user=customer)
     return {
         "customer": customer, "driver": dana, "admin": AdminFactory(name="Olivia Ops"), "rides": rides,
-        "pet": biscuit, "place": place, "email": email, "dana": dana,
+        "pet": biscuit, "place": place, "email": email, "dana": dana, "eli": eli,
         "reset_key": f"{user_pk_to_url_str(customer)}-{default_token_generator.make_token(customer)}",
         "confirm_key": EmailConfirmationHMAC(address).key,
     }  # fmt: skip
@@ -185,6 +187,13 @@ def submitted(button: str):
     return act
 
 
+def declined(page):
+    """Checkout after the bank refused the hold: the card form again, under an alert."""
+    type_card(page, DECLINED_AT_CHARGE)
+    page.get_by_role("button", name=re.compile("and book")).click()
+    expect(page.get_by_role("alert").filter(has_text="Your card was declined.")).to_be_visible()
+
+
 def menu_opened(page):
     """The phone's menu open (at the laptop's size the menu is always shown)."""
     if page.viewport_size["width"] < 768:
@@ -194,7 +203,7 @@ def menu_opened(page):
 
 def pages_for(role: str, w: dict) -> list[tuple]:
     """(name, path) or (name, path, act) of every page `role` reaches; `act(page)` brings the
-    page to the state audited (a form's errors, the live quote, the menu open)."""
+    page to the state audited (a form's errors, the live quote, a declined card, the menu open)."""
     r = w["rides"]
     if role == "public":
         return [
@@ -224,6 +233,7 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             ("menu", "/app/", menu_opened),
             ("book-again", f"/app/rides/new/?again={r['completed'].pk}"),
             ("checkout", f"/app/rides/{r['pending-payment'].pk}/pay/"),
+            ("checkout-declined", f"/app/rides/{r['pending-payment'].pk}/pay/", declined),
             ("reschedule", f"/app/rides/{r['confirmed'].pk}/reschedule/"),
             ("cancel", f"/app/rides/{r['confirmed'].pk}/cancel/"),
             ("receipt", f"/app/rides/{r['completed'].pk}/receipt/"),
@@ -243,6 +253,8 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             ("reauthenticate", "/accounts/reauthenticate/"),
             ("logout", "/accounts/logout/"),
         ]
+    if role == "driver-on-the-way":  # Eli, on his way to a pickup: the board and card before it
+        return [("board", "/drive/"), ("ride-en-route", f"/drive/rides/{r['en-route'].pk}/")]
     if role == "driver":
         return [
             ("board", "/drive/"),
@@ -332,10 +344,14 @@ def report(role: str, found: list[dict], folder: Path) -> None:
     assert not lines, f"{len(lines)} serious/critical axe violations ({role}):\n" + "\n".join(lines)
 
 
-@pytest.mark.parametrize("role", ["public", "customer", "driver", "ops"])
+ROLES = ["public", "customer", "driver", "driver-on-the-way", "ops"]
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_every_page_passes_axe_at_both_sizes(role, browser, live_server, stripe_server, tmp_path_factory):
     w = world()
-    user = {"public": None, "customer": w["customer"], "driver": w["driver"], "ops": w["admin"]}[role]
+    user = {"public": None, "customer": w["customer"], "driver": w["driver"], "driver-on-the-way": w["eli"],
+            "ops": w["admin"]}[role]  # fmt: skip
     folder = screenshot_dir(tmp_path_factory)
     report(role, walk(browser, live_server, role, user, pages_for(role, w), folder), folder)
 
@@ -345,7 +361,7 @@ def test_the_walk_covers_every_page(db):
     w = world()
     walked = {
         resolve(urlsplit(path).path).view_name
-        for role in ("public", "customer", "driver", "ops")
+        for role in ROLES
         for name, path, *_act in pages_for(role, w)
         if name != "not-found"
     }
