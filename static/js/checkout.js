@@ -1,3 +1,12 @@
+// localstripe's fake Stripe.js (development and tests only) declares a global `class Element`.
+// A global class shadows the DOM's `Element` for every script on the page, so Bootstrap's
+// `Element.prototype.matches.call(...)` finds nothing and its menu and alert buttons die.
+// Chaining the fake class's prototype to the DOM's gives those calls the real methods back.
+// With real Stripe.js `Element` is the DOM's own and this does nothing.
+if (typeof Element === "function" && Element !== window.Element) {
+  Object.setPrototypeOf(Element.prototype, window.Element.prototype);
+}
+
 // Checkout. The browser only talks to Stripe (real Stripe.js, or localstripe's fake one):
 // - "card" mode: save the card with confirmCardSetup (a declined card shows its error here
 //   and the customer tries again without leaving the page);

@@ -180,7 +180,7 @@ def test_failed_background_tasks_show_under_needs_attention_and_run_again(admin_
     page = admin_client.get(reverse("ops_background")).content.decode()
     assert "fleet.tasks.dispatch_waiting_rides" in page
     assert "OperationalError(&#x27;database is locked&#x27;)" in page
-    assert f'aria-label="Run task #{task.pk} again"' in page
+    assert f'Run again<span class="visually-hidden"> task #{task.pk}</span>' in page
 
     with committed():
         response = admin_client.post(reverse("ops_background_retry", args=[task.pk]), follow=True)

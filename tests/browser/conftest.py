@@ -4,8 +4,8 @@ Journeys run at a phone's size (375x812) unless a test asks otherwise, and save
 screenshots under test-artifacts/ for people to look at.
 """
 
-import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -54,42 +54,81 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "en-US", "timezone_id": "America/New_York"}
 
 
-# Every page a journey opens is watched: a Content-Security-Policy violation (something the
-# policy blocked; Chromium also logs each one as a console error, so pages navigated away from
-# are covered) or a console error fails the test. Not counted: failed resource loads (the app's
-# own 4xx answers: a declined card, a 404 the test asks for, checked by the tests themselves)
-# and htmx's note that it dropped a refresh because the page moved on (sendAbort).
-WATCH_CSP = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) =>
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));
-"""
-
-
+# Every browser context a test opens is watched, and the test fails on what the browser reports:
+# a console error (Chromium also logs each Content-Security-Policy violation as one), an
+# uncaught page error, a request that failed, or a 4xx/5xx answer to a subresource (a script,
+# stylesheet, image, font, fetch/XHR). Not counted: the top-level document's own status (a test
+# may ask for a 404 page or post a form the server refuses; tests check those themselves),
+# Chromium's console echo of a failed load (the response check reports it with its URL), and
+# net::ERR_ABORTED and htmx's sendAbort (a request the page itself dropped by navigating on;
+# htmx logs afterRequest beside each abort, and beside a sendError/timeout, which are reported).
+# A test that means to trigger an error says which, narrowly:
+#     @pytest.mark.browser_errors_expected(r"regex matching the report line", ...)
 IGNORED_CONSOLE_ERRORS = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
 
 
-@pytest.fixture(autouse=True)
-def _no_csp_violations_or_console_errors(request):
-    if "page" not in request.fixturenames:
-        yield
-        return
-    page = request.getfixturevalue("page")
-    problems = []
-    page.add_init_script(WATCH_CSP)
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console {message.type} at {message.location.get('url')}: {message.text[:200]}")
-            if message.type == "error" and not message.text.startswith(IGNORED_CONSOLE_ERRORS)
-            else None
-        ),
-    )
+class BrowserWatch:
+    def __init__(self, expected: tuple[str, ...]):
+        self.problems: list[str] = []
+        self.expected = [re.compile(pattern) for pattern in expected]
 
+    def add(self, line: str) -> None:
+        if not any(pattern.search(line) for pattern in self.expected):
+            self.problems.append(line)
+
+    def console(self, message) -> None:
+        if message.type == "error" and not message.text.startswith(IGNORED_CONSOLE_ERRORS):
+            self.add(f"console error at {message.location.get('url')}: {message.text[:300]}")
+
+    def request_failed(self, request) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            self.add(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.add(f"HTTP {response.status} for {response.request.method} {response.url}")
+
+    def watch(self, context) -> None:
+        context.on("console", self.console)
+        context.on("weberror", lambda error: self.add(f"page error: {error.error}"))
+        context.on("requestfailed", self.request_failed)
+        context.on("response", self.response)
+
+
+WATCH = pytest.StashKey[BrowserWatch]()
+
+
+@pytest.fixture(autouse=True)
+def _watch_the_browser(request, browser, monkeypatch):
+    """Watch every context: pytest-playwright's `page`/`context`, and any `browser.new_page()` or
+    `browser.new_context()` a test opens itself."""
+    marker = request.node.get_closest_marker("browser_errors_expected")
+    watch = request.node.stash[WATCH] = BrowserWatch(marker.args if marker else ())
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        watch.watch(context)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)  # its context is new and still blank
+        watch.watch(page.context)
+        return page
+
+    monkeypatch.setattr(browser, "new_context", watched_context)
+    monkeypatch.setattr(browser, "new_page", watched_page)
     yield
-    with contextlib.suppress(Exception):  # a page already closed: its console listener saw it all
-        problems.extend(page.evaluate("window.__cspViolations || []"))
-    assert not problems, "the browser reported:\n" + "\n".join(problems)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Checked right after the test body (its pages still open), unless it already failed."""
+    result = yield
+    watch = item.stash.get(WATCH, None)
+    if watch is not None and watch.problems:
+        pytest.fail("the browser reported:\n" + "\n".join(watch.problems), pytrace=False)
+    return result
 
 
 @pytest.fixture

@@ -26,6 +26,6 @@ def test_a_failed_background_task_is_found_and_run_again(page, live_server, logi
     page.get_by_role("link", name="Background tasks that failed").click()
     expect(page.get_by_text("database is locked")).to_be_visible()
     shot(page, "background-tasks")
-    page.get_by_role("button", name=f"Run task #{task.pk} again").click()
+    page.get_by_role("button", name=f"Run again task #{task.pk}").click()
     expect(page.get_by_text(f"Task #{task.pk} will run again in a moment.")).to_be_visible()
     expect(page.get_by_text("Nothing is stuck")).to_be_visible()

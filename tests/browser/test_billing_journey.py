@@ -13,7 +13,15 @@ from bookings import services as rides
 from bookings.models import Ride, RideStatus
 from tests.billing.fixtures import DECLINED_AT_CHARGE, DECLINED_AT_SAVE, GOOD_CARD, NEEDS_3DS
 from tests.browser.conftest import type_card
-from tests.factories import DROPOFF, PICKUP, AdminFactory, CustomerFactory, DriverFactory, PetFactory
+from tests.factories import (
+    DROPOFF,
+    PICKUP,
+    AdminFactory,
+    CustomerFactory,
+    DriverFactory,
+    PetFactory,
+    make_ride,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DESKTOP = {"width": 1280, "height": 900}
@@ -32,6 +40,10 @@ def book_a_ride(page, live_server, days_ahead=3):
     return Ride.objects.latest("id")
 
 
+# The declined card: localstripe's Stripe.js gets a 402 from the card check, as with real Stripe.
+@pytest.mark.browser_errors_expected(
+    r"^HTTP 402 for POST http://127\.0\.0\.1:\d+/v1/setup_intents/\w+/confirm$"
+)
 def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, browser):
     customer = CustomerFactory(name="Alice Moreno")
     PetFactory(owner=customer, name="Biscuit")
@@ -145,3 +157,27 @@ def test_declined_at_the_hold_then_three_d_secure(page, live_server, login, shot
     expect(page.locator("#ride-status")).to_contain_text("Confirmed")
     ride.refresh_from_db()
     assert ride.status == RideStatus.CONFIRMED
+
+
+def test_checkout_menu_and_alerts_work_beside_localstripes_stripe_js(page, live_server, login, stripe_server):
+    """localstripe's fake Stripe.js declares a global `Element` that broke Bootstrap on this page
+    (issue 13, item 6): the phone menu opens and an alert closes, with no page error (the
+    browser watcher fails the test on one)."""
+    customer = CustomerFactory(name="Alice Moreno")
+    ride = make_ride(pet=PetFactory(owner=customer, name="Biscuit"), status=RideStatus.PENDING_PAYMENT)
+    login(page, customer)
+    page.goto(f"{live_server.url}/app/rides/{ride.pk}/pay/")
+    # Saved, then refused by the bank on the server: the page comes back with a dismissible alert.
+    type_card(page, DECLINED_AT_CHARGE)
+    page.get_by_role("button", name=re.compile("and book")).click()
+    alert = page.get_by_role("alert").filter(has_text="Your card was declined. Please try another card.")
+    expect(alert).to_be_visible()
+
+    menu = page.get_by_role("link", name="My rides")
+    expect(menu).to_be_hidden()
+    page.get_by_role("button", name="Open menu").click()
+    expect(menu).to_be_visible()
+    expect(page.get_by_role("button", name="Open menu")).to_have_attribute("aria-expanded", "true")
+
+    alert.get_by_role("button", name="Close").click()
+    expect(alert).to_have_count(0)
