@@ -44,6 +44,7 @@ from tests.factories import (
     PetFactory,
     PlaceFactory,
     make_ride,
+    make_trip,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,6 +75,8 @@ NOT_PAGES = {
     "ops_background_retry": "POST only",
     "bookings_ops:ride_cancel": "POST only",
     "bookings_ops:ride_clear_flag": "POST only",
+    "bookings_ops:ride_call_return": "POST only",
+    "bookings:ride_call_return": "POST only",
     "fleet_ops:reassign": "POST only",
     "fleet_ops:unassign": "POST only",
     "fleet_ops:driver_deactivate": "POST only",
@@ -135,6 +138,17 @@ def world() -> dict:
         "cancelled": ride(RideStatus.CANCELLED, 30),
         "no-show": ride(RideStatus.NO_SHOW, -30, eli),
     }
+    # Round trips: an open return waiting for the call (its ride out done), a wait-and-return.
+    vet, open_return = make_trip(
+        customer=customer, pets=[miso], on_call=True, scheduled_at=now - timedelta(hours=2),
+        status=RideStatus.COMPLETED, driver=eli, back_status=RideStatus.CONFIRMED,
+    )  # fmt: skip
+    waiting, waited_return = make_trip(
+        customer=customer, pets=[biscuit], trip="wait_return", wait_minutes=45,
+        scheduled_at=now + timedelta(hours=120), status=RideStatus.ASSIGNED, driver=dana,
+        back_status=RideStatus.ASSIGNED, back_driver=dana,
+    )  # fmt: skip
+    rides.update({"open-return": open_return, "wait-and-return": waiting, "waited-return": waited_return})
     done = rides["completed"]
     payment = Payment.objects.create(
         ride=done, status=PaymentStatus.CAPTURED, amount_cents=done.price_cents,
@@ -174,6 +188,16 @@ def quoted(page):
     when = timezone.localtime(timezone.now() + timedelta(days=3)).replace(hour=10, minute=0)
     page.get_by_label("Pickup date and time").fill(when.strftime("%Y-%m-%dT%H:%M"))
     expect(page.get_by_test_id("quote-total")).to_be_visible()
+
+
+def quoted_round_trip(page):
+    """The booking form for a round trip at a set time: a price per leg and the return's answer."""
+    quoted(page)
+    page.get_by_label("Round trip").check()
+    page.get_by_label("At a time I choose").check()
+    when = timezone.localtime(timezone.now() + timedelta(days=3)).replace(hour=14, minute=0)
+    page.get_by_label("Return date and time").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    expect(page.get_by_text("Total for both rides")).to_be_visible()
 
 
 def submitted(button: str):
@@ -229,6 +253,8 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             *rides,
             ("book", "/app/rides/new/"),
             ("book-quoted", "/app/rides/new/", quoted),
+            ("book-round-trip", "/app/rides/new/", quoted_round_trip),
+            ("cancel-round-trip", f"/app/rides/{r['wait-and-return'].pk}/cancel/"),
             ("book-errors", "/app/rides/new/", submitted("Continue to payment")),
             ("menu", "/app/", menu_opened),
             ("book-again", f"/app/rides/new/?again={r['completed'].pk}"),
@@ -261,6 +287,7 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             ("ride-picked-up", f"/drive/rides/{r['picked-up'].pk}/"),
             ("ride-offered", f"/drive/rides/{r['offered'].pk}/"),
             ("ride-assigned", f"/drive/rides/{r['assigned'].pk}/"),
+            ("ride-wait-and-return", f"/drive/rides/{r['wait-and-return'].pk}/"),
             ("ride-completed", f"/drive/rides/{r['completed'].pk}/"),
             ("hours", "/drive/hours/"),
             ("profile", "/accounts/profile/"),
