@@ -52,6 +52,8 @@ def checkout(request, pk):
         return redirect("billing:checkout", pk=ride.outbound_id)  # one checkout for both legs
     # A round trip paid here secures its return too (services.secure_return_leg).
     back = other_leg(ride) if was_pending and not ride.is_return_leg else None
+    if back is not None and back.status != RideStatus.PENDING_PAYMENT:
+        back = None  # cancelled meanwhile (or paid on its own): this checkout is for the ride out
     try:
         if request.method == "POST":
             step = services.checkout_submit(ride=ride, by=request.user)

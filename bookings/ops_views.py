@@ -63,6 +63,7 @@ def ride_list(request):
 @require_GET
 def ride_detail(request, pk):
     ride = get_object_or_404(Ride.objects.with_list_relations(), pk=pk)
+    other = selectors.other_leg(ride)
     return render(
         request,
         "bookings/ops/ride_detail.html",
@@ -71,7 +72,10 @@ def ride_detail(request, pk):
             "events": selectors.ops_timeline(ride),
             "moves": allowed_moves(ride, request.user),
             "cancel_form": OptionalReasonForm(),
-            "other_leg": selectors.other_leg(ride),
+            "other_leg": other,
+            "can_call_return": ride.awaiting_call
+            and other is not None
+            and other.status in (RideStatus.PICKED_UP, RideStatus.COMPLETED),
             "panels": ride_panels("ops", request, ride),
         },
     )

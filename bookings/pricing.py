@@ -77,7 +77,9 @@ def party_lines(pets: list[Pet], tariff: dict) -> list[QuoteLine]:
     return lines
 
 
-def surcharge_lines(subtotal: int, scheduled_at: datetime, now: datetime, tz, tariff: dict):
+def surcharge_lines(subtotal: int, scheduled_at: datetime, now: datetime, tz, tariff: dict, *, timed=True):
+    """`timed`: the pickup time is known. An open return's is not (only its day): it gets the
+    weekend surcharge, not the night or short-notice ones."""
     local = timezone.localtime(scheduled_at, tz)
     lines = []
     if local.weekday() >= 5:
@@ -88,6 +90,8 @@ def surcharge_lines(subtotal: int, scheduled_at: datetime, now: datetime, tz, ta
                 _percent_of(subtotal, tariff["weekend_percent"]),
             )
         )
+    if not timed:
+        return lines
     night_from, night_until = tariff["night_hours"]
     if local.hour >= night_from or local.hour < night_until:
         lines.append(
@@ -128,9 +132,10 @@ def quote_ride(
     tz,
     now: datetime | None = None,
     wait_minutes: int = 0,
+    timed: bool = True,
 ) -> Quote:
     """`wait_minutes`: the wait before a wait-and-return's return leg, charged on that leg (no
-    surcharge applies to it)."""
+    surcharge applies to it). `timed`: False for an open return (see `surcharge_lines`)."""
     tariff = settings.TARIFF
     now = now or timezone.now()
     billed_miles = max(distance_miles, Decimal(tariff["min_miles"]))
@@ -141,7 +146,7 @@ def quote_ride(
         *party_lines(pets, tariff),
     ]
     subtotal = sum(line.cents for line in lines)
-    lines += surcharge_lines(subtotal, scheduled_at, now, tz, tariff)
+    lines += surcharge_lines(subtotal, scheduled_at, now, tz, tariff, timed=timed)
     lines += wait_lines(wait_minutes, tariff)
     return Quote(distance_miles=distance_miles, lines=lines, currency=settings.CURRENCY)
 
@@ -188,6 +193,8 @@ def cancellation_terms(*, ride: Ride, now: datetime | None = None) -> Cancellati
         free_until = min(free_until, ride.late_fee_since)
     late_fee = max(_percent_of(ride.price_cents, settings.CANCELLATION_FEE_PERCENT), ride.late_fee_min_cents)
     late = now >= free_until
+    if ride.awaiting_call:  # an open return not called yet: no time or driver was committed
+        return CancellationTerms(free_until=free_until, late_fee_cents=0, late=False, fee_cents=0)
     charged = late and ride.status != RideStatus.PENDING_PAYMENT
     return CancellationTerms(
         free_until=free_until, late_fee_cents=late_fee, late=late, fee_cents=late_fee if charged else 0

@@ -20,6 +20,7 @@ from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
 from bookings.models import (
     ENDED_STATUSES,
     OPEN_STATUSES,
+    UPCOMING_STATUSES,
     Pet,
     Place,
     Ride,
@@ -247,9 +248,11 @@ def ride_plan(
     scheduled_at: datetime | None,
     now: datetime | None = None,
     charge_wait_minutes: int = 0,
+    timed: bool = True,
 ) -> RidePlan:
     """Check a requested ride and price it, or raise DomainError with every field's problem.
-    `charge_wait_minutes`: a wait-and-return's return leg pays for the wait before it."""
+    `charge_wait_minutes`: a wait-and-return's return leg pays for the wait before it;
+    `timed` False: an open return, whose time is not known (`pricing.surcharge_lines`)."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     if pet_errors := party_errors(customer, pets):
@@ -277,6 +280,7 @@ def ride_plan(
         tz=customer.tzinfo,
         now=now,
         wait_minutes=charge_wait_minutes,
+        timed=timed,
     )
     return RidePlan(
         pets=list(pets),
@@ -519,7 +523,11 @@ def ride_confirm(*, ride: Ride, by=None, note: str = "") -> Ride:
 
 
 def ride_expire(*, ride: Ride) -> Ride:
-    return _apply_move(ride=ride, move="expire", by=None, note="Not paid in time; the slot is released.")
+    with transaction.atomic():
+        ride = _apply_move(ride=ride, move="expire", by=None, note="Not paid in time; the slot is released.")
+        if ride.is_return_leg and ride.trip == Trip.WAIT_RETURN:
+            _end_the_wait(ride.outbound_id, by=None)
+    return ride
 
 
 def _must_be_driver(user) -> None:
@@ -559,9 +567,25 @@ def ride_reassign(*, ride: Ride, driver, by, reason: str) -> Ride:
 
 
 def ride_unassign(*, ride: Ride, by, reason: str) -> Ride:
-    return _apply_move(
-        ride=ride, move="unassign", by=by, note=reason, changes={"driver": None, "accepted_at": None}
-    )
+    with transaction.atomic():
+        ride = _apply_move(
+            ride=ride, move="unassign", by=by, note=reason, changes={"driver": None, "accepted_at": None}
+        )
+        _return_leaves_too(ride, by=by)
+    return ride
+
+
+def _return_leaves_too(outbound: Ride, *, by) -> None:
+    """A wait-and-return's ride out lost its driver (declined, unassigned): so does its return,
+    which only the driver waiting there can do. Both go back to dispatch together."""
+    if outbound.trip != Trip.WAIT_RETURN or outbound.is_return_leg:
+        return
+    back = Ride.objects.filter(outbound_id=outbound.pk, status=RideStatus.ASSIGNED).first()
+    if back is not None:
+        note = "Follows the ride out, which lost its driver."
+        _apply_move(
+            ride=back, move="unassign", by=None, note=note, changes={"driver": None, "accepted_at": None}
+        )
 
 
 def ride_accept(*, ride: Ride, by) -> Ride:
@@ -569,9 +593,12 @@ def ride_accept(*, ride: Ride, by) -> Ride:
 
 
 def ride_decline(*, ride: Ride, by, reason: str = "") -> Ride:
-    return _apply_move(
-        ride=ride, move="decline", by=by, note=reason, changes={"driver": None, "accepted_at": None}
-    )
+    with transaction.atomic():
+        ride = _apply_move(
+            ride=ride, move="decline", by=by, note=reason, changes={"driver": None, "accepted_at": None}
+        )
+        _return_leaves_too(ride, by=by)
+    return ride
 
 
 def ride_start(*, ride: Ride, by) -> Ride:
@@ -615,10 +642,11 @@ def ride_no_show(*, ride: Ride, by, reason: str) -> Ride:
 
 
 def open_return_leg(ride: Ride) -> Ride | None:
-    """A round trip's return leg, when `ride` is its outbound and the return is still open."""
+    """A round trip's return leg, when `ride` is its outbound and the return has not started
+    (one under way is the driver's and operations' to finish, not a cancel's)."""
     if ride.is_return_leg or not ride.is_trip_leg:
         return None
-    return Ride.objects.filter(outbound_id=ride.pk, status__in=OPEN_STATUSES).first()
+    return Ride.objects.filter(outbound_id=ride.pk, status__in=UPCOMING_STATUSES).first()
 
 
 def _cancel_move(ride: Ride, *, by, note: str) -> Ride:
@@ -859,7 +887,13 @@ def ride_call_return(*, ride: Ride, by, now: datetime | None = None) -> Ride:
     )
     later = sorted(t for t in answer.suggestions if t >= earliest)
     at = earliest if answer.servable or not later else later[0]
-    unserved = not answer.servable and not later
+    tz = ride.customer.tzinfo
+    # Nobody free today: it still gets the earliest time, and operations find a driver.
+    unserved = not answer.servable and (
+        not later or timezone.localtime(at, tz).date() != timezone.localtime(earliest, tz).date()
+    )
+    if unserved:
+        at = earliest
 
     def check(locked):
         if not locked.awaiting_call:
@@ -870,10 +904,15 @@ def ride_call_return(*, ride: Ride, by, now: datetime | None = None) -> Ride:
                 f"Call the return once {locked.pet_names} has been picked up for the ride out.",
                 code="illegal_move",
             )
+        availability.lock_window(at, changes["ends_at"])  # bookings for that day wait for this one
 
-    changes = {"scheduled_at": at, "ends_at": estimated_end(at, ride.distance_miles), "on_call_until": None}
-    if unserved:
-        changes["attention"] = "Return called, but no driver is free then: find one."
+    changes = {
+        "scheduled_at": at,
+        "ends_at": estimated_end(at, ride.distance_miles),
+        "on_call_until": None,
+        # A flag for a return not called in time is answered by the call.
+        "attention": "Return called, but no driver is free today: find one." if unserved else "",
+    }
     when = format_pickup(at, ride.customer.tzinfo)
     return _apply_move(
         ride=ride,

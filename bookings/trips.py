@@ -144,6 +144,7 @@ def trip_plan(
             scheduled_at=back_at,
             now=now,
             charge_wait_minutes=charge_wait,
+            timed=on_call_until is None,
         )
     except DomainError as exc:
         errors = {RETURN_FIELD if name == "scheduled_at" else name: msgs for name, msgs in exc.errors.items()}

@@ -90,6 +90,13 @@ class DriverRideOut(Schema):
     notes: str
     accepted_at: datetime | None
     allowed_actions: list[str]
+    trip: str = Field(description="one_way, round_trip or wait_return")
+    leg: str = Field(description='"outbound" or "return" on a round trip\'s rides; "" one way')
+    wait_minutes: int = Field(description="Wait-and-return's ride out: wait this long at the drop-off")
+
+    @staticmethod
+    def resolve_leg(ride) -> str:
+        return ride.leg_label.lower()
 
     @staticmethod
     def resolve_owner(ride):

@@ -19,14 +19,14 @@ sorts after the others and is never picked by auto-dispatch again.
 (see `dispatch_assign`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from bookings.geocoding import Point, straight_line_miles
-from bookings.models import DRIVER_HELD_STATUSES, Pet, Ride, RideEvent, RideStatus
+from bookings.models import DRIVER_HELD_STATUSES, Pet, Ride, RideEvent, RideStatus, Trip
 from core.dates import operations_day
 from fleet.hours import days_around, working_time
 from fleet.models import CrateSize, DriverProfile, TimeOff
@@ -93,17 +93,59 @@ def works_through(profile: DriverProfile, start, end) -> bool:
     return spans.covers(start, end)
 
 
+@dataclass(frozen=True)
+class Stretch:
+    """The time a driver taking a ride gives, and who may take it. A wait-and-return is one
+    driver's from the ride out's pickup to the end of the return (the driver waiting brings
+    the pets back): its ride out asks for the whole stretch, and its return goes only to the
+    ride out's driver (`only_driver_id`; None while the ride out has none: nobody yet)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    rides: tuple[int, ...]  # the rides in it (not clashes with each other)
+    follows_outbound: bool = False
+    only_driver_id: int | None = None
+
+
+NOT_STARTED = [RideStatus.PENDING_PAYMENT, RideStatus.CONFIRMED, RideStatus.ASSIGNED]
+
+
+def stretch_of(ride: Ride) -> Stretch:
+    """Read once per ride instance (one query for a wait-and-return's leg, none otherwise)."""
+    cached = getattr(ride, "_stretch", None)
+    if cached is not None:
+        return cached
+    stretch = Stretch(ride.scheduled_at, ride.ends_at, (ride.pk,))
+    if ride.trip == Trip.WAIT_RETURN and ride.is_return_leg:
+        outbound = Ride.objects.filter(pk=ride.outbound_id).values("driver_id", "status").first()
+        held = outbound and outbound["status"] in LOAD_STATUSES
+        stretch = replace(
+            stretch, follows_outbound=True, only_driver_id=held and outbound["driver_id"] or None
+        )
+    elif ride.trip == Trip.WAIT_RETURN:
+        back = (
+            Ride.objects.filter(outbound_id=ride.pk, status__in=NOT_STARTED).values("pk", "ends_at").first()
+        )
+        if back:
+            stretch = replace(stretch, ends_at=back["ends_at"], rides=(ride.pk, back["pk"]))
+    ride._stretch = stretch
+    return stretch
+
+
 def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list[str]:
     """Every reason `profile`'s driver can't take `ride` (empty: eligible).
-    `busy`: whether they hold another ride whose window overlaps this one's."""
+    `busy`: whether they hold another ride overlapping the time it takes (`stretch_of`)."""
+    stretch = stretch_of(ride)
     reasons = []
     if not profile.user.is_active:
         reasons.append("Account deactivated")
     if ride.driver_id == profile.user_id:
         reasons.append("Has this ride now")
+    if stretch.follows_outbound and stretch.only_driver_id != profile.user_id:
+        reasons.append("Not the driver waiting there: the ride out's driver brings the pets back")
     if not profile.on_duty:
         reasons.append("Off duty")
-    if not works_through(profile, ride.scheduled_at, ride.ends_at):
+    if not works_through(profile, stretch.starts_at, stretch.ends_at):
         reasons.append("Not working then (hours or day off)")
     reasons += vehicle_fit_reasons(profile, ride.party_pets)
     if busy:
@@ -121,12 +163,13 @@ def hours_prefetch(start, end) -> list[Prefetch]:
 
 
 def clashing_rides(ride: Ride) -> QuerySet[Ride]:
-    """Rides a driver holds whose window overlaps `ride`'s (filter by driver to use it)."""
+    """Rides a driver holds overlapping the time `ride` takes (`stretch_of`; filter by driver)."""
+    stretch = stretch_of(ride)
     return Ride.objects.filter(
         status__in=DRIVER_HELD_STATUSES,
-        scheduled_at__lt=ride.ends_at,
-        ends_at__gt=ride.scheduled_at,
-    ).exclude(pk=ride.pk)
+        scheduled_at__lt=stretch.ends_at,
+        ends_at__gt=stretch.starts_at,
+    ).exclude(pk__in=stretch.rides)
 
 
 def rides_on_day(day_start: datetime, day_end: datetime, *, exclude_ride: Ride | None = None):
@@ -148,7 +191,7 @@ def candidates(ride: Ride) -> list[Candidate]:
     profiles = (
         DriverProfile.objects.filter(user__role=User.Role.DRIVER)
         .select_related("user")
-        .prefetch_related(*hours_prefetch(ride.scheduled_at, ride.ends_at))
+        .prefetch_related(*hours_prefetch(stretch_of(ride).starts_at, stretch_of(ride).ends_at))
         .annotate(
             busy=Exists(clashing_rides(ride).filter(driver=OuterRef("user_id"))),
             rides_that_day=rides_on_day(*operations_day(ride.scheduled_at), exclude_ride=ride),

@@ -91,10 +91,14 @@ def driver_board(user, now: datetime | None = None) -> Board:
 
 
 def dispatch_queue(now: datetime | None = None) -> QuerySet[Ride]:
-    """Confirmed rides without a driver whose window has not passed, soonest first."""
+    """Confirmed rides without a driver whose window has not passed, soonest first (an open
+    return waits for its call first)."""
     return (
         Ride.objects.filter(
-            status=RideStatus.CONFIRMED, driver__isnull=True, ends_at__gt=now or timezone.now()
+            status=RideStatus.CONFIRMED,
+            driver__isnull=True,
+            ends_at__gt=now or timezone.now(),
+            on_call_until__isnull=True,
         )
         .select_related("customer")
         .with_party()

@@ -74,12 +74,15 @@ def _overlap_refused(driver: User) -> DomainError:
 
 
 def dispatch_assign(*, ride: Ride, driver: User, by, note: str = "") -> Ride:
-    """Give a confirmed ride to an eligible driver (an admin, or the system for auto-dispatch)."""
+    """Give a confirmed ride to an eligible driver (an admin, or the system for auto-dispatch).
+    A wait-and-return's ride out brings its return along (checked free for the whole stretch)."""
     with transaction.atomic():
         profile = _locked_profile(driver)
         locked = _lock_ride_for(profile, ride)
         try:
-            return rides.ride_assign(ride=locked, driver=profile.user, by=by, note=note)
+            assigned = rides.ride_assign(ride=locked, driver=profile.user, by=by, note=note)
+            _return_follows(assigned, profile, by=by)
+            return assigned
         except IntegrityError as exc:  # the PostgreSQL exclusion constraint
             raise _overlap_refused(driver) from exc
 
@@ -90,9 +93,29 @@ def dispatch_reassign(*, ride: Ride, driver: User, by, reason: str) -> Ride:
         profile = _locked_profile(driver)
         locked = _lock_ride_for(profile, ride)
         try:
-            return rides.ride_reassign(ride=locked, driver=profile.user, by=by, reason=reason)
+            reassigned = rides.ride_reassign(ride=locked, driver=profile.user, by=by, reason=reason)
+            _return_follows(reassigned, profile, by=by, reason=reason)
+            return reassigned
         except IntegrityError as exc:
             raise _overlap_refused(driver) from exc
+
+
+def _return_follows(outbound: Ride, profile: DriverProfile, *, by, reason: str = "") -> None:
+    """A wait-and-return's return goes to the driver of its ride out, in the same transaction
+    (the stretch was checked free for them). Not yet paid for, it follows once it is (auto-dispatch)."""
+    if outbound.trip != Trip.WAIT_RETURN or outbound.is_return_leg:
+        return
+    back = Ride.objects.select_for_update().filter(outbound_id=outbound.pk).first()
+    if back is None or back.driver_id == profile.user_id:
+        return
+    note = "Goes with the ride out: the driver waiting there brings the pets back."
+    if back.status == RideStatus.CONFIRMED and back.driver_id is None and back.payment_covers_fare:
+        rides.ride_assign(ride=back, driver=profile.user, by=by, note=note)
+    elif back.status == RideStatus.ASSIGNED and by is not None:
+        rides.ride_reassign(ride=back, driver=profile.user, by=by, reason=reason or note)
+    elif back.status == RideStatus.ASSIGNED:  # the system unassigns and assigns (reassigning is a person's)
+        rides.ride_unassign(ride=back, by=None, reason=note)
+        rides.ride_assign(ride=back, driver=profile.user, by=None, note=note)
 
 
 def dispatch_unassign(*, ride: Ride, by, reason: str) -> Ride:

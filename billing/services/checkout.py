@@ -35,7 +35,7 @@ from billing.models import (
 from billing.services import ledger
 from billing.services.reconcile import apply_intent
 from bookings.models import OPEN_STATUSES, Ride, RideStatus
-from bookings.services import ride_expire
+from bookings.services import ride_expire, ride_flag
 from core.errors import DomainError
 from core.money import format_money
 from core.tasks import enqueue
@@ -268,9 +268,15 @@ def secure_return_leg(*, payment_id: int) -> Payment | None:
     except IntegrityError:  # a parallel run created it a moment ago
         return None
     try:
-        return payment_place_hold(payment=leg, source=Transaction.Source.SCHEDULE)
+        leg = payment_place_hold(payment=leg, source=Transaction.Source.SCHEDULE)
     except GatewayError:
         return leg  # a pending hold: the ledger's retries finish it
+    if leg.status not in SECURED_STATUSES:  # declined, or the bank wants the customer there
+        ride_flag(
+            ride=back,
+            reason="The return's card hold failed: the customer pays for it on its page. Check they can.",
+        )
+    return leg
 
 
 # --- Holds placed later, off-session -------------------------------------------------------
@@ -319,8 +325,13 @@ def place_due_holds(*, now=None) -> int:
 def expire_unpaid_rides(*, now=None) -> int:
     """Release the slots of bookings not paid within BILLING_PAYMENT_WINDOW (or whose time has come)."""
     now = now or timezone.now()
+    # A return whose ride out is on keeps its slot until its own time: the pets are out and
+    # need a way home (a failed hold on it is flagged for operations).
+    no_ride_out_on = Q(outbound__isnull=True) | Q(
+        outbound__status__in=[RideStatus.PENDING_PAYMENT, RideStatus.CANCELLED, RideStatus.NO_SHOW]
+    )
     stale = Ride.objects.filter(status=RideStatus.PENDING_PAYMENT).filter(
-        Q(created_at__lt=now - settings.BILLING_PAYMENT_WINDOW) | Q(scheduled_at__lt=now)
+        Q(no_ride_out_on, created_at__lt=now - settings.BILLING_PAYMENT_WINDOW) | Q(scheduled_at__lt=now)
     )
     expired = 0
     for ride in stale.order_by("created_at")[:200]:

@@ -30,7 +30,7 @@ def rides_due_reminder(*, lead_minutes: int, until_minutes: int, now: datetime):
     """
     lead, until = timedelta(minutes=lead_minutes), timedelta(minutes=until_minutes)
     last_reschedule = (
-        RideEvent.objects.filter(ride=OuterRef("pk"), action="reschedule")
+        RideEvent.objects.filter(ride=OuterRef("pk"), action__in=["reschedule", "call_return"])
         .order_by("-created_at")
         .values("created_at")[:1]
     )

@@ -106,3 +106,39 @@ def test_the_checkout_page_shows_both_legs_and_their_total(customer_client, cust
     assert "round trip" in html and "Ride out" in html and "Return" in html
     assert f"Hold ${total:,.2f} and book" in html
     assert "Total for both rides" in html
+
+
+def test_a_return_whose_hold_fails_is_flagged_and_keeps_its_slot(customer, pay, committed):
+    from billing import services
+    from tests.billing.fixtures import NEEDS_3DS
+
+    outbound, back = pending_trip(customer)
+    pay(outbound, NEEDS_3DS)  # the bank's check passes with the customer there; off-session it can't
+    back.refresh_from_db()
+    assert outbound.status == RideStatus.CONFIRMED
+    assert back.status == RideStatus.PENDING_PAYMENT
+    assert "return's card hold failed" in back.attention
+    # The payment window passing does not release it: the pets need a way home.
+    later = timezone.now() + timedelta(hours=2)
+    with committed():
+        services.expire_unpaid_rides(now=later)
+    back.refresh_from_db()
+    assert back.status == RideStatus.PENDING_PAYMENT
+
+
+def test_an_unpaid_round_trip_lapses_whole(customer, committed):
+    from billing import services
+
+    outbound, back = pending_trip(customer)
+    Ride = type(outbound)
+    Ride.objects.filter(pk__in=[outbound.pk, back.pk]).update(created_at=timezone.now() - timedelta(hours=2))
+    with committed():
+        assert services.expire_unpaid_rides() == 2
+
+
+def test_the_checkout_leaves_out_a_return_cancelled_meanwhile(customer_client, customer, stripe_server):
+    outbound, back = pending_trip(customer)
+    rides.ride_cancel(ride=back, by=customer)
+    html = customer_client.get(reverse("billing:checkout", args=[outbound.pk])).content.decode()
+    assert "Total for both rides" not in html
+    assert f"Hold ${outbound.price_cents / 100:,.2f} and book" in html

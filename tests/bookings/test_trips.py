@@ -2,6 +2,7 @@
 booked, cancelled, called and dispatched as the product says."""
 
 from datetime import timedelta
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
@@ -349,8 +350,74 @@ def test_the_wait_keeps_its_driver_from_other_rides(customer):
     during_wait = make_ride(scheduled_at=outbound.ends_at - timedelta(minutes=20))
     with pytest.raises(DomainError, match="another ride"):
         fleet.dispatch_assign(ride=during_wait, driver=driver, by=None)
-    # ...but the return, which starts as the wait ends, goes to them.
-    assert fleet.ride_auto_dispatch(ride_id=back.pk).driver == driver
+    # ...and the return, which starts as the wait ends, went to them with the ride out.
+    back.refresh_from_db()
+    assert (back.status, back.driver) == (RideStatus.ASSIGNED, driver)
+
+
+def test_the_ride_out_goes_only_to_a_driver_free_for_the_return_too(customer, settings):
+    settings.DISPATCH_AUTO = True
+    near = on_duty_driver("Nia Near", position=(Decimal("40.785"), Decimal("-73.970")))
+    far = on_duty_driver("Zed Far", position=(Decimal("40.650"), Decimal("-73.950")))
+    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN, wait_minutes=30)
+    make_ride(status=RideStatus.ASSIGNED, driver=near, scheduled_at=back.scheduled_at)  # Nia's next job
+    assert fleet.ride_auto_dispatch(ride_id=outbound.pk).driver == far
+    back.refresh_from_db()
+    assert back.driver == far
+
+
+def test_the_return_goes_to_nobody_but_the_driver_waiting_there(customer, admin_user):
+    waiting, other = on_duty_driver("Wes Waiting"), on_duty_driver("Olga Other")
+    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN)
+    with pytest.raises(DomainError, match="driver waiting there"):
+        fleet.dispatch_assign(ride=back, driver=other, by=admin_user)  # the ride out has no driver yet
+    fleet.dispatch_assign(ride=outbound, driver=waiting, by=admin_user)
+    back.refresh_from_db()
+    assert back.driver == waiting
+
+
+def test_when_the_ride_out_loses_its_driver_so_does_the_return(customer):
+    driver = on_duty_driver("Ann Able")
+    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN)
+    fleet.dispatch_assign(ride=outbound, driver=driver, by=None)
+    services.ride_decline(ride=Ride.objects.get(pk=outbound.pk), by=driver, reason="Car trouble")
+    outbound.refresh_from_db()
+    back.refresh_from_db()
+    assert (outbound.driver, back.driver) == (None, None)
+    assert back.status == RideStatus.CONFIRMED
+
+
+def test_reassigning_the_ride_out_takes_the_return_along(customer, admin_user):
+    first, second = on_duty_driver("Ann Able"), on_duty_driver("Ben Baker")
+    outbound, back = make_trip(customer=customer, trip=Trip.WAIT_RETURN)
+    fleet.dispatch_assign(ride=outbound, driver=first, by=admin_user)
+    fleet.dispatch_reassign(
+        ride=Ride.objects.get(pk=outbound.pk), driver=second, by=admin_user, reason="Swap"
+    )
+    back.refresh_from_db()
+    assert back.driver == second
+
+
+def test_an_open_return_not_called_yet_is_free_to_cancel_even_late(customer):
+    soon = timezone.now() + timedelta(hours=3)
+    _outbound, back = make_trip(customer=customer, on_call=True, scheduled_at=soon)
+    services.ride_cancel(ride=back, by=customer)
+    assert back.events.get(action="cancel").data["fee_cents"] == 0
+
+
+def test_an_open_return_is_priced_without_the_night_surcharge(customer, pet):
+    evening = weekday_morning(hour=19).replace(minute=45)  # arrives after 20:00, when night fares start
+    trip = plan(customer, [pet], scheduled_at=evening, trip=Trip.ROUND_TRIP, return_on_call=True)
+    assert trip.back.scheduled_at.astimezone(customer.tzinfo).hour >= 20  # the placeholder is at night
+    assert not [line for line in trip.back.quote.lines if line.kind == "surcharge"]
+    assert [line.kind for line in trip.outbound.quote.lines].count("surcharge") == 0
+
+
+def test_the_dispatch_queue_leaves_out_returns_not_called(customer):
+    from fleet.selectors import dispatch_queue
+
+    _outbound, back = make_trip(customer=customer, on_call=True)
+    assert back not in dispatch_queue()
 
 
 def test_a_wait_and_returns_return_waits_for_its_outbounds_driver(customer, settings):
