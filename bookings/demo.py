@@ -8,7 +8,7 @@ from django.utils import timezone
 from bookings.geocoding import get_geocoder
 from bookings.lifecycle import Actor, audience_fields
 from bookings.models import ENDED_STATUSES, Pet, Place, Ride, RideEvent, RideStatus, Trip
-from bookings.services import _plan_fields, party_record, ride_plan
+from bookings.services import _plan_fields, party_record
 from bookings.trips import trip_plan
 
 HOME = "200 Central Park W, New York, NY 10024"
@@ -61,31 +61,34 @@ NOT_ON = [RideStatus.PENDING_PAYMENT, *ENDED_STATUSES]
 def _ride(customer, pets, pickup, dropoff, when, status, driver=None, notes=""):
     """A ride for `pets` (one pet or a list: a party travelling together)."""
     pets = pets if isinstance(pets, list) else [pets]
-    booked_at = when - timedelta(days=3)
-    plan = ride_plan(
+    plan = _plan(customer, pets, pickup, dropoff, when)
+    return _ride_from_plan(
+        customer, plan.outbound, status, driver=driver, notes=notes, booked_at=_booked(when)
+    )
+
+
+def _booked(when):
+    return when - timedelta(days=3)
+
+
+def _plan(customer, pets, pickup, dropoff, when, **trip):
+    """The booking as `bookings.trips` plans it, priced as it was when booked."""
+    return trip_plan(
         customer=customer,
         pets=pets,
         pickup_address=pickup,
         dropoff_address=dropoff,
         scheduled_at=when,
-        now=booked_at,
+        now=_booked(when),
+        **trip,
     )
-    return _ride_from_plan(customer, plan, status, driver=driver, notes=notes, booked_at=booked_at)
 
 
 def _trip(customer, pets, pickup, dropoff, when, statuses, *, driver=None, **trip) -> tuple[Ride, Ride]:
     """A round trip (bookings.trips): `trip` takes trip_plan's trip, return_at, return_on_call,
     wait_minutes; `statuses`: the ride out's and the return's."""
-    booked_at = when - timedelta(days=3)
-    plan = trip_plan(
-        customer=customer,
-        pets=pets,
-        pickup_address=pickup,
-        dropoff_address=dropoff,
-        scheduled_at=when,
-        now=booked_at,
-        **trip,
-    )
+    booked_at = _booked(when)
+    plan = _plan(customer, pets, pickup, dropoff, when, **trip)
     outbound = _ride_from_plan(
         customer, plan.outbound, statuses[0], driver=driver, booked_at=booked_at, trip=plan.trip
     )

@@ -233,6 +233,21 @@ def _settled_step(ride: Ride) -> CheckoutStep:
     )
 
 
+def saved_card_payment(*, ride: Ride, card: Payment, **fields) -> Payment:
+    """A new payment of `ride`'s fare on the card another payment saved, its hold to follow
+    off-session (a ride moved to a pricier time, a round trip's return)."""
+    return Payment.objects.create(
+        ride=ride,
+        status=PS.CARD_SAVED,
+        amount_cents=ride.price_cents,
+        currency=ride.currency,
+        payment_method_id=card.payment_method_id,
+        card_brand=card.card_brand,
+        card_last4=card.card_last4,
+        **fields,
+    )
+
+
 # --- A round trip's return leg (bookings.trips) ------------------------------------------
 
 
@@ -251,15 +266,7 @@ def secure_return_leg(*, payment_id: int) -> Payment | None:
         return None
     try:
         with transaction.atomic():
-            leg = Payment.objects.create(
-                ride=back,
-                status=PS.CARD_SAVED,
-                amount_cents=back.price_cents,
-                currency=back.currency,
-                payment_method_id=payment.payment_method_id,
-                card_brand=payment.card_brand,
-                card_last4=payment.card_last4,
-            )
+            leg = saved_card_payment(ride=back, card=payment)
             if hold_later(back):
                 if ledger.secure_ride(leg, "Card saved; the hold follows before pickup."):
                     leg.status = PS.CANCELED

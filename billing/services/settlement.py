@@ -22,7 +22,7 @@ from django.db.models import Sum
 
 from billing.models import CHECKOUT_STATUSES, LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
 from billing.services import ledger
-from billing.services.checkout import hold_later, payment_place_hold
+from billing.services.checkout import hold_later, payment_place_hold, saved_card_payment
 from bookings.models import Ride, RideEvent
 from bookings.pricing import cancellation_terms
 from core.errors import DomainError
@@ -169,16 +169,8 @@ def settle_reschedule(*, ride: Ride) -> None:
         if replacement.status in CHECKOUT_STATUSES:
             return  # the customer is paying at checkout, which holds the fare as it is then
         _release(replacement, reason="Replaced: the ride moved again.")
-    replacement = Payment.objects.create(
-        ride=ride,
-        replacing=payment,
-        status=PS.CARD_SAVED,
-        amount_cents=ride.price_cents,
-        currency=payment.currency,
-        setup_intent_id=payment.setup_intent_id,
-        payment_method_id=payment.payment_method_id,
-        card_brand=payment.card_brand,
-        card_last4=payment.card_last4,
+    replacement = saved_card_payment(
+        ride=ride, card=payment, replacing=payment, setup_intent_id=payment.setup_intent_id
     )
     if hold_later(ride):
         # Beyond a hold's life: the saved card secures the ride, and the old hold can't last anyway.
