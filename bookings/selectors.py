@@ -15,7 +15,7 @@ from bookings import availability
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.geocoding import AddressNotFound, get_geocoder, road_miles
 from bookings.lifecycle import telling
-from bookings.models import Audience, Pet, Place, Ride, RideEvent
+from bookings.models import Audience, Pet, Place, Ride, RideEvent, RideStatus
 from bookings.pricing import estimated_end
 from bookings.services import pickup_time_errors
 from core.dates import day_bounds, operations_zone
@@ -114,6 +114,33 @@ def customer_ride(user, pk) -> Ride:
     return get_object_or_404(
         Ride.objects.for_customer(user).select_related("driver", "return_leg").with_party(), pk=pk
     )
+
+
+# A ride's way from booking to delivery, as the customer's progress bar shows it.
+PROGRESS = [
+    (RideStatus.CONFIRMED, "Booked"),
+    (RideStatus.ASSIGNED, "Driver assigned"),
+    (RideStatus.EN_ROUTE, "On the way"),
+    (RideStatus.PICKED_UP, "Picked up"),
+    (RideStatus.COMPLETED, "Delivered"),
+]
+
+
+def ride_progress(ride: Ride) -> list[tuple[str, str]]:
+    """(label, "done" | "current" | "todo") for each step; empty for a ride that will not get
+    there (unpaid, cancelled, no-show)."""
+    order = [status for status, _label in PROGRESS]
+    if ride.status not in order:
+        return []
+    reached = order.index(ride.status)
+    delivered = ride.status == RideStatus.COMPLETED
+
+    def state(i: int) -> str:
+        if i < reached or delivered:
+            return "done"
+        return "current" if i == reached else "todo"
+
+    return [(label, state(i)) for i, (_status, label) in enumerate(PROGRESS)]
 
 
 def other_leg(ride: Ride) -> Ride | None:

@@ -250,6 +250,7 @@ def _ride_context(request, ride):
         and other is not None
         and other.status in (RideStatus.PICKED_UP, RideStatus.COMPLETED),
         "call_notice_minutes": int(settings.TRIP_CALL_NOTICE.total_seconds() // 60),
+        "progress": selectors.ride_progress(ride),
         "events": selectors.customer_timeline(ride),
         "moves": allowed_moves(ride, request.user),
         "panels": ride_panels("customer", request, ride),
