@@ -1,6 +1,7 @@
 """Forms parse input; the rules live in fleet.services and bookings.services."""
 
 from django import forms
+from django.conf import settings
 from phonenumber_field.formfields import PhoneNumberField
 
 from bookings.models import Pet
@@ -82,6 +83,11 @@ class PhotoStepForm(forms.Form):
     note = forms.CharField(
         max_length=1000, required=False, label="Note (optional)", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    @property
+    def limits(self) -> dict:
+        """What the browser checks before uploading (static/js/drive.js); the server checks again."""
+        return {"max_bytes": settings.RIDE_PHOTO_MAX_BYTES, "max_edge": settings.RIDE_PHOTO_MAX_EDGE}
 
 
 class AssignForm(forms.Form):

@@ -91,15 +91,66 @@
     const input = event.target.closest("[data-photo-input]");
     if (!input) return;
     const preview = input.form.querySelector("[data-photo-preview]");
+    const error = input.form.querySelector("[data-photo-error]");
     const file = input.files && input.files[0];
-    if (!preview) return;
-    if (file && file.type.startsWith("image/")) {
-      preview.src = URL.createObjectURL(file);
-      preview.classList.remove("d-none");
-    } else {
-      preview.classList.add("d-none");
+    const refuse = (message) => {
+      input.value = "";
+      input.setCustomValidity(message);
+      input.classList.add("is-invalid");
+      if (error) error.textContent = message;
+      if (preview) preview.classList.add("d-none");
+    };
+    input.setCustomValidity("");
+    input.classList.remove("is-invalid");
+    if (error) error.textContent = "";
+    if (!file) return;
+    // The server checks again; these only spare the driver a long upload that is refused.
+    const accepted = (input.accept || "").split(",");
+    if (!accepted.includes(file.type)) {
+      refuse("That file isn't a photo we can read. Take a JPEG, PNG or WebP photo.");
+      return;
     }
+    shrinkPhoto(file, Number(input.dataset.maxEdge) || 1600).then((small) => {
+      const maxBytes = Number(input.dataset.maxBytes) || Infinity;
+      if (small.size > maxBytes) {
+        const mb = (n) => (n / 1048576).toFixed(1);
+        refuse(`That photo is too large (${mb(small.size)} MB); the limit is ${Math.floor(maxBytes / 1048576)} MB.`);
+        return;
+      }
+      if (small !== file) {
+        const files = new DataTransfer();
+        files.items.add(small);
+        input.files = files.files;
+      }
+      if (preview) {
+        preview.src = URL.createObjectURL(small);
+        preview.classList.remove("d-none");
+      }
+    });
   });
+
+  // A photo larger than the server keeps (it stores at most `maxEdge` pixels on the long side)
+  // is scaled down here first, as a JPEG: a phone's 12 MP photo uploads in a fraction of the time.
+  function shrinkPhoto(file, maxEdge) {
+    if (!window.createImageBitmap || !window.DataTransfer) return Promise.resolve(file);
+    return createImageBitmap(file)
+      .then((bitmap) => {
+        const scale = Math.min(1, maxEdge / Math.max(bitmap.width, bitmap.height));
+        if (scale === 1 && file.size < 2 * 1048576) return file;
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        return new Promise((resolve) =>
+          canvas.toBlob(
+            (blob) => resolve(blob ? new File([blob], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }) : file),
+            "image/jpeg",
+            0.85,
+          ),
+        );
+      })
+      .catch(() => file); // unreadable here: let the server say why
+  }
 
   // Upload progress on the button of a photo step.
   document.addEventListener("htmx:xhr:progress", (event) => {
