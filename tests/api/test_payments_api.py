@@ -8,7 +8,7 @@ from billing.models import Payment
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import DECLINED_AT_SAVE, NEEDS_3DS
-from tests.factories import DriverFactory, PetFactory, make_ride
+from tests.factories import DriverFactory, PetFactory, make_ride, pickup_soon
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,7 @@ def captured(pending, pay, driver, photo, committed):
     pay(pending)
     with committed():
         rides.ride_assign(ride=pending, driver=driver, by=None)
+        pickup_soon(pending)  # the driver sets off shortly before pickup
         rides.ride_start(ride=pending, by=driver)
         rides.ride_pickup(ride=pending, by=driver, photo=photo)
         rides.ride_complete(ride=pending, by=driver, photo=photo)

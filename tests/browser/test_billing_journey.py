@@ -21,6 +21,7 @@ from tests.factories import (
     DriverFactory,
     PetFactory,
     make_ride,
+    pickup_soon,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,6 +88,7 @@ def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, 
         return SimpleUploadedFile("handover.png", PNG_BYTES, content_type="image/png")
 
     rides.ride_assign(ride=ride, driver=driver, by=None)
+    pickup_soon(ride)  # the day comes: the driver may set off
     rides.ride_start(ride=ride, by=driver)
     rides.ride_pickup(ride=ride, by=driver, photo=photo())
     rides.ride_complete(ride=ride, by=driver, photo=photo())  # capture runs in the task it queues

@@ -1,6 +1,7 @@
 """The driver portal (/drive/): the board, ride steps, duty and position, and who may use them."""
 
 import json
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from bookings.models import RideEvent, RideStatus
 from fleet.models import DriverProfile
-from tests.factories import PNG_BYTES, CustomerFactory, PetFactory, make_ride
+from tests.factories import PNG_BYTES, CustomerFactory, PetFactory, make_ride, soon
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -33,6 +34,7 @@ def assigned(fleet_driver, customer):
         status=RideStatus.ASSIGNED,
         driver=fleet_driver,
         notes="Ring twice.",
+        scheduled_at=soon(),  # its driver may set off as soon as they accept
     )
 
 
@@ -163,6 +165,48 @@ def test_steps_work_as_plain_form_posts(driver_client, assigned):
     assert response["Location"] == reverse("fleet:ride_detail", args=[assigned.pk])
     page = driver_client.get(response["Location"]).content.decode()
     assert "Ride accepted." in page and "On my way to pickup" in page
+
+
+def expected_opening(ride, driver, minutes=90):
+    """The time "On my way" opens, as the driver reads it (their zone; the day when not today)."""
+    opens = timezone.localtime(ride.scheduled_at - timedelta(minutes=minutes), driver.tzinfo)
+    today = timezone.localtime(timezone.now(), driver.tzinfo).date()
+    when = opens.strftime("%-I:%M %p") if opens.date() == today else opens.strftime("%a %-d %b, %-I:%M %p")
+    return f"You can set off from {when}, {minutes} minutes before pickup."
+
+
+@pytest.mark.parametrize(
+    "ahead", [timedelta(days=2), timedelta(minutes=100)], ids=["days-early", "minutes-early"]
+)
+def test_on_my_way_opens_only_shortly_before_pickup(ahead, driver_client, fleet_driver, customer, settings):
+    settings.RIDE_START_WINDOW = timedelta(minutes=90)
+    ride = make_ride(
+        customer=customer,
+        status=RideStatus.ASSIGNED,
+        driver=fleet_driver,
+        accepted_at=timezone.now(),
+        scheduled_at=timezone.now() + ahead,
+    )
+    message = expected_opening(ride, fleet_driver)
+    page = driver_client.get(reverse("fleet:ride_detail", args=[ride.pk])).content.decode()
+    # The button shows disabled, saying when it opens; there is no form to set off with.
+    assert re.search(r"<button[^>]*disabled[^>]*>On my way to pickup</button>", page), page
+    assert message in page
+    assert step_url(ride, "start") not in page
+    for extra in ({}, HTMX):
+        refused = driver_client.post(step_url(ride, "start"), **extra)
+        assert refused.status_code == HTTPStatus.OK
+        assert message in refused.content.decode()
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.ASSIGNED and not ride.events.exists()
+
+    # The window opens: the same ride can be started.
+    settings.RIDE_START_WINDOW = ahead + timedelta(minutes=1)
+    page = driver_client.get(reverse("fleet:ride_detail", args=[ride.pk])).content.decode()
+    assert step_url(ride, "start") in page and "You can set off from" not in page
+    driver_client.post(step_url(ride, "start"))
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.EN_ROUTE
 
 
 def test_declining_returns_the_ride_to_dispatch(driver_client, assigned, auto_dispatch_off):
