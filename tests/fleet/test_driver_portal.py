@@ -86,6 +86,31 @@ def test_board_groups_rides_and_shows_done_ones_from_today(driver_client, fleet_
     assert board.done_today == [done]
 
 
+def test_done_today_shows_the_day_of_a_ride_that_was_not_for_today(driver_client, fleet_driver, customer):
+    """A ride booked for Thursday but ended today must not read as today's."""
+    now = timezone.now()
+    tz = fleet_driver.tzinfo
+    other_day = now + timedelta(days=2)
+    booked_for_later = make_ride(
+        customer=customer, status=RideStatus.COMPLETED, driver=fleet_driver, scheduled_at=other_day
+    )
+    for_today = make_ride(
+        customer=customer, status=RideStatus.COMPLETED, driver=fleet_driver, scheduled_at=now
+    )
+    response = driver_client.get(reverse("fleet:home"))
+    assert response.context["board"].done_today == [for_today, booked_for_later]
+    page = response.content.decode()
+    done = page[page.index('id="done-title"') :]
+
+    def row_time(ride):
+        start = done.index(f'id="row-{ride.pk}-title"')
+        return re.search(r"<time[^>]*>([^<]*)</time>", done[start:]).group(1)
+
+    later_local = timezone.localtime(other_day, tz)
+    assert row_time(booked_for_later) == f"{later_local:%a %-d %b}, {later_local:%-I:%M %p}"
+    assert row_time(for_today) == f"{timezone.localtime(now, tz):%-I:%M %p}"  # today's: the time is enough
+
+
 def test_board_shows_only_the_drivers_own_rides(driver_client, assigned, other_fleet_driver, customer):
     mine_not = make_ride(customer=customer, status=RideStatus.ASSIGNED, driver=other_fleet_driver)
     page = driver_client.get(reverse("fleet:home")).content.decode()
