@@ -235,6 +235,23 @@ class OptionalReasonForm(forms.Form):
 
 
 class RequiredReasonForm(forms.Form):
-    """A no-show, an unassign: operations need to know why."""
+    """A no-show, an unassign, a driver's decline: operations need to know why."""
 
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OpsCancelForm(RequiredReasonForm):
+    """Operations cancelling a ride: it cannot be undone, so a reason (kept on the timeline for
+    operations) and an explicit tick, checked here, not only in the browser."""
+
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm the cancellation."},
+    )
+
+    def __init__(self, *args, ride=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "reason"
+        ].help_text = "Kept on the ride's timeline for operations; the customer isn't shown it."
+        what = f"ride #{ride.pk}" if ride is not None else "this ride"
+        self.fields["confirm"].label = f"Yes, cancel {what}: the customer and any driver are told"

@@ -134,6 +134,8 @@ def test_no_show_needs_a_reason(driver_api, driver, vehicle, pet):
 
 
 def test_decline_hands_the_ride_back(driver_api, assigned, auto_dispatch_off):
+    refused = driver_api.put_form(f"/rides/{assigned.pk}/status", {"action": "decline"})
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and "reason" in refused.json()["errors"]
     response = driver_api.put_form(f"/rides/{assigned.pk}/status", {"action": "decline", "reason": "Too far"})
     assert response.status_code == HTTPStatus.OK
     assigned.refresh_from_db()

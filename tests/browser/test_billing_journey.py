@@ -112,6 +112,7 @@ def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, 
     expect(money).to_contain_text("Capture")
     money.get_by_label("Amount to refund ($)").fill("5.00")
     money.get_by_label("Reason").fill("Pickup was 20 minutes late")
+    money.get_by_label("I confirm refunding this amount to Visa •••• 4242").check()
     money.get_by_role("button", name="Refund").click()
     expect(admin_page.get_by_text("Refund of $5.00 sent to Stripe.")).to_be_visible()
     expect(money.locator(".money-trail-row").last).to_contain_text("Refund")

@@ -242,8 +242,22 @@ def test_declining_returns_the_ride_to_dispatch(driver_client, assigned, auto_di
     assert assigned.events.get(action="decline").note == "Flat tyre"
 
 
+@pytest.mark.parametrize("extra", [{}, HTMX], ids=["plain-post", "htmx"])
+def test_declining_needs_a_reason(driver_client, assigned, extra):
+    page = driver_client.get(reverse("fleet:ride_detail", args=[assigned.pk])).content.decode()
+    assert "Why can&#x27;t you take it?" in page and "the owner isn't told" in page
+    response = driver_client.post(step_url(assigned, "decline"), {"reason": " "}, **extra)
+    assert response.status_code == HTTPStatus.OK
+    card = response.content.decode()
+    assert "This field is required." in card and "is-invalid" in card
+    assert '<details class="drive-more" open>' in card  # the decline form stays open on its error
+    assigned.refresh_from_db()
+    assert assigned.driver is not None and assigned.status == RideStatus.ASSIGNED
+    assert not assigned.events.exists()
+
+
 def test_declining_with_htmx_replaces_the_card(driver_client, assigned, auto_dispatch_off):
-    response = driver_client.post(step_url(assigned, "decline"), {"reason": ""}, **HTMX)
+    response = driver_client.post(step_url(assigned, "decline"), {"reason": "Car trouble"}, **HTMX)
     assert response.status_code == HTTPStatus.OK
     assert "Ride declined" in response.content.decode() and "off your list" in response.content.decode()
     assert json.loads(response["HX-Trigger"]) == {"ride-stepped": {}, "rides-changed": {}}
