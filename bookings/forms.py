@@ -6,6 +6,7 @@ from bookings.selectors import customer_pets, customer_places, customer_recent_a
 from bookings.services import PET_FIELDS, PLACE_FIELDS, same_address
 from bookings.trips import trip_plan
 from core.errors import DomainError, add_errors_to_form
+from core.money import format_money
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -30,6 +31,13 @@ class PetForm(forms.ModelForm):
             "age_years": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 60}),
             "weight_lb": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "min": "0.1"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The care costs extra (pricing adds it to every ride of the pet): say so where it is typed.
+        care = format_money(settings.TARIFF["special_needs"])
+        field = self.fields["special_needs"]
+        field.help_text = f"{field.help_text} Any text here adds {care} to each ride for the extra care."
 
 
 class PlaceForm(forms.ModelForm):
