@@ -163,6 +163,8 @@ def test_admin_ride_list(admin_api, customer_api, driver_api, anon_api, ride, ot
     assert customer_api.get("/admin/rides").status_code == HTTPStatus.FORBIDDEN
     assert driver_api.get("/admin/rides").status_code == HTTPStatus.FORBIDDEN
     assert admin_api.get("/admin/rides", data={"date_from": "nope"}).status_code == 422
+    reversed_range = admin_api.get("/admin/rides", data={"date_from": "2031-03-05", "date_to": "2031-03-01"})
+    assert reversed_range.status_code == 400 and "date_to" in reversed_range.json()["errors"]
 
 
 def test_admin_ride_list_filters_like_the_ride_table(admin_api, ride):
