@@ -138,7 +138,10 @@ def _ride_from_plan(customer, plan, status, *, booked_at, driver=None, notes="",
     current = RideStatus.PENDING_PAYMENT
     moment = booked_at
     for move in HISTORY[status]:
-        moment = min(moment + timedelta(minutes=7), timezone.now())
+        moment = moment + timedelta(minutes=7)
+        if move == "start":  # drivers set off shortly before pickup (lifecycle's start window)
+            moment = max(moment, ride.scheduled_at - timedelta(minutes=20))
+        moment = min(moment, timezone.now())
         target = MOVE_TARGET.get(move, current)
         actor = {"cancel": customer, "assign": None, "confirm": None}.get(move, driver)
         acting_as = {customer: Actor.CUSTOMER, None: Actor.SYSTEM}.get(actor, Actor.DRIVER)

@@ -63,6 +63,7 @@ class OpsRideFilterSet(FilterSet):
     date_from = DayFilter(field_name="scheduled_at", lookup_expr="gte", label="From")
     date_to = DayFilter(field_name="scheduled_at", lookup_expr="lte", label="To (inclusive)")
     attention = CheckboxFilter(label="Needs attention", method="needing_attention")
+    day_ranges = (("date_from", "date_to"),)
 
     class Meta:
         model = Ride

@@ -6,6 +6,7 @@ from bookings.selectors import customer_pets, customer_places, customer_recent_a
 from bookings.services import PET_FIELDS, PLACE_FIELDS, same_address
 from bookings.trips import trip_plan
 from core.errors import DomainError, add_errors_to_form
+from core.money import format_money
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -30,6 +31,13 @@ class PetForm(forms.ModelForm):
             "age_years": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 60}),
             "weight_lb": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "min": "0.1"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The care costs extra (pricing adds it to every ride of the pet): say so where it is typed.
+        care = format_money(settings.TARIFF["special_needs"])
+        field = self.fields["special_needs"]
+        field.help_text = f"{field.help_text} Any text here adds {care} to each ride for the extra care."
 
 
 class PlaceForm(forms.ModelForm):
@@ -235,6 +243,23 @@ class OptionalReasonForm(forms.Form):
 
 
 class RequiredReasonForm(forms.Form):
-    """A no-show, an unassign: operations need to know why."""
+    """A no-show, an unassign, a driver's decline: operations need to know why."""
 
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OpsCancelForm(RequiredReasonForm):
+    """Operations cancelling a ride: it cannot be undone, so a reason (kept on the timeline for
+    operations) and an explicit tick, checked here, not only in the browser."""
+
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm the cancellation."},
+    )
+
+    def __init__(self, *args, ride=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "reason"
+        ].help_text = "Kept on the ride's timeline for operations; the customer isn't shown it."
+        what = f"ride #{ride.pk}" if ride is not None else "this ride"
+        self.fields["confirm"].label = f"Yes, cancel {what}: the customer and any driver are told"

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
+from django.utils import timezone
+
 from bookings.models import Audience, Ride, RideStatus
 
 S = RideStatus
@@ -96,6 +99,25 @@ def _fare_secured(ride: Ride) -> str | None:
     return "The fare isn't secured on the customer's card yet: a driver is assigned once it is."
 
 
+def start_opens_at(ride: Ride):
+    """The earliest moment the driver may set off for `ride` (RIDE_START_WINDOW before pickup)."""
+    return ride.scheduled_at - settings.RIDE_START_WINDOW
+
+
+def _start_window_open(ride: Ride) -> str | None:
+    """A driver sets off shortly before pickup, never days early: a ride run ahead of its time
+    is captured before the customer expects it. Operations move a ride by rescheduling it."""
+    opens = start_opens_at(ride)
+    if timezone.now() >= opens:
+        return None
+    local = timezone.localtime(opens)
+    when = local.strftime("%-I:%M %p")
+    if local.date() != timezone.localdate():
+        when = f"{local.strftime('%a %-d %b')}, {when}"
+    minutes = int(settings.RIDE_START_WINDOW.total_seconds() // 60)
+    return f"You can set off from {when}, {minutes} minutes before pickup."
+
+
 def _awaiting_call(ride: Ride) -> str | None:
     return None if ride.awaiting_call else "This return already has a pickup time."
 
@@ -172,6 +194,7 @@ MOVES: dict[str, Move] = {
             "On my way",
             _to(S.EN_ROUTE, S.ASSIGNED),
             [D],
+            guard=_start_window_open,
             customer=Telling("Driver on the way"),
             driver=Telling("On your way"),
         ),
@@ -284,6 +307,16 @@ def actor_for(ride: Ride, user) -> Actor | None:
 def can(ride: Ride, user, move_name: str) -> bool:
     move = MOVES[move_name]
     return ride.status in move.sources and actor_for(ride, user) in move.actors and move.refusal(ride) is None
+
+
+def refusal_for(ride: Ride, user, move_name: str) -> str | None:
+    """Why `user` may not make `move_name` on `ride` now although its status and their part in
+    the ride allow it (the move's guard: e.g. "On my way" before its window opens); None when
+    the move is open to them or not theirs to make at all."""
+    move = MOVES[move_name]
+    if ride.status not in move.sources or actor_for(ride, user) not in move.actors:
+        return None
+    return move.refusal(ride)
 
 
 def allowed_moves(ride: Ride, user) -> list[str]:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings import selectors, services
 from bookings.filters import OpsRideFilterSet
-from bookings.forms import OptionalReasonForm
+from bookings.forms import OpsCancelForm
 from bookings.lifecycle import allowed_moves
 from bookings.models import Ride, RideStatus
 from bookings.panels import Attention, attention_counts, ride_panels
@@ -62,6 +62,10 @@ def ride_list(request):
 @admin_required
 @require_GET
 def ride_detail(request, pk):
+    return _detail_page(request, pk)
+
+
+def _detail_page(request, pk, *, cancel_form=None, status=200):
     ride = get_object_or_404(Ride.objects.with_list_relations(), pk=pk)
     other = selectors.other_leg(ride)
     return render(
@@ -71,13 +75,14 @@ def ride_detail(request, pk):
             "ride": ride,
             "events": selectors.ops_timeline(ride),
             "moves": allowed_moves(ride, request.user),
-            "cancel_form": OptionalReasonForm(),
+            "cancel_form": cancel_form or OpsCancelForm(ride=ride),
             "other_leg": other,
             "can_call_return": ride.awaiting_call
             and other is not None
             and other.status in (RideStatus.PICKED_UP, RideStatus.COMPLETED),
             "panels": ride_panels("ops", request, ride),
         },
+        status=status,
     )
 
 
@@ -85,14 +90,15 @@ def ride_detail(request, pk):
 @require_POST
 def ride_cancel(request, pk):
     ride = get_object_or_404(Ride, pk=pk)
-    form = OptionalReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Ride #{ride.pk} is cancelled. The customer is not charged.")
+    form = OpsCancelForm(request.POST, ride=ride)
+    if not form.is_valid():  # the page again, the errors beside the reason and the tick
+        return _detail_page(request, pk, cancel_form=form, status=400)
+    try:
+        services.ride_cancel(ride=ride, by=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Ride #{ride.pk} is cancelled. The customer is not charged.")
     return redirect("bookings_ops:ride_detail", pk=ride.pk)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,7 +15,7 @@ from bookings import availability
 from bookings.filters import CustomerRideFilterSet, OpsRideFilterSet
 from bookings.geocoding import AddressNotFound, get_geocoder, road_miles
 from bookings.lifecycle import telling
-from bookings.models import Audience, Pet, Place, Ride, RideEvent, RideStatus
+from bookings.models import OPEN_STATUSES, Audience, Pet, Place, Ride, RideEvent, RideStatus
 from bookings.pricing import estimated_end
 from bookings.services import pickup_time_errors
 from core.dates import day_bounds, operations_zone
@@ -26,6 +26,19 @@ from core.filters import MAX_ID
 def customer_pets(user) -> QuerySet[Pet]:
     """The customer's pets that can still be booked (archived ones keep only their history)."""
     return Pet.objects.filter(owner=user).active()
+
+
+def customer_pets_listed(user) -> QuerySet[Pet]:
+    """The customer's pets for their list, each with `open_rides`: while it has any, the pet
+    can't be deleted (services.pet_delete), and the list says so before Delete is pressed."""
+    return customer_pets(user).annotate(
+        open_rides=Count("rides", filter=Q(rides__status__in=OPEN_STATUSES), distinct=True)
+    )
+
+
+def pet_open_rides(pet: Pet) -> QuerySet[Ride]:
+    """The rides that keep `pet` from being deleted, soonest first."""
+    return pet.rides.filter(status__in=OPEN_STATUSES).order_by("scheduled_at", "id")
 
 
 def customer_pet(user, pk) -> Pet:

@@ -28,7 +28,7 @@ from project.accounts.policies import customer_required, login_required
 @customer_required
 @require_GET
 def pet_list(request):
-    pets = selectors.customer_pets(request.user)
+    pets = selectors.customer_pets_listed(request.user)
     return render(request, "bookings/pet_list.html", {"pets": pets})
 
 
@@ -67,7 +67,9 @@ def pet_delete(request, pk):
             return redirect("bookings:pet_list")
         messages.success(request, f"{pet.name} is removed from your pets.")
         return redirect("bookings:pet_list")
-    return render(request, "bookings/pet_confirm_delete.html", {"pet": pet})
+    # Rides still on keep the pet: the page lists them instead of offering a Delete that fails.
+    open_rides = list(selectors.pet_open_rides(pet))
+    return render(request, "bookings/pet_confirm_delete.html", {"pet": pet, "open_rides": open_rides})
 
 
 # --- Saved places -------------------------------------------------------------

@@ -18,11 +18,38 @@ MAX_ID = 2**63 - 1  # the largest bigint
 
 class FilterSet(django_filters.FilterSet):
     """Day filters read their dates in `tz` (default: the active zone, which the middleware
-    sets to the signed-in user's; the API passes its caller's zone)."""
+    sets to the signed-in user's; the API passes its caller's zone).
+
+    `day_ranges`: (from, to) pairs of filters that make one range. A range running backwards
+    could match nothing, so it is an error on its "to" field instead of a silent empty list."""
+
+    day_ranges: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, data=None, queryset=None, *, tz=None, **kwargs):
         super().__init__(data, queryset, **kwargs)
         self.tz = tz
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        ranges = self.day_ranges
+        if not ranges:
+            return form_class
+
+        class RangesChecked(form_class):
+            def clean(self):
+                data = super().clean()
+                for start, end in ranges:
+                    first, last = data.get(start), data.get(end)
+                    if first and last and first > last:
+                        self.add_error(
+                            end,
+                            f"“{self.fields[end].label}” ({last:%-d %b %Y}) is before "
+                            f"“{self.fields[start].label}” ({first:%-d %b %Y}): swap them to see "
+                            "the rides between.",
+                        )
+                return data
+
+        return RangesChecked
 
 
 class SearchFilter(django_filters.CharFilter):

@@ -90,6 +90,17 @@ class PhotoStepForm(forms.Form):
         return {"max_bytes": settings.RIDE_PHOTO_MAX_BYTES, "max_edge": settings.RIDE_PHOTO_MAX_EDGE}
 
 
+class DeclineForm(forms.Form):
+    """A driver handing a ride back: dispatch reads why (the owner is never told)."""
+
+    reason = forms.CharField(
+        max_length=500,
+        label="Why can't you take it?",
+        help_text="Operations read this; the owner isn't told.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class AssignForm(forms.Form):
     driver = forms.ModelChoiceField(
         queryset=User.objects.drivers(),

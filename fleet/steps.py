@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bookings import services as rides
-from bookings.forms import OptionalReasonForm, RequiredReasonForm
-from fleet.forms import PhotoStepForm
+from bookings.forms import RequiredReasonForm
+from fleet.forms import DeclineForm, PhotoStepForm
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ STEPS = {
     "accept": Step("accept", None, lambda r, d, _: rides.ride_accept(ride=r, by=d), "Ride accepted."),
     "decline": Step(
         "decline",
-        OptionalReasonForm,
+        DeclineForm,
         lambda r, d, data: rides.ride_decline(ride=r, by=d, reason=data["reason"]),
         "Ride declined. Dispatch will find another driver.",
     ),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from bookings import selectors as ride_selectors
-from bookings.lifecycle import allowed_moves
+from bookings.lifecycle import allowed_moves, refusal_for
 from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
 from core.middleware import permissions_policy
@@ -46,6 +46,8 @@ def card_context(request, ride, *, bound: dict | None = None, error: str = "") -
             ("Drop-off", ride.dropoff_address, ride.dropoff_notes),
         ],
         "moves": moves,
+        # "On my way" before its window: shown disabled, with when it opens.
+        "start_refusal": refusal_for(ride, request.user, "start") if ride.accepted_at else None,
         "forms": forms,
         "card_error": error,
         "position_interval": settings.DRIVER_POSITION_INTERVAL_SECONDS,

@@ -321,6 +321,8 @@ BOOKING_MIN_NOTICE = timedelta(minutes=env.int("BOOKING_MIN_NOTICE_MINUTES", def
 BOOKING_HORIZON = timedelta(days=env.int("BOOKING_HORIZON_DAYS", default=60))
 BOOKING_MAX_PETS = env.int("BOOKING_MAX_PETS", default=4)  # pets in one ride, whatever the vehicle
 RESCHEDULE_CUTOFF = timedelta(hours=env.int("RESCHEDULE_CUTOFF_HOURS", default=2))
+# A driver may set off ("On my way") no sooner than this before pickup.
+RIDE_START_WINDOW = timedelta(minutes=env.int("RIDE_START_WINDOW_MINUTES", default=90))
 # A ride occupies its driver from pickup time to pickup + drive time + buffer.
 RIDE_AVERAGE_SPEED_MPH = 25
 RIDE_BUFFER = timedelta(minutes=env.int("RIDE_BUFFER_MINUTES", default=30))

@@ -152,6 +152,23 @@ def make_ride(
     return ride
 
 
+def soon(minutes: int = 30):
+    """A pickup time close enough for its driver to set off now (inside RIDE_START_WINDOW)."""
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def pickup_soon(ride: Ride, *, minutes: int = 30) -> Ride:
+    """Time passes until `ride`'s pickup is `minutes` away, so its driver may set off: its window
+    moves as one to that time (the quote stays as booked). For rides booked through a flow that
+    needs notice (BOOKING_MIN_NOTICE) and are then driven."""
+    shift = soon(minutes) - ride.scheduled_at
+    Ride.objects.filter(pk=ride.pk).update(
+        scheduled_at=ride.scheduled_at + shift, ends_at=ride.ends_at + shift
+    )
+    ride.refresh_from_db()
+    return ride
+
+
 def make_trip(
     *,
     customer=None,

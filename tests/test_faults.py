@@ -16,7 +16,7 @@ from core import outbox
 from core.models import OutboxItem
 from notifications.models import Notification
 from tests.billing.fixtures import GOOD_CARD
-from tests.factories import DROPOFF, NEAR, PICKUP, make_ride, on_duty_driver
+from tests.factories import DROPOFF, NEAR, PICKUP, make_ride, on_duty_driver, soon
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_a_drivers_step_with_the_broker_down_answers_and_the_owner_hears_once_it
     pet, twilio, committed, broker_down
 ):
     driver = on_duty_driver("Dana Diaz", position=NEAR)
-    ride = make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=driver)
+    ride = make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=driver, scheduled_at=soon())
     driver_client = Client()
     driver_client.force_login(driver)
     with committed():

@@ -15,7 +15,7 @@ from bookings import services
 from bookings.models import Ride, RideStatus
 from core.dates import day_bounds, operations_day, operations_today
 from project.accounts.models import User
-from tests.factories import make_ride
+from tests.factories import make_ride, soon
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
@@ -95,6 +95,7 @@ def test_ended_at_is_written_by_the_move_that_ends_the_ride(move, ends, customer
         customer=customer,
         status=status.get(move, RideStatus.ASSIGNED if move == "start" else RideStatus.CONFIRMED),
         driver=driver if move in ("no_show", "complete", "start") else None,
+        scheduled_at=soon() if move == "start" else None,  # a driver sets off shortly before pickup
     )
     before = timezone.now()
     {

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Ride, RideStatus
 from fleet.models import DriverProfile
-from tests.factories import NEAR, PNG_BYTES, DriverProfileFactory, make_ride
+from tests.factories import NEAR, PNG_BYTES, DriverProfileFactory, make_ride, soon
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,8 @@ def vehicle(driver):
 
 @pytest.fixture
 def assigned(pet, driver, vehicle):
-    return make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=driver)
+    """Picked up soon: its driver may set off now."""
+    return make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=driver, scheduled_at=soon())
 
 
 def png(name="handover.png"):
@@ -66,6 +67,23 @@ def test_assigned_rides_query_count_is_flat(
         )
     with django_assert_max_num_queries(4):
         assert driver_api.get("/rides/assigned", data={"page_size": 100}).status_code == 200
+
+
+def test_setting_off_days_early_is_refused_with_when_it_opens(driver_api, driver, vehicle, pet, settings):
+    settings.RIDE_START_WINDOW = timedelta(minutes=90)
+    pickup = timezone.now() + timedelta(days=2)
+    ride = make_ride(pet=pet, status=RideStatus.ASSIGNED, driver=driver, scheduled_at=pickup)
+    path = f"/rides/{ride.pk}/status"
+    assert driver_api.put_form(path, {"action": "accept"}).json()["allowed_actions"] == []
+    response = driver_api.put_form(path, {"action": "start"})
+    assert response.status_code == HTTPStatus.CONFLICT
+    opens = timezone.localtime(pickup - timedelta(minutes=90))
+    message = response.json()["detail"]
+    assert message == (
+        f"You can set off from {opens:%a %-d %b}, {opens:%-I:%M %p}, 90 minutes before pickup."
+    ), message
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.ASSIGNED and not ride.events.filter(action="start").exists()
 
 
 def test_driver_steps_a_ride_to_completed_with_photos(driver_api, assigned):
@@ -116,6 +134,8 @@ def test_no_show_needs_a_reason(driver_api, driver, vehicle, pet):
 
 
 def test_decline_hands_the_ride_back(driver_api, assigned, auto_dispatch_off):
+    refused = driver_api.put_form(f"/rides/{assigned.pk}/status", {"action": "decline"})
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and "reason" in refused.json()["errors"]
     response = driver_api.put_form(f"/rides/{assigned.pk}/status", {"action": "decline", "reason": "Too far"})
     assert response.status_code == HTTPStatus.OK
     assigned.refresh_from_db()

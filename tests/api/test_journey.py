@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from bookings.models import Ride
 from tests.api.conftest import ApiClient
-from tests.factories import NEAR, PNG_BYTES, TEST_PASSWORD, DriverFactory, DriverProfileFactory
+from tests.factories import NEAR, PNG_BYTES, TEST_PASSWORD, DriverFactory, DriverProfileFactory, pickup_soon
 from tests.mail import confirm_mailed_address
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,7 @@ def test_register_book_pay_drive_and_capture(stripe_js, committed, settings):
     assert assigned[0]["notes"] == "Ring twice"
     path = f"/rides/{booking['id']}/status"
     photo = lambda: SimpleUploadedFile("handover.png", PNG_BYTES, content_type="image/png")  # noqa: E731
+    pickup_soon(Ride.objects.get(pk=booking["id"]))  # the day comes: the driver may set off
     with committed():
         for fields, files in (
             ({"action": "accept"}, None),

@@ -8,7 +8,7 @@ from billing.models import Payment
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import DECLINED_AT_SAVE, NEEDS_3DS
-from tests.factories import DriverFactory, PetFactory, make_ride
+from tests.factories import DriverFactory, PetFactory, make_ride, pickup_soon
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,7 @@ def captured(pending, pay, driver, photo, committed):
     pay(pending)
     with committed():
         rides.ride_assign(ride=pending, driver=driver, by=None)
+        pickup_soon(pending)  # the driver sets off shortly before pickup
         rides.ride_start(ride=pending, by=driver)
         rides.ride_pickup(ride=pending, by=driver, photo=photo)
         rides.ride_complete(ride=pending, by=driver, photo=photo)
@@ -162,6 +163,8 @@ def test_admin_ride_list(admin_api, customer_api, driver_api, anon_api, ride, ot
     assert customer_api.get("/admin/rides").status_code == HTTPStatus.FORBIDDEN
     assert driver_api.get("/admin/rides").status_code == HTTPStatus.FORBIDDEN
     assert admin_api.get("/admin/rides", data={"date_from": "nope"}).status_code == 422
+    reversed_range = admin_api.get("/admin/rides", data={"date_from": "2031-03-05", "date_to": "2031-03-01"})
+    assert reversed_range.status_code == 400 and "date_to" in reversed_range.json()["errors"]
 
 
 def test_admin_ride_list_filters_like_the_ride_table(admin_api, ride):

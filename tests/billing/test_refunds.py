@@ -37,6 +37,7 @@ def refund_form(payment, amount: str, reason: str = "Driver was 20 minutes late"
         "request_key": str(key or initial["request_key"]),
         "amount": amount,
         "reason": reason,
+        "confirm": "on",
     }
 
 
@@ -128,6 +129,27 @@ def test_bad_refund_input_changes_nothing(admin_client, captured, amount, reason
     html = response.content.decode()
     assert 'id="ride-money"' in html and "is-invalid" in html and f'name="{field}"' in html
     assert not Transaction.objects.filter(kind="refund").exists()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain-post", "htmx"])
+def test_a_refund_is_made_only_once_confirmed(admin_client, captured, committed, htmx):
+    form = refund_form(captured, "4.25")
+    del form["confirm"]
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {"follow": True}
+    with committed():
+        response = admin_client.post(refund_url(captured), form, **extra)
+
+    html = response.content.decode()
+    assert "Tick the box to confirm refunding $4.25 to the customer&#x27;s card." in html
+    assert not Transaction.objects.filter(kind="refund").exists()
+    assert stripe_refunds(captured) == []
+    if htmx:  # the form comes back as it was typed, the tick asked for beside its box
+        assert 'name="confirm"' in html and "is-invalid" in html and 'value="4.25"' in html
+        assert "I confirm refunding this amount to" in html
+
+    with committed():
+        admin_client.post(refund_url(captured), {**form, "confirm": "on"})
+    assert captured.transactions.get(kind="refund").amount_cents == 425
 
 
 def test_htmx_refund_answers_with_the_money_panel(admin_client, captured, committed):

@@ -12,7 +12,7 @@ from billing.models import PaymentStatus
 from bookings import services as rides
 from bookings.models import RideStatus
 from tests.billing.fixtures import GOOD_CARD
-from tests.factories import make_trip
+from tests.factories import make_trip, pickup_soon
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,7 @@ def test_each_leg_is_captured_when_it_is_delivered(customer, driver, pay, commit
     pay(outbound, GOOD_CARD)
     with committed():
         rides.ride_assign(ride=outbound, driver=driver, by=None)
+        pickup_soon(outbound)  # the driver sets off shortly before pickup
         rides.ride_start(ride=outbound, by=driver)
         rides.ride_pickup(ride=outbound, by=driver, photo=photo)
         rides.ride_complete(ride=outbound, by=driver, photo=photo)

@@ -13,7 +13,7 @@ from billing.models import Payment, PaymentStatus, Transaction
 from bookings import services as rides
 from bookings.models import Ride, RideStatus
 from tests.billing.fixtures import NEEDS_3DS, NOWHERE
-from tests.factories import NEAR, make_ride, on_duty_driver
+from tests.factories import NEAR, make_ride, on_duty_driver, pickup_soon
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,7 @@ def held_ride(pending_ride, pay):
 def drive_to(ride, status, driver, photo):
     """Move the ride through the bookings services, as the driver portal will."""
     rides.ride_assign(ride=ride, driver=driver, by=None)
+    pickup_soon(ride)  # the driver sets off shortly before pickup
     rides.ride_start(ride=ride, by=driver)
     if status == RideStatus.NO_SHOW:
         return rides.ride_no_show(ride=ride, by=driver, reason="Nobody answered the door")
@@ -490,6 +491,7 @@ def test_complete_after_a_smaller_hold_captures_what_is_held_and_flags(held_ride
     held_ride.price_cents += 500  # the fare went up after dispatch (e.g. operations edited the ride)
     held_ride.save(update_fields=["price_cents"])
 
+    pickup_soon(held_ride)
     with committed():
         rides.ride_start(ride=held_ride, by=driver)
         rides.ride_pickup(ride=held_ride, by=driver, photo=photo)

@@ -73,6 +73,31 @@ def test_the_ride_table_shows_a_bad_filter_beside_its_field_and_lists_every_ride
     assert ids(response.context["page_obj"]) == [ride.pk]
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-table"])
+def test_a_reversed_date_range_says_so_instead_of_listing_nothing(admin_client, ride, htmx):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = admin_client.get(
+        reverse("bookings_ops:ride_list"), {"date_from": "2031-03-05", "date_to": "2031-03-01"}, **extra
+    )
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    message = (
+        "“To (inclusive)” (1 Mar 2031) is before “From” (5 Mar 2031): swap them to see the rides between."
+    )
+    alert = html[html.index('data-testid="range-error"') :]
+    assert message in alert[: alert.index("</div>")] and "not filtered" in alert
+    assert ids(response.context["page_obj"]) == [ride.pk]  # not a silent "0 rides"
+    assert "0 rides" not in html
+    if not htmx:  # beside its field too
+        assert 'name="date_to"' in html and "is-invalid" in html
+
+
+def test_the_same_day_or_a_forward_range_is_fine(ride):
+    assert OpsRideFilterSet({"date_from": "2031-03-01", "date_to": "2031-03-01"}).is_valid()
+    errors = OpsRideFilterSet({"date_from": "2031-03-02", "date_to": "2031-03-01"}).errors
+    assert list(errors) == ["date_to"]
+
+
 def test_customer_groups_and_single_statuses(customer):
     pet = PetFactory(owner=customer)
     confirmed = make_ride(pet=pet)

@@ -10,7 +10,7 @@ from bookings import services
 from bookings.lifecycle import MOVES, Actor, allowed_moves
 from bookings.models import DRIVER_HELD_STATUSES, RideEvent, RideStatus
 from core.errors import DomainError
-from tests.factories import DriverFactory, make_ride, make_trip
+from tests.factories import DriverFactory, make_ride, make_trip, soon
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,13 @@ def test_move_table_is_enforced(move, status, actor, customer, admin_user, photo
             back_driver=assigned_driver if has_driver else None,
         )
     else:
-        ride = make_ride(customer=customer, status=status, driver=assigned_driver if has_driver else None)
+        ride = make_ride(
+            customer=customer,
+            status=status,
+            driver=assigned_driver if has_driver else None,
+            # A driver sets off only shortly before pickup (tested on its own below).
+            scheduled_at=soon() if move == "start" else None,
+        )
     by = {
         Actor.CUSTOMER: customer,
         Actor.DRIVER: assigned_driver,

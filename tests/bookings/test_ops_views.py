@@ -109,11 +109,35 @@ def test_ops_home_query_count_is_flat(admin_client, count, django_assert_max_num
 def test_ops_ride_detail_and_cancel_never_charges(admin_client, ride):
     page = admin_client.get(reverse("bookings_ops:ride_detail", args=[ride.pk])).content.decode()
     assert "never charges the customer" in page
-    admin_client.post(reverse("bookings_ops:ride_cancel", args=[ride.pk]), {"reason": "Storm warning"})
+    assert f"Yes, cancel ride #{ride.pk}" in page
+    admin_client.post(
+        reverse("bookings_ops:ride_cancel", args=[ride.pk]), {"reason": "Storm warning", "confirm": "on"}
+    )
     ride.refresh_from_db()
     assert ride.status == RideStatus.CANCELLED
     event = ride.events.get(action="cancel")
     assert (event.note, event.data["cancelled_by"]) == ("Storm warning", "admin")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "This field is required."),  # one click on "Cancel ride"
+        ({"reason": "  ", "confirm": "on"}, "This field is required."),
+        ({"reason": "Storm warning"}, "Tick the box to confirm the cancellation."),
+    ],
+    ids=["nothing", "blank-reason", "not-confirmed"],
+)
+def test_ops_cancel_needs_a_reason_and_a_confirmation(admin_client, ride, data, message):
+    response = admin_client.post(reverse("bookings_ops:ride_cancel", args=[ride.pk]), data)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    cancel = page[page.index('id="cancel-title"') :]
+    assert message in cancel and "is-invalid" in cancel
+    if data.get("reason", "").strip():
+        assert "Storm warning" in cancel  # what was typed is kept
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.CONFIRMED and not ride.events.filter(action="cancel").exists()
 
 
 def test_ops_clear_flag(admin_client, ride):

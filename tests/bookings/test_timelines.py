@@ -14,7 +14,7 @@ from bookings import selectors, services
 from bookings.lifecycle import Actor, audience_fields
 from bookings.models import Audience, RideEvent, RideStatus
 from fleet.services import AUTO_DISPATCH_FLAG
-from tests.factories import DriverFactory, make_ride
+from tests.factories import DriverFactory, make_ride, pickup_soon
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -209,6 +209,7 @@ def test_a_driver_reads_only_their_own_time_on_the_ride(ride, driver, other_driv
     services.ride_reassign(ride=ride, driver=other_driver, by=admin_user, reason=REASSIGN_NOTE)
     ride.refresh_from_db()
     assert selectors.driver_timeline(ride, driver) == []  # no longer theirs
+    pickup_soon(ride)
     services.ride_start(ride=ride, by=other_driver)
     services.ride_pickup(ride=ride, by=other_driver, photo=photo, note="Strap frayed")
     ride.refresh_from_db()

@@ -134,6 +134,35 @@ def test_edit_pet(customer_client, pet):
     assert (pet.name, str(pet.weight_lb)) == ("Biscuit II", "30.0")
 
 
+def test_pet_form_says_special_needs_cost_extra(customer_client, settings):
+    settings.TARIFF = {**settings.TARIFF, "special_needs": 850}
+    page = customer_client.get(reverse("bookings:pet_create")).content.decode()
+    assert "Any text here adds $8.50 to each ride for the extra care." in page
+
+
+def test_pet_with_upcoming_rides_says_so_before_delete_is_pressed(customer_client, pet, ride):
+    other = make_ride(pet=pet, scheduled_at=ride.scheduled_at + timedelta(days=1))
+    make_ride(pet=pet, status=RideStatus.COMPLETED, driver=DriverFactory())  # history: doesn't count
+    listing = customer_client.get(reverse("bookings:pet_list")).content.decode()
+    assert "2 upcoming rides: Biscuit can be deleted once they end or are cancelled." in listing
+
+    page = customer_client.get(reverse("bookings:pet_delete", args=[pet.pk])).content.decode()
+    assert "Biscuit can't be deleted yet" in page
+    assert "Biscuit has 2 upcoming rides." in page
+    for upcoming in (ride, other):
+        assert reverse("bookings:ride_detail", args=[upcoming.pk]) in page
+    assert "Delete Biscuit</button>" not in page  # nothing to press that would fail
+
+    ride.status = RideStatus.CANCELLED
+    ride.save()
+    other.delete()
+    assert "upcoming ride" not in customer_client.get(reverse("bookings:pet_list")).content.decode()
+    assert (
+        "Delete Biscuit</button>"
+        in customer_client.get(reverse("bookings:pet_delete", args=[pet.pk])).content.decode()
+    )
+
+
 def test_pet_with_upcoming_ride_cannot_be_deleted(customer_client, pet, ride):
     response = customer_client.post(reverse("bookings:pet_delete", args=[pet.pk]), follow=True)
     assert "has upcoming rides" in response.content.decode()

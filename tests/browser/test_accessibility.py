@@ -298,6 +298,7 @@ def pages_for(role: str, w: dict) -> list[tuple]:
         ("background", "/ops/background/"),
         ("rides", "/ops/rides/"),
         ("rides-filtered", "/ops/rides/?status=completed&q=Biscuit"),
+        ("rides-reversed-range", "/ops/rides/?date_from=2031-03-05&date_to=2031-03-01"),
         *[(f"ride-{state}", f"/ops/rides/{ride.pk}/") for state, ride in r.items()],
         ("dispatch", "/ops/fleet/dispatch/"),
         ("assign", f"/ops/fleet/dispatch/rides/{r['confirmed'].pk}/"),

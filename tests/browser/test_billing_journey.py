@@ -21,6 +21,7 @@ from tests.factories import (
     DriverFactory,
     PetFactory,
     make_ride,
+    pickup_soon,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,6 +88,7 @@ def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, 
         return SimpleUploadedFile("handover.png", PNG_BYTES, content_type="image/png")
 
     rides.ride_assign(ride=ride, driver=driver, by=None)
+    pickup_soon(ride)  # the day comes: the driver may set off
     rides.ride_start(ride=ride, by=driver)
     rides.ride_pickup(ride=ride, by=driver, photo=photo())
     rides.ride_complete(ride=ride, by=driver, photo=photo())  # capture runs in the task it queues
@@ -110,6 +112,7 @@ def test_book_pay_capture_refund(page, live_server, login, shot, stripe_server, 
     expect(money).to_contain_text("Capture")
     money.get_by_label("Amount to refund ($)").fill("5.00")
     money.get_by_label("Reason").fill("Pickup was 20 minutes late")
+    money.get_by_label("I confirm refunding this amount to Visa •••• 4242").check()
     money.get_by_role("button", name="Refund").click()
     expect(admin_page.get_by_text("Refund of $5.00 sent to Stripe.")).to_be_visible()
     expect(money.locator(".money-trail-row").last).to_contain_text("Refund")

@@ -65,7 +65,8 @@ def scene(fast_polling):
         special_needs="Gets anxious in traffic; a blanket over the crate helps.",
         crate_required=True,
     )
-    ride = make_ride(pet=pet, scheduled_at=timezone.now() + timedelta(hours=3), notes="Ring twice, please.")
+    # Within the hour: Dana may set off as soon as she accepts (RIDE_START_WINDOW).
+    ride = make_ride(pet=pet, scheduled_at=timezone.now() + timedelta(hours=1), notes="Ring twice, please.")
     dana = on_duty_driver("Dana Diaz", NEAR)
     eli = on_duty_driver("Eli Park", FAR)
     on_duty_driver("Fay Nguyen", NEAR, on_duty=False)

@@ -17,7 +17,7 @@ from bookings import services as rides
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideEvent, RideStatus
 from core.errors import DomainError
 from fleet import services
-from tests.factories import NEAR, AdminFactory, CustomerFactory, PetFactory, make_ride, on_duty_driver
+from tests.factories import NEAR, AdminFactory, CustomerFactory, PetFactory, make_ride, on_duty_driver, soon
 
 pytestmark = [
     pytest.mark.postgres,
@@ -187,7 +187,7 @@ def test_driver_starting_while_the_customer_cancels_leaves_a_consistent_timeline
     """Both moves are legal from "assigned", so both may succeed (start, then cancel from en
     route); whatever the order, the ride ends cancelled and its timeline replays to that."""
     driver = on_duty_driver("Dana Diaz", NEAR)
-    ride = make_ride(status=RideStatus.ASSIGNED, driver=driver)
+    ride = make_ride(status=RideStatus.ASSIGNED, driver=driver, scheduled_at=soon())  # may set off now
     RideEvent.objects.create(ride=ride, action="assign", from_status="confirmed", to_status="assigned")
     calls = [
         lambda: rides.ride_start(ride=ride, by=driver),

@@ -2,7 +2,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from bookings.models import Ride, RideStatus
+from bookings.models import Ride, RideEvent, RideStatus
 from fleet.dispatch import eligible_candidates
 from fleet.models import DriverProfile
 
@@ -20,3 +20,11 @@ def test_demo_drivers_get_vehicles_and_seeding_twice_changes_nothing(db):
     assert not DriverProfile.objects.get(user__email="dana.driver@whiskers.example").on_duty  # kept
     waiting = Ride.objects.get(status=RideStatus.CONFIRMED, pets__name="Miso", trip="one_way")
     assert [c.driver.email for c in eligible_candidates(waiting)] == ["eli.driver@whiskers.example"]
+
+
+def test_demo_drivers_set_off_only_inside_the_start_window(db, settings):
+    call_command("seed_demo", stdout=StringIO())
+    started = RideEvent.objects.filter(action="start").select_related("ride")
+    assert started.count() >= 3  # en route, picked up, completed, no-show rides
+    for event in started:
+        assert event.created_at >= event.ride.scheduled_at - settings.RIDE_START_WINDOW, event.ride

@@ -1,6 +1,7 @@
 """The driver portal (/drive/): the board, ride steps, duty and position, and who may use them."""
 
 import json
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from bookings.models import RideEvent, RideStatus
 from fleet.models import DriverProfile
-from tests.factories import PNG_BYTES, CustomerFactory, PetFactory, make_ride
+from tests.factories import PNG_BYTES, CustomerFactory, PetFactory, make_ride, soon
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -33,6 +34,7 @@ def assigned(fleet_driver, customer):
         status=RideStatus.ASSIGNED,
         driver=fleet_driver,
         notes="Ring twice.",
+        scheduled_at=soon(),  # its driver may set off as soon as they accept
     )
 
 
@@ -82,6 +84,31 @@ def test_board_groups_rides_and_shows_done_ones_from_today(driver_client, fleet_
     assert board.waiting == [unanswered]
     assert board.upcoming == [later]
     assert board.done_today == [done]
+
+
+def test_done_today_shows_the_day_of_a_ride_that_was_not_for_today(driver_client, fleet_driver, customer):
+    """A ride booked for Thursday but ended today must not read as today's."""
+    now = timezone.now()
+    tz = fleet_driver.tzinfo
+    other_day = now + timedelta(days=2)
+    booked_for_later = make_ride(
+        customer=customer, status=RideStatus.COMPLETED, driver=fleet_driver, scheduled_at=other_day
+    )
+    for_today = make_ride(
+        customer=customer, status=RideStatus.COMPLETED, driver=fleet_driver, scheduled_at=now
+    )
+    response = driver_client.get(reverse("fleet:home"))
+    assert response.context["board"].done_today == [for_today, booked_for_later]
+    page = response.content.decode()
+    done = page[page.index('id="done-title"') :]
+
+    def row_time(ride):
+        start = done.index(f'id="row-{ride.pk}-title"')
+        return re.search(r"<time[^>]*>([^<]*)</time>", done[start:]).group(1)
+
+    later_local = timezone.localtime(other_day, tz)
+    assert row_time(booked_for_later) == f"{later_local:%a %-d %b}, {later_local:%-I:%M %p}"
+    assert row_time(for_today) == f"{timezone.localtime(now, tz):%-I:%M %p}"  # today's: the time is enough
 
 
 def test_board_shows_only_the_drivers_own_rides(driver_client, assigned, other_fleet_driver, customer):
@@ -165,6 +192,48 @@ def test_steps_work_as_plain_form_posts(driver_client, assigned):
     assert "Ride accepted." in page and "On my way to pickup" in page
 
 
+def expected_opening(ride, driver, minutes=90):
+    """The time "On my way" opens, as the driver reads it (their zone; the day when not today)."""
+    opens = timezone.localtime(ride.scheduled_at - timedelta(minutes=minutes), driver.tzinfo)
+    today = timezone.localtime(timezone.now(), driver.tzinfo).date()
+    when = opens.strftime("%-I:%M %p") if opens.date() == today else opens.strftime("%a %-d %b, %-I:%M %p")
+    return f"You can set off from {when}, {minutes} minutes before pickup."
+
+
+@pytest.mark.parametrize(
+    "ahead", [timedelta(days=2), timedelta(minutes=100)], ids=["days-early", "minutes-early"]
+)
+def test_on_my_way_opens_only_shortly_before_pickup(ahead, driver_client, fleet_driver, customer, settings):
+    settings.RIDE_START_WINDOW = timedelta(minutes=90)
+    ride = make_ride(
+        customer=customer,
+        status=RideStatus.ASSIGNED,
+        driver=fleet_driver,
+        accepted_at=timezone.now(),
+        scheduled_at=timezone.now() + ahead,
+    )
+    message = expected_opening(ride, fleet_driver)
+    page = driver_client.get(reverse("fleet:ride_detail", args=[ride.pk])).content.decode()
+    # The button shows disabled, saying when it opens; there is no form to set off with.
+    assert re.search(r"<button[^>]*disabled[^>]*>On my way to pickup</button>", page), page
+    assert message in page
+    assert step_url(ride, "start") not in page
+    for extra in ({}, HTMX):
+        refused = driver_client.post(step_url(ride, "start"), **extra)
+        assert refused.status_code == HTTPStatus.OK
+        assert message in refused.content.decode()
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.ASSIGNED and not ride.events.exists()
+
+    # The window opens: the same ride can be started.
+    settings.RIDE_START_WINDOW = ahead + timedelta(minutes=1)
+    page = driver_client.get(reverse("fleet:ride_detail", args=[ride.pk])).content.decode()
+    assert step_url(ride, "start") in page and "You can set off from" not in page
+    driver_client.post(step_url(ride, "start"))
+    ride.refresh_from_db()
+    assert ride.status == RideStatus.EN_ROUTE
+
+
 def test_declining_returns_the_ride_to_dispatch(driver_client, assigned, auto_dispatch_off):
     response = driver_client.post(step_url(assigned, "decline"), {"reason": "Flat tyre"})
     assert response["Location"] == reverse("fleet:home")
@@ -173,8 +242,22 @@ def test_declining_returns_the_ride_to_dispatch(driver_client, assigned, auto_di
     assert assigned.events.get(action="decline").note == "Flat tyre"
 
 
+@pytest.mark.parametrize("extra", [{}, HTMX], ids=["plain-post", "htmx"])
+def test_declining_needs_a_reason(driver_client, assigned, extra):
+    page = driver_client.get(reverse("fleet:ride_detail", args=[assigned.pk])).content.decode()
+    assert "Why can&#x27;t you take it?" in page and "the owner isn't told" in page
+    response = driver_client.post(step_url(assigned, "decline"), {"reason": " "}, **extra)
+    assert response.status_code == HTTPStatus.OK
+    card = response.content.decode()
+    assert "This field is required." in card and "is-invalid" in card
+    assert '<details class="drive-more" open>' in card  # the decline form stays open on its error
+    assigned.refresh_from_db()
+    assert assigned.driver is not None and assigned.status == RideStatus.ASSIGNED
+    assert not assigned.events.exists()
+
+
 def test_declining_with_htmx_replaces_the_card(driver_client, assigned, auto_dispatch_off):
-    response = driver_client.post(step_url(assigned, "decline"), {"reason": ""}, **HTMX)
+    response = driver_client.post(step_url(assigned, "decline"), {"reason": "Car trouble"}, **HTMX)
     assert response.status_code == HTTPStatus.OK
     assert "Ride declined" in response.content.decode() and "off your list" in response.content.decode()
     assert json.loads(response["HX-Trigger"]) == {"ride-stepped": {}, "rides-changed": {}}

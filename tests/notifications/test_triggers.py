@@ -23,6 +23,7 @@ from tests.factories import (
     PaymentFactory,
     TransactionFactory,
     make_ride,
+    pickup_soon,
 )
 from tests.notifications.conftest import sent
 
@@ -181,7 +182,8 @@ MOVES = {
     ),
     "start": (
         RideStatus.ASSIGNED,
-        lambda ride, p, photo: services.ride_start(ride=ride, by=p["driver"]),
+        # The day comes: the driver sets off shortly before pickup.
+        lambda ride, p, photo: services.ride_start(ride=pickup_soon(ride), by=p["driver"]),
         {"customer": ["driver_on_the_way"]},
     ),
     "pickup": (

@@ -8,7 +8,7 @@ from bookings import services as rides
 from bookings.models import RideStatus
 from core.money import format_money
 from notifications.models import Notification
-from tests.factories import make_ride
+from tests.factories import make_ride, pickup_soon
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ def test_paid_ride_end_to_end_messages(pet, pay, driver, admin_user, photo, comm
 
     with committed():
         rides.ride_assign(ride=ride, driver=driver, by=admin_user)
+        pickup_soon(ride)  # the driver sets off shortly before pickup
         rides.ride_start(ride=ride, by=driver)
         rides.ride_pickup(ride=ride, by=driver, photo=photo)
         rides.ride_complete(ride=ride, by=driver, photo=photo)

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             for dotted in settings.DEMO_SEEDERS:
                 import_string(dotted)(users)
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready. Log in with any of these (password {DEMO_PASSWORD!r}):")
+            self.style.SUCCESS(f"Demo data ready. Sign in with any of these (password {DEMO_PASSWORD!r}):")
         )
         for email, _name, role, _phone in DEMO_USERS:
             self.stdout.write(f"  {role.label:<11} {email}")
