@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import availability
-from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
+from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles, straight_line_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
 from bookings.models import (
     ENDED_STATUSES,
@@ -239,6 +239,24 @@ def party_errors(customer, pets: list[Pet]) -> list[str]:
     return []
 
 
+def outside_service_area(point: Point) -> str | None:
+    """Why we can't drive to or from `point`, or None when it is inside the service area."""
+    lat, lng = settings.SERVICE_AREA_CENTER
+    radius = settings.SERVICE_AREA_RADIUS_MILES
+    if straight_line_miles(Point(Decimal(str(lat)), Decimal(str(lng))), point) <= radius:
+        return None
+    return f"We don't drive there yet: we serve within {radius} miles of {settings.SERVICE_AREA_NAME}."
+
+
+def too_far(distance_miles: Decimal) -> str | None:
+    if distance_miles <= settings.BOOKING_MAX_MILES:
+        return None
+    return (
+        f"This ride is about {distance_miles} miles: we take rides up to "
+        f"{settings.BOOKING_MAX_MILES} miles. Choose a closer drop-off."
+    )
+
+
 def ride_plan(
     *,
     customer,
@@ -268,11 +286,16 @@ def ride_plan(
             points[field] = get_geocoder().geocode(address)
         except AddressNotFound as exc:
             errors[field] = [str(exc)]
+            continue
+        if outside := outside_service_area(points[field]):
+            errors[field] = [outside]
     if (pickup_address or "").strip() and same_address(pickup_address, dropoff_address):
         errors["dropoff_address"] = ["Drop-off must be a different address from pickup."]
     if errors:
         raise DomainError("Please correct the highlighted fields.", errors=errors)
     distance = road_miles(points["pickup_address"], points["dropoff_address"])
+    if longest := too_far(distance):
+        raise DomainError("Please correct the highlighted fields.", errors={"dropoff_address": [longest]})
     quote = quote_ride(
         pets=list(pets),
         distance_miles=distance,
