@@ -382,6 +382,10 @@ def _apply_move(
         from_status = locked.status
         locked.status = spec.target_from(from_status)
         updates = changes(locked) if callable(changes) else dict(changes or {})
+        if "status" in updates:  # the move's fallback, and only that (the table says so)
+            if updates["status"] != (spec.fallbacks or {}).get(from_status):
+                raise ValueError(f"{move} can't take a ride from {from_status} to {updates['status']}")
+            locked.status = updates.pop("status")
         if locked.status in ENDED_STATUSES:
             updates["ended_at"] = timezone.now()
         for name, value in updates.items():
@@ -718,10 +722,11 @@ def _end_the_wait(outbound_id: int, *, by) -> None:
 def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
     """Move a ride to a new time: same rules as booking, before the cut-off, re-quoted.
 
-    An assigned ride goes back to dispatch (the move table sends it to CONFIRMED), since its
-    driver was only checked free for the old time. A wait-and-return moves as one: its ride
-    out to the new time, its return to when the wait then ends, with one driver free for the
-    whole stretch (bookings.trips).
+    An assigned ride keeps its driver when they are still eligible for the new window (fleet
+    answers: `availability.driver_keeps`); otherwise it goes back to dispatch (the move's
+    fallback, CONFIRMED). A wait-and-return moves as one: its ride out to the new time, its
+    return to when the wait then ends, with one driver free for the whole stretch
+    (bookings.trips); both keep the driver, or both go back to dispatch.
     """
     now = now or timezone.now()
     moves = plan_reschedule(ride=ride, scheduled_at=scheduled_at, now=now)
@@ -735,7 +740,14 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
         moved = _reschedule(
             ride=ride, by=by, plan=plan, now=now, servable_until=back_plan.ends_at, also_free=(back.pk,)
         )
-        _reschedule(ride=back, by=by, plan=back_plan, now=now, check_fleet=False)
+        _reschedule(
+            ride=back,
+            by=by,
+            plan=back_plan,
+            now=now,
+            check_fleet=False,
+            keep_driver=moved.driver_id is not None,
+        )
     return moved
 
 
@@ -783,10 +795,13 @@ def _reschedule(
     check_fleet: bool = True,
     servable_until: datetime | None = None,
     also_free=(),
+    keep_driver: bool | None = None,
 ) -> Ride:
     """One ride's move to `plan`. Unless `check_fleet` is off (a wait-and-return's return,
     checked with its ride out), the fleet must serve it until `servable_until` (default: its
-    own end), not counting the ride itself and `also_free`, rides moving with it."""
+    own end), not counting the ride itself and `also_free`, rides moving with it. An assigned
+    ride keeps its driver if they are eligible for that window (`keep_driver`: decided with
+    the ride out)."""
     scheduled_at = plan.scheduled_at
 
     def check(locked):
@@ -820,8 +835,17 @@ def _reschedule(
             "price_cents": plan.quote.total_cents,
             "quote": plan.quote.as_json(),
         }
-        if locked.status == RideStatus.CONFIRMED:  # the table's target: no driver holds it any more
-            fields.update(driver=None, accepted_at=None)
+        if locked.status == RideStatus.ASSIGNED:
+            keeps = keep_driver
+            if keeps is None:
+                keeps = availability.driver_keeps(
+                    ride=locked,
+                    starts_at=plan.scheduled_at,
+                    ends_at=servable_until or plan.ends_at,
+                    exclude_ride_ids=(ride.pk, *also_free),
+                )
+            if not keeps:  # the move's fallback: back to dispatch, no driver holds it any more
+                fields.update(status=RideStatus.CONFIRMED, driver=None, accepted_at=None)
         terms = cancellation_terms(ride=locked, now=now)  # still the old time and fare
         if terms.late and locked.status != RideStatus.PENDING_PAYMENT:
             # Moved inside its late-cancellation window: the ride keeps that window and its fee,
