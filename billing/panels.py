@@ -22,6 +22,7 @@ def customer_panel(request, ride) -> str | None:
             "ride": ride,
             "money": money,
             "needs_payment": needs_payment,
+            "settling": selectors.pending_settlement(money),
             "pay_by": ride.created_at + settings.BILLING_PAYMENT_WINDOW,
             "hold_lead_hours": int(settings.BILLING_HOLD_LEAD.total_seconds() // 3600),
         },
@@ -44,7 +45,13 @@ def ops_panel(request, ride, refund_form=None, refund_payment_id=None, notice: s
     ]
     return render_to_string(
         "billing/panels/ops.html",
-        {"ride": ride, "money": money, "refund_forms": forms, "notice": notice},
+        {
+            "ride": ride,
+            "money": money,
+            "refund_forms": forms,
+            "notice": notice,
+            "settling": selectors.pending_settlement(money),
+        },
         request=request,
     )
 

@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404
 
 from billing.filters import TransactionFilterSet
 from billing.models import LIVE_PAYMENT_STATUSES, Payment, PaymentStatus, Transaction
-from bookings.models import Ride, party_prefetch
+from bookings.models import Ride, RideStatus, party_prefetch
+from bookings.pricing import cancellation_terms
 from core.dates import operations_zone
 
 Kind, Status = Transaction.Kind, Transaction.Status
@@ -126,6 +127,44 @@ def ride_money(ride: Ride) -> RideMoney:
         )
         refundable[payment.pk] = payment.captured_cents - payment.refunded_cents - pending
     return RideMoney(ride=ride, payments=payments, transactions=transactions, refundable=refundable)
+
+
+@dataclass(frozen=True)
+class Settling:
+    """What the ride's latest move does to its money while billing's settle task (queued with
+    the move, core.outbox) has not run yet. The payment row still says how things stood before
+    the move, so the panels read this instead: "fee", "release", "nothing" (a cancelled ride
+    whose card was only saved), "capture", "rehold" (a dearer new fare: the hold is being
+    updated) or "lower" (a cheaper one: the hold stays, only the new fare is charged)."""
+
+    kind: str
+    cents: int = 0  # the fee, the capture or the new fare
+    held_cents: int = 0
+
+
+def _move_fee(ride: Ride) -> int:
+    event = ride.events.filter(action__in=("cancel", "no_show")).order_by("-created_at", "-id").first()
+    if event is None:
+        return 0
+    if event.action == "cancel":
+        return (event.data or {}).get("fee_cents", 0)
+    return cancellation_terms(ride=ride, now=event.created_at).fee_cents
+
+
+def pending_settlement(money: RideMoney) -> Settling | None:
+    ride, payment = money.ride, money.current
+    if payment is None or payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CARD_SAVED):
+        return None
+    held = payment.amount_cents if payment.status == PaymentStatus.AUTHORIZED else 0
+    if ride.status in (RideStatus.CANCELLED, RideStatus.NO_SHOW):
+        if fee := _move_fee(ride):
+            return Settling("fee", fee, held)
+        return Settling("release", 0, held) if held else Settling("nothing")
+    if ride.status == RideStatus.COMPLETED:
+        return Settling("capture", min(ride.price_cents, held or ride.price_cents), held)
+    if held and held != ride.price_cents:
+        return Settling("rehold" if ride.price_cents > held else "lower", ride.price_cents, held)
+    return None
 
 
 def ops_transactions(*, filters: Mapping | None = None) -> QuerySet[Transaction]:

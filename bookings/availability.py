@@ -9,6 +9,9 @@ a provider has
   window [starts_at, ends_at), and if not, the nearest servable pickup times;
 - `servable_starts(*, pets, pickup, first, last, duration, now, exclude_ride_ids=()) -> list[datetime]`:
   every servable pickup time on the slot grid from `first` up to (not including) `last`.
+- `driver_keeps(*, ride, starts_at, ends_at, exclude_ride_ids=()) -> bool`: whether the driver
+  holding `ride` is still eligible for it moved to [starts_at, ends_at) (a reschedule keeps
+  them then; `exclude_ride_ids`: rides moving with it, which don't clash).
 
 Until a provider registers (bookings used on its own), every time is servable: the safe
 default for a project without a fleet is the behaviour it had before availability existed.
@@ -90,6 +93,16 @@ def servable_starts(*, pets, pickup, first, last, duration, now=None, exclude_ri
         duration=duration,
         now=now,
         exclude_ride_ids=exclude_ride_ids,
+    )
+
+
+def driver_keeps(*, ride, starts_at, ends_at, exclude_ride_ids=()) -> bool:
+    """Without a provider nobody can say the driver is free then: the ride goes back to
+    dispatch, as every reschedule did before."""
+    if _provider is None or ride.driver_id is None:
+        return False
+    return _provider.driver_keeps(
+        ride=ride, starts_at=starts_at, ends_at=ends_at, exclude_ride_ids=tuple(exclude_ride_ids)
     )
 
 

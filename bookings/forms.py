@@ -89,7 +89,36 @@ def wait_choice_label(minutes: int) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-class BookingForm(forms.Form):
+class LiveErrorsForm(forms.Form):
+    """A form whose live quote re-validates it: the quote fragment carries each filled-in
+    field's errors as they are now (`live_errors`, applied by static/js/app.js), so an error
+    fixed since the last full post does not stay beside its field. An empty field keeps what
+    the page shows: it is still missing."""
+
+    def summary(self, only=None) -> str:
+        """What the alert above the form says: the real non-field errors, and which fields to fix
+        (`only`: of these fields; the live quote names only those filled in)."""
+        parts = [str(error) for error in self.non_field_errors()]
+        names = [name for name in self.fields if name in self.errors and (only is None or name in only)]
+        labels = [str(self[name].label) for name in names]
+        if labels:
+            parts.append(
+                f"Please correct {'this field' if len(labels) == 1 else 'these fields'}: {', '.join(labels)}."
+            )
+        return " ".join(parts)
+
+    def live_errors(self) -> dict:
+        if not self.is_bound:
+            return {}
+        fields = {
+            bound.html_name: [str(error) for error in bound.errors]
+            for bound in self
+            if bound.value() not in (None, "", [], ())
+        }
+        return {"fields": fields, "summary": self.summary(only=fields)}
+
+
+class BookingForm(LiveErrorsForm):
     """A booking: who, from where to where, when, and the trip (one way, round trip, wait and
     return). Runs the shared booking rules (`bookings.trips.trip_plan`) and puts each problem
     beside its field, unless the field already has an error of its own ("required")."""
@@ -225,13 +254,24 @@ class BookingForm(forms.Form):
                     wait_minutes=data.get("wait_minutes"),
                 )
             except DomainError as exc:
+                if not exc.errors:  # a problem with the booking as a whole
+                    add_errors_to_form(self, exc)
+                # A field with an error of its own ("required") keeps just that one; the summary
+                # names the fields, so the generic "correct the fields" message is not added.
                 fresh = {field: errors for field, errors in exc.errors.items() if field not in self.errors}
-                add_errors_to_form(self, DomainError(exc.message, errors=fresh))
+                if fresh:
+                    add_errors_to_form(self, DomainError(exc.message, errors=fresh))
         return data
 
 
-class RescheduleForm(forms.Form):
-    scheduled_at = PickupTimeField(label="New pickup date and time")
+class RescheduleForm(LiveErrorsForm):
+    scheduled_at = PickupTimeField(
+        label="New pickup date and time",
+        error_messages={
+            "required": "Choose the new pickup date and time.",
+            "invalid": "Enter a date and time.",
+        },
+    )
 
 
 class OptionalReasonForm(forms.Form):

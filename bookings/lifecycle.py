@@ -65,6 +65,8 @@ class Move:
     # Who reads the move on their timeline besides operations (None: not told to them).
     customer: Telling | None = None
     driver: Telling | None = None
+    # Where the move goes instead when its service finds it must (from status -> to status).
+    fallbacks: dict[str, str] | None = None
 
     @property
     def sources(self) -> frozenset[str]:
@@ -77,8 +79,8 @@ class Move:
         return self.guard(ride) if self.guard else None
 
 
-def _move(name, label, targets, actors, guard=None, *, customer=None, driver=None) -> Move:
-    return Move(name, label, dict(targets), frozenset(actors), guard, customer, driver)
+def _move(name, label, targets, actors, guard=None, *, customer=None, driver=None, fallbacks=None) -> Move:
+    return Move(name, label, dict(targets), frozenset(actors), guard, customer, driver, fallbacks)
 
 
 def _to(target, *sources) -> dict[str, str]:
@@ -234,14 +236,16 @@ MOVES: dict[str, Move] = {
             customer=Telling("Cancelled", note="Our team cancelled this ride.", own_note=True),
             driver=Telling("Ride cancelled"),
         ),
-        # A new time. An assigned ride goes back to dispatch: its driver was only checked free
-        # for the old time (services.ride_reschedule clears the driver). The note is the new time.
+        # A new time. An assigned ride keeps its driver while they are still eligible for the
+        # new window (bookings.availability.driver_keeps); else it goes back to dispatch
+        # (services.ride_reschedule clears the driver). The note is the new time.
         _move(
             "reschedule",
             "Reschedule",
-            {S.PENDING_PAYMENT: S.PENDING_PAYMENT, S.CONFIRMED: S.CONFIRMED, S.ASSIGNED: S.CONFIRMED},
+            {S.PENDING_PAYMENT: S.PENDING_PAYMENT, S.CONFIRMED: S.CONFIRMED, S.ASSIGNED: S.ASSIGNED},
             [C, A],
             customer=Telling("Rescheduled", shares_note=True),
+            fallbacks={S.ASSIGNED: S.CONFIRMED},
         ),
         # An open return ("when I call") gets its pickup time and goes to dispatch.
         _move(

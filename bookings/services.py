@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import availability
-from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles
+from bookings.geocoding import AddressNotFound, Point, get_geocoder, road_miles, straight_line_miles
 from bookings.lifecycle import MOVES, Actor, actor_for, audience_fields
 from bookings.models import (
     ENDED_STATUSES,
@@ -239,6 +239,24 @@ def party_errors(customer, pets: list[Pet]) -> list[str]:
     return []
 
 
+def outside_service_area(point: Point) -> str | None:
+    """Why we can't drive to or from `point`, or None when it is inside the service area."""
+    lat, lng = settings.SERVICE_AREA_CENTER
+    radius = settings.SERVICE_AREA_RADIUS_MILES
+    if straight_line_miles(Point(Decimal(str(lat)), Decimal(str(lng))), point) <= radius:
+        return None
+    return f"We don't drive there yet: we serve within {radius} miles of {settings.SERVICE_AREA_NAME}."
+
+
+def too_far(distance_miles: Decimal) -> str | None:
+    if distance_miles <= settings.BOOKING_MAX_MILES:
+        return None
+    return (
+        f"This ride is about {distance_miles} miles: we take rides up to "
+        f"{settings.BOOKING_MAX_MILES} miles. Choose a closer drop-off."
+    )
+
+
 def ride_plan(
     *,
     customer,
@@ -268,11 +286,16 @@ def ride_plan(
             points[field] = get_geocoder().geocode(address)
         except AddressNotFound as exc:
             errors[field] = [str(exc)]
+            continue
+        if outside := outside_service_area(points[field]):
+            errors[field] = [outside]
     if (pickup_address or "").strip() and same_address(pickup_address, dropoff_address):
         errors["dropoff_address"] = ["Drop-off must be a different address from pickup."]
     if errors:
         raise DomainError("Please correct the highlighted fields.", errors=errors)
     distance = road_miles(points["pickup_address"], points["dropoff_address"])
+    if longest := too_far(distance):
+        raise DomainError("Please correct the highlighted fields.", errors={"dropoff_address": [longest]})
     quote = quote_ride(
         pets=list(pets),
         distance_miles=distance,
@@ -359,6 +382,10 @@ def _apply_move(
         from_status = locked.status
         locked.status = spec.target_from(from_status)
         updates = changes(locked) if callable(changes) else dict(changes or {})
+        if "status" in updates:  # the move's fallback, and only that (the table says so)
+            if updates["status"] != (spec.fallbacks or {}).get(from_status):
+                raise ValueError(f"{move} can't take a ride from {from_status} to {updates['status']}")
+            locked.status = updates.pop("status")
         if locked.status in ENDED_STATUSES:
             updates["ended_at"] = timezone.now()
         for name, value in updates.items():
@@ -695,10 +722,11 @@ def _end_the_wait(outbound_id: int, *, by) -> None:
 def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
     """Move a ride to a new time: same rules as booking, before the cut-off, re-quoted.
 
-    An assigned ride goes back to dispatch (the move table sends it to CONFIRMED), since its
-    driver was only checked free for the old time. A wait-and-return moves as one: its ride
-    out to the new time, its return to when the wait then ends, with one driver free for the
-    whole stretch (bookings.trips).
+    An assigned ride keeps its driver when they are still eligible for the new window (fleet
+    answers: `availability.driver_keeps`); otherwise it goes back to dispatch (the move's
+    fallback, CONFIRMED). A wait-and-return moves as one: its ride out to the new time, its
+    return to when the wait then ends, with one driver free for the whole stretch
+    (bookings.trips); both keep the driver, or both go back to dispatch.
     """
     now = now or timezone.now()
     moves = plan_reschedule(ride=ride, scheduled_at=scheduled_at, now=now)
@@ -712,7 +740,14 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
         moved = _reschedule(
             ride=ride, by=by, plan=plan, now=now, servable_until=back_plan.ends_at, also_free=(back.pk,)
         )
-        _reschedule(ride=back, by=by, plan=back_plan, now=now, check_fleet=False)
+        _reschedule(
+            ride=back,
+            by=by,
+            plan=back_plan,
+            now=now,
+            check_fleet=False,
+            keep_driver=moved.driver_id is not None,
+        )
     return moved
 
 
@@ -760,10 +795,13 @@ def _reschedule(
     check_fleet: bool = True,
     servable_until: datetime | None = None,
     also_free=(),
+    keep_driver: bool | None = None,
 ) -> Ride:
     """One ride's move to `plan`. Unless `check_fleet` is off (a wait-and-return's return,
     checked with its ride out), the fleet must serve it until `servable_until` (default: its
-    own end), not counting the ride itself and `also_free`, rides moving with it."""
+    own end), not counting the ride itself and `also_free`, rides moving with it. An assigned
+    ride keeps its driver if they are eligible for that window (`keep_driver`: decided with
+    the ride out)."""
     scheduled_at = plan.scheduled_at
 
     def check(locked):
@@ -797,8 +835,17 @@ def _reschedule(
             "price_cents": plan.quote.total_cents,
             "quote": plan.quote.as_json(),
         }
-        if locked.status == RideStatus.CONFIRMED:  # the table's target: no driver holds it any more
-            fields.update(driver=None, accepted_at=None)
+        if locked.status == RideStatus.ASSIGNED:
+            keeps = keep_driver
+            if keeps is None:
+                keeps = availability.driver_keeps(
+                    ride=locked,
+                    starts_at=plan.scheduled_at,
+                    ends_at=servable_until or plan.ends_at,
+                    exclude_ride_ids=(ride.pk, *also_free),
+                )
+            if not keeps:  # the move's fallback: back to dispatch, no driver holds it any more
+                fields.update(status=RideStatus.CONFIRMED, driver=None, accepted_at=None)
         terms = cancellation_terms(ride=locked, now=now)  # still the old time and fare
         if terms.late and locked.status != RideStatus.PENDING_PAYMENT:
             # Moved inside its late-cancellation window: the ride keeps that window and its fee,

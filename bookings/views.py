@@ -268,6 +268,20 @@ def ride_detail(request, pk):
     return render_partial(request, "bookings/ride_detail.html", "live", _ride_context(request, ride))
 
 
+def _reschedule_quote_context(request, ride, form, moves=(), answer=None) -> dict:
+    """The reschedule page's price panel: a price per leg that moves, and availability; before
+    a time is chosen, or with errors, what to do (this page has only the time to choose)."""
+    titles = ["Ride out", "Return"] if len(moves) == 2 else [""]
+    return {
+        "form": form,
+        "quote_title": "New price",
+        "quote_prompt": "Pick a new time to see the price.",
+        "quote_legs": [(title, plan.quote) for title, (_ride, plan) in zip(titles, moves, strict=False)],
+        "quote_total_cents": sum(plan.quote.total_cents for _ride, plan in moves),
+        **_availability_context(request, answer),
+    }
+
+
 @customer_required
 @require_http_methods(["GET", "POST"])
 def ride_reschedule(request, pk):
@@ -283,7 +297,11 @@ def ride_reschedule(request, pk):
         else:
             messages.success(request, f"Ride moved. The new price is ${ride.price:.2f}.")
             return redirect("bookings:ride_detail", pk=ride.pk)
-    context = {"ride": ride, "form": form, "terms": cancellation_terms(ride=ride)}
+    context = {
+        **_reschedule_quote_context(request, ride, form),
+        "ride": ride,
+        "terms": cancellation_terms(ride=ride),
+    }
     return render(request, "bookings/ride_reschedule.html", context)
 
 
@@ -307,13 +325,7 @@ def ride_reschedule_quote(request, pk):
                 exclude_ride_ids=tuple(moved.pk for moved, _plan in moves),
                 ends_at=moves[-1][1].ends_at,  # a wait-and-return: one driver for the whole stretch
             )
-    titles = ["Ride out", "Return"] if len(moves) == 2 else [""]
-    context = {
-        "form": form,
-        "quote_legs": [(title, plan.quote) for title, (_ride, plan) in zip(titles, moves, strict=False)],
-        "quote_total_cents": sum(plan.quote.total_cents for _ride, plan in moves),
-        **_availability_context(request, answer),
-    }
+    context = _reschedule_quote_context(request, ride, form, moves, answer)
     return render(request, "bookings/ride_form.html#quote", context)
 
 

@@ -41,6 +41,7 @@ from bookings.availability import Answer, slot_grid
 from bookings.models import DRIVER_HELD_STATUSES, Ride, RideStatus
 from bookings.services import pickup_time_errors
 from core.dates import day_bounds, operations_zone
+from fleet import dispatch
 from fleet.dispatch import vehicle_fit_reasons
 from fleet.hours import WorkingTime, working_time
 from fleet.models import DriverProfile, TimeOff, WorkingHours
@@ -303,3 +304,10 @@ def servable_starts(*, pets, pickup, first, last, duration, now, exclude_ride_id
         for t, servable in zip(slots, state.servable_slots(slots, duration), strict=True)
         if servable and not pickup_time_errors(t, now)
     ]
+
+
+def driver_keeps(*, ride, starts_at, ends_at, exclude_ride_ids=()) -> bool:
+    """A rescheduled ride keeps its driver when dispatch's rules still let them take it."""
+    return dispatch.driver_keeps(
+        ride=ride, starts_at=starts_at, ends_at=ends_at, exclude_ride_ids=exclude_ride_ids
+    )

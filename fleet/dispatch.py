@@ -19,6 +19,7 @@ sorts after the others and is never picked by auto-dispatch again.
 (see `dispatch_assign`).
 """
 
+from copy import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -132,18 +133,20 @@ def stretch_of(ride: Ride) -> Stretch:
     return stretch
 
 
-def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list[str]:
+def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool, keeping: bool = False) -> list[str]:
     """Every reason `profile`'s driver can't take `ride` (empty: eligible).
-    `busy`: whether they hold another ride overlapping the time it takes (`stretch_of`)."""
+    `busy`: whether they hold another ride overlapping the time it takes (`stretch_of`).
+    `keeping`: the driver holds `ride` and it moves (`driver_keeps`): holding it is no reason,
+    and nor is duty, which says whether they take new rides now, not at the new time."""
     stretch = stretch_of(ride)
     reasons = []
     if not profile.user.is_active:
         reasons.append("Account deactivated")
-    if ride.driver_id == profile.user_id:
+    if ride.driver_id == profile.user_id and not keeping:
         reasons.append("Has this ride now")
     if stretch.follows_outbound and stretch.only_driver_id != profile.user_id:
         reasons.append("Not the driver waiting there: the ride out's driver brings the pets back")
-    if not profile.on_duty:
+    if not profile.on_duty and not keeping:
         reasons.append("Off duty")
     if not works_through(profile, stretch.starts_at, stretch.ends_at):
         reasons.append("Not working then (hours or day off)")
@@ -151,6 +154,28 @@ def exclusion_reasons(profile: DriverProfile, ride: Ride, *, busy: bool) -> list
     if busy:
         reasons.append("Has another ride in this time window")
     return reasons
+
+
+def driver_keeps(*, ride: Ride, starts_at, ends_at, exclude_ride_ids=()) -> bool:
+    """Whether `ride`'s driver is still eligible for it moved to [starts_at, ends_at): the
+    checks dispatch makes, on the moved window, where the rides moving with it don't clash."""
+    profile = (
+        DriverProfile.objects.select_related("user")
+        .prefetch_related(*hours_prefetch(starts_at, ends_at))
+        .filter(user_id=ride.driver_id)
+        .first()
+    )
+    if profile is None:
+        return False
+    moved = copy(ride)
+    moved.__dict__.pop("_stretch", None)
+    moved.scheduled_at, moved.ends_at = starts_at, ends_at
+    stretch = stretch_of(moved)  # who may take it (a wait-and-return's return: its ride out's driver)
+    moved._stretch = replace(
+        stretch, starts_at=starts_at, ends_at=ends_at, rides=tuple({*stretch.rides, *exclude_ride_ids})
+    )
+    busy = clashing_rides(moved).filter(driver_id=ride.driver_id).exists()
+    return not exclusion_reasons(profile, moved, busy=busy, keeping=True)
 
 
 def hours_prefetch(start, end) -> list[Prefetch]:

@@ -16,7 +16,7 @@ messages (kind, recipient, occurrence, facts for the wording); the entry point
 | complete                | ride_completed                        |                                 |
 | no_show                 | no_show                               |                                 |
 | cancel / expire         | ride_cancelled (expire: email only)   | driver_ride_removed             |
-| reschedule              | ride_rescheduled                      | driver_ride_removed (if held)   |
+| reschedule              | ride_rescheduled                      | driver_ride_removed (if lost)   |
 | call_return             | ride_rescheduled (the return's time)  |                                 |
 | payment:captured        | receipt                               |                                 |
 | payment:refunded        | refund_issued                         |                                 |
@@ -157,7 +157,12 @@ def _rescheduled(occasion, ride, event):
     price_changed = data.get("old_price_cents") != data.get("new_price_cents")
     facts = {"old_scheduled_at": old, "price_changed": price_changed}
     plans = [Planned(Kind.RIDE_RESCHEDULED, ride.customer, str(occasion.event_id or ""), facts)]
-    if event is not None and event.from_status == RideStatus.ASSIGNED:
+    # The driver hears only when the move took the ride off them (a driver still free keeps it).
+    if (
+        event is not None
+        and event.from_status == RideStatus.ASSIGNED
+        and event.to_status != RideStatus.ASSIGNED
+    ):
         plans += _removal(occasion, ride, event, why="rescheduled", old_scheduled_at=old)
     return plans
 

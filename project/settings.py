@@ -323,6 +323,14 @@ BOOKING_MAX_PETS = env.int("BOOKING_MAX_PETS", default=4)  # pets in one ride, w
 RESCHEDULE_CUTOFF = timedelta(hours=env.int("RESCHEDULE_CUTOFF_HOURS", default=2))
 # A driver may set off ("On my way") no sooner than this before pickup.
 RIDE_START_WINDOW = timedelta(minutes=env.int("RIDE_START_WINDOW_MINUTES", default=90))
+# Where we drive: both addresses of a ride within a radius of a base point, and no ride longer
+# than BOOKING_MAX_MILES (road miles, as quoted). A setting until operations get a table for it.
+SERVICE_AREA_CENTER = tuple(
+    float(part) for part in env.str("SERVICE_AREA_CENTER", default="40.7831,-73.9712").split(",")
+)
+SERVICE_AREA_NAME = env.str("SERVICE_AREA_NAME", default="Manhattan")
+SERVICE_AREA_RADIUS_MILES = env.int("SERVICE_AREA_RADIUS_MILES", default=30)
+BOOKING_MAX_MILES = env.int("BOOKING_MAX_MILES", default=60)
 # A ride occupies its driver from pickup time to pickup + drive time + buffer.
 RIDE_AVERAGE_SPEED_MPH = 25
 RIDE_BUFFER = timedelta(minutes=env.int("RIDE_BUFFER_MINUTES", default=30))

@@ -1,6 +1,7 @@
 from http import HTTPStatus
 
 from allauth.account import views as allauth_views
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,12 @@ def home(request):
     """Signed-in users land on their own portal; everyone else sees the landing page."""
     if request.user.is_authenticated:
         return redirect(portal_home_url(request.user))
-    return render(request, "home.html")
+    area = {
+        "name": settings.SERVICE_AREA_NAME,
+        "radius_miles": settings.SERVICE_AREA_RADIUS_MILES,
+        "max_miles": settings.BOOKING_MAX_MILES,
+    }
+    return render(request, "home.html", {"service_area": area})
 
 
 def _profile_page(

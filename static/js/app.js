@@ -59,3 +59,49 @@ document.addEventListener("change", (event) => {
   if (event.target.matches("input[type=radio]")) syncShownWhen(event.target.form || document);
 });
 document.addEventListener("DOMContentLoaded", () => syncShownWhen(document));
+
+// Live field errors: each quote re-validates its form, and its fragment says each filled-in
+// field's errors as they are now (#quote-field-errors, from LiveErrorsForm.live_errors). They
+// are put beside the fields, so no error stays once fixed; the summary above is replaced too.
+function showFieldErrors(form, name, errors) {
+  const inputs = [...form.querySelectorAll(`[name="${name}"]`)].filter((el) => el.type !== "hidden");
+  if (!inputs.length) return;
+  const id = `id_${name}_error`;
+  document.getElementById(id)?.remove();
+  inputs.forEach((input) => {
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((t) => t && t !== id);
+    input.classList.toggle("is-invalid", errors.length > 0);
+    if (errors.length) {
+      input.setAttribute("aria-invalid", "true");
+      described.push(id);
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+    if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+    else input.removeAttribute("aria-describedby");
+  });
+  if (!errors.length) return;
+  const box = document.createElement("div");
+  box.id = id;
+  box.className = "invalid-feedback d-block";
+  errors.forEach((text) => {
+    const line = document.createElement("p");
+    line.className = "mb-0";
+    line.append(Object.assign(document.createElement("strong"), { textContent: text }));
+    box.append(line);
+  });
+  const last = inputs[inputs.length - 1];
+  (last.closest(".form-check") || last).after(box);
+}
+document.addEventListener("htmx:afterSwap", () => {
+  const data = document.getElementById("quote-field-errors");
+  const form = document.querySelector("form[hx-target='#quote']");
+  if (!data || !form) return;
+  const live = JSON.parse(data.textContent);
+  Object.entries(live.fields || {}).forEach(([name, errors]) => showFieldErrors(form, name, errors));
+  const summary = form.querySelector("[data-form-summary]");
+  if (summary) {
+    summary.textContent = live.summary || "";
+    summary.hidden = !live.summary;
+  }
+});

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import Pet, RideEvent, RideStatus
+from core.dates import operations_zone
 from core.errors import DomainError
 from fleet import services
 from fleet.dispatch import candidates, eligible_candidates
@@ -97,7 +98,10 @@ def test_rides_the_driver_no_longer_holds_do_not_block(status, fleet_driver, cus
 
 
 def test_ranking_nearest_first_then_least_loaded_then_unknown_positions(customer):
-    ride = make_ride(customer=customer)
+    # At 14:00 local: the two earlier rides below fall on the same operations day whatever
+    # the hour the test runs (now + 3 days could be just after midnight).
+    day = timezone.localtime(timezone.now() + timedelta(days=3), operations_zone())
+    ride = make_ride(customer=customer, scheduled_at=day.replace(hour=14, minute=0, second=0, microsecond=0))
     near_busy = on_duty_driver("Near Busy", NEAR)
     near_free = on_duty_driver("Near Free", NEAR)
     far = on_duty_driver("Far Away", FAR)
