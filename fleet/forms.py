@@ -8,7 +8,7 @@ from bookings.models import Pet
 from bookings.photos import ACCEPT_ATTRIBUTE
 from fleet.hours import clock, interval_errors, parse_clock
 from fleet.models import CrateSize, DriverProfile, Weekday, normalise_plate
-from fleet.services import VEHICLE_FIELDS
+from fleet.services import VEHICLE_FIELDS, uniqueness_errors
 from project.accounts.models import User
 
 
@@ -67,7 +67,16 @@ class DriverForm(forms.ModelForm):
         return plate
 
     def validate_unique(self):
-        """Uniqueness (email and plate) is the service's to check, under its transaction."""
+        """A taken email or plate is reported with the other fields' errors, in one round; the
+        service checks again under its transaction when it saves."""
+        taken = uniqueness_errors(
+            email=self.cleaned_data.get("email") if "email" in self.fields else None,
+            plate=self.cleaned_data.get("plate"),
+            exclude_pk=self.instance.pk,
+        )
+        for field, messages in taken.items():
+            if field not in self.errors:
+                self.add_error(field, messages)
 
     @property
     def vehicle(self) -> dict:

@@ -244,13 +244,18 @@ def _plate_taken(plate: str, *, exclude_pk=None) -> bool:
     return DriverProfile.objects.filter(plate=normalise_plate(plate)).exclude(pk=exclude_pk).exists()
 
 
-def _check_unique(*, email: str | None = None, plate: str, exclude_pk=None) -> None:
+def uniqueness_errors(*, email: str | None = None, plate: str | None, exclude_pk=None) -> dict:
+    """A taken email or plate, by field (the driver form shows them with its other errors)."""
     errors = {}
-    if email is not None and _email_taken(email, exclude_pk=exclude_pk):
+    if email is not None and _email_taken(email.strip().lower(), exclude_pk=exclude_pk):
         errors["email"] = ["Someone already has an account with this email."]
-    if _plate_taken(plate, exclude_pk=exclude_pk):
+    if plate is not None and _plate_taken(plate, exclude_pk=exclude_pk):
         errors["plate"] = ["Another vehicle has this plate."]
-    if errors:
+    return errors
+
+
+def _check_unique(*, email: str | None = None, plate: str, exclude_pk=None) -> None:
+    if errors := uniqueness_errors(email=email, plate=plate, exclude_pk=exclude_pk):
         raise DomainError("Please correct the highlighted fields.", code="conflict", errors=errors)
 
 

@@ -253,6 +253,17 @@ def test_driver_form_errors_sit_beside_their_fields(change, field, message, admi
     assert mail.outbox == []
 
 
+def test_a_taken_email_and_plate_show_with_the_other_errors_in_one_round(admin_client):
+    CustomerFactory(email="taken@example.com")
+    DriverProfileFactory(plate="WW0001")
+    bad = {**DRIVER_FORM, "email": "Taken@Example.com", "plate": "WW 0001", "phone": "12"}
+    errors = admin_client.post(reverse("fleet_ops:driver_create"), bad).context["form"].errors
+    assert errors["email"] == ["Someone already has an account with this email."]
+    assert errors["plate"] == ["Another vehicle has this plate."]
+    assert "phone" in errors
+    assert not User.objects.filter(name="Gus Grant").exists()
+
+
 def test_nobody_becomes_a_driver_by_signing_up_or_editing_their_profile(client):
     client.post(
         reverse("account_signup"),
