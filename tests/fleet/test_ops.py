@@ -220,6 +220,9 @@ def test_admins_create_drivers_who_set_their_password_from_the_email(admin_clien
     path = urlsplit(link).path
     form_page = client.get(path, follow=True)
     assert form_page.status_code == HTTPStatus.OK
+    page = form_page.content.decode()
+    assert "Welcome, Gus: set your password" in page and "Set my password" in page  # not "Change"
+    assert "Change password" not in page
     client.post(
         form_page.redirect_chain[-1][0],
         {"password1": "a-long-new-secret-9", "password2": "a-long-new-secret-9"},
