@@ -7,12 +7,14 @@ from django.urls import include, path
 
 from bookings import ops_views as booking_ops_views
 from bookings import views as booking_views
-from project.accounts import views as account_views
+from project import pages
 from project.api import api
 
 urlpatterns = [
     # Public pages and accounts
-    path("", account_views.home, name="home"),
+    path("", pages.home, name="home"),
+    path("terms/", pages.terms, name="terms"),
+    path("privacy/", pages.privacy, name="privacy"),
     path("accounts/", include("project.accounts.urls")),  # first: it narrows allauth's email page
     path("accounts/", include("allauth.urls")),
     # Customer portal

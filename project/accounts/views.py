@@ -1,9 +1,8 @@
 from http import HTTPStatus
 
 from allauth.account import views as allauth_views
-from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,23 +11,9 @@ from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
 from core.http import client_ip
 from project.accounts import selectors, services, sms
-from project.accounts.context_processors import portal_home_url
 from project.accounts.forms import PhoneCodeForm, ProfileForm
 from project.accounts.models import User
-from project.accounts.policies import login_required, public
-
-
-@public
-def home(request):
-    """Signed-in users land on their own portal; everyone else sees the landing page."""
-    if request.user.is_authenticated:
-        return redirect(portal_home_url(request.user))
-    area = {
-        "name": settings.SERVICE_AREA_NAME,
-        "radius_miles": settings.SERVICE_AREA_RADIUS_MILES,
-        "max_miles": settings.BOOKING_MAX_MILES,
-    }
-    return render(request, "home.html", {"service_area": area})
+from project.accounts.policies import login_required
 
 
 def _profile_page(

@@ -234,6 +234,8 @@ def pages_for(role: str, w: dict) -> list[tuple]:
     if role == "public":
         return [
             ("home", "/"),
+            ("terms", "/terms/"),
+            ("privacy", "/privacy/"),
             ("login", "/accounts/login/"),
             ("login-errors", "/accounts/login/", submitted("Sign In")),
             ("menu", "/", menu_opened),
