@@ -226,6 +226,19 @@ def make_trip(
     return legs[0], legs[1]
 
 
+def make_open_return(*, customer, outbound_status=RideStatus.COMPLETED) -> tuple[Ride, Ride]:
+    """A round trip whose ride out left an hour ago (in `outbound_status`) and whose open
+    return waits, paid, for the customer's call. Returns (outbound, return)."""
+    return make_trip(
+        customer=customer,
+        on_call=True,
+        scheduled_at=timezone.now() - timedelta(hours=1),
+        status=outbound_status,
+        driver=DriverFactory(),
+        back_status=RideStatus.CONFIRMED,
+    )
+
+
 # Near the default test pickup (200 Central Park W, 10024) and further away.
 NEAR = (Decimal("40.785000"), Decimal("-73.970000"))
 FAR = (Decimal("40.650000"), Decimal("-73.950000"))

@@ -23,7 +23,7 @@ def test_the_landing_page_shows_example_fares_drivers_and_answers(client, settin
 def test_terms_and_privacy_are_public(client, name, heading):
     response = client.get(reverse(name))
     assert response.status_code == HTTPStatus.OK
-    assert f"<h1 class=\"page-title mb-3\">{heading}</h1>" in response.content.decode()
+    assert f'<h1 class="page-title mb-3">{heading}</h1>' in response.content.decode()
 
 
 def test_the_terms_quote_the_cancellation_rule_in_force(client, settings):

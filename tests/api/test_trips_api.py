@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings.models import Ride, RideStatus
-from tests.factories import DROPOFF, PICKUP, DriverFactory, make_trip
+from tests.factories import DROPOFF, PICKUP, make_open_return, make_trip
 
 pytestmark = pytest.mark.django_db
 
@@ -95,14 +95,7 @@ def test_the_booking_list_reads_the_legs_without_a_query_per_ride(
 
 
 def test_calling_an_open_return(customer_api, customer):
-    outbound, back = make_trip(
-        customer=customer,
-        on_call=True,
-        scheduled_at=timezone.now() - timedelta(hours=1),
-        status=RideStatus.COMPLETED,
-        driver=DriverFactory(),
-        back_status=RideStatus.CONFIRMED,
-    )
+    outbound, back = make_open_return(customer=customer)
     before = timezone.now()
     response = customer_api.post(f"/bookings/{back.pk}/call-return")
     assert response.status_code == HTTPStatus.OK
@@ -114,14 +107,7 @@ def test_calling_an_open_return(customer_api, customer):
 
 
 def test_operations_call_a_return_through_the_admin_api(admin_api, customer):
-    _outbound, back = make_trip(
-        customer=customer,
-        on_call=True,
-        scheduled_at=timezone.now() - timedelta(hours=1),
-        status=RideStatus.PICKED_UP,
-        driver=DriverFactory(),
-        back_status=RideStatus.CONFIRMED,
-    )
+    _outbound, back = make_open_return(customer=customer, outbound_status=RideStatus.PICKED_UP)
     response = admin_api.post(f"/admin/rides/{back.pk}/call-return")
     assert response.status_code == HTTPStatus.OK and response.json()["on_call_until"] is None
 

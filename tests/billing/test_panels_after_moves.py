@@ -111,7 +111,9 @@ def test_rescheduling_a_saved_card_ride_says_the_new_fare_will_be_held(customer_
 def test_the_ops_money_panel_says_what_is_settling(admin_client, customer):
     ride = make_ride(customer=customer, scheduled_at=timezone.now() + timedelta(days=2), price_cents=4200)
     PaymentFactory(ride=ride, amount_cents=4200)
-    admin_client.post(reverse("bookings_ops:ride_cancel", args=[ride.pk]), {"reason": "Closed", "confirm": "on"})
+    admin_client.post(
+        reverse("bookings_ops:ride_cancel", args=[ride.pk]), {"reason": "Closed", "confirm": "on"}
+    )
 
     page = admin_client.get(reverse("bookings_ops:ride_detail", args=[ride.pk])).content.decode()
 

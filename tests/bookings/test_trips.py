@@ -14,7 +14,15 @@ from bookings import services, trips
 from bookings.models import Ride, RideEvent, RideStatus, Trip
 from core.errors import DomainError
 from fleet import services as fleet
-from tests.factories import DROPOFF, PICKUP, DriverFactory, PetFactory, make_ride, make_trip, on_duty_driver
+from tests.factories import (
+    DROPOFF,
+    PICKUP,
+    PetFactory,
+    make_open_return,
+    make_ride,
+    make_trip,
+    on_duty_driver,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -257,20 +265,8 @@ def test_the_cancel_page_says_the_return_goes_too(customer_client, customer):
 # --- Open returns ---------------------------------------------------------------------------
 
 
-def open_return(customer, outbound_status=RideStatus.COMPLETED):
-    driver = DriverFactory()
-    return make_trip(
-        customer=customer,
-        on_call=True,
-        scheduled_at=timezone.now() - timedelta(hours=1),
-        status=outbound_status,
-        driver=driver,
-        back_status=RideStatus.CONFIRMED,
-    )
-
-
 def test_the_customer_calls_the_open_return(customer_client, customer):
-    outbound, back = open_return(customer)
+    outbound, back = make_open_return(customer=customer)
     before = timezone.now()
     response = customer_client.post(reverse("bookings:ride_call_return", args=[back.pk]), follow=True)
     back.refresh_from_db()
@@ -283,7 +279,7 @@ def test_the_customer_calls_the_open_return(customer_client, customer):
 
 
 def test_operations_call_the_return_for_the_customer(admin_client, admin_user, customer):
-    _outbound, back = open_return(customer)
+    _outbound, back = make_open_return(customer=customer)
     admin_client.post(reverse("bookings_ops:ride_call_return", args=[back.pk]))
     back.refresh_from_db()
     assert back.on_call_until is None
@@ -291,7 +287,7 @@ def test_operations_call_the_return_for_the_customer(admin_client, admin_user, c
 
 
 def test_a_return_is_not_called_before_the_pets_were_collected(customer):
-    _outbound, back = open_return(customer, outbound_status=RideStatus.ASSIGNED)
+    _outbound, back = make_open_return(customer=customer, outbound_status=RideStatus.ASSIGNED)
     with pytest.raises(DomainError, match="picked up for the ride out"):
         services.ride_call_return(ride=back, by=customer)
     back.refresh_from_db()
@@ -299,7 +295,7 @@ def test_a_return_is_not_called_before_the_pets_were_collected(customer):
 
 
 def test_a_return_is_called_once(customer):
-    _outbound, back = open_return(customer)
+    _outbound, back = make_open_return(customer=customer)
     services.ride_call_return(ride=back, by=customer)
     back.refresh_from_db()
     called_for = back.scheduled_at
@@ -310,7 +306,7 @@ def test_a_return_is_called_once(customer):
 
 
 def test_another_customers_return_cannot_be_called(client, other_customer, customer):
-    _outbound, back = open_return(customer)
+    _outbound, back = make_open_return(customer=customer)
     client.force_login(other_customer)
     response = client.post(reverse("bookings:ride_call_return", args=[back.pk]))
     assert response.status_code == HTTPStatus.NOT_FOUND
@@ -320,7 +316,7 @@ def test_another_customers_return_cannot_be_called(client, other_customer, custo
 
 def test_an_uncalled_return_is_not_dispatched_and_a_called_one_is(customer, settings):
     settings.DISPATCH_AUTO = True
-    _outbound, back = open_return(customer)
+    _outbound, back = make_open_return(customer=customer)
     driver = on_duty_driver("Dana Diaz")
     assert fleet.ride_auto_dispatch(ride_id=back.pk) is None
     with pytest.raises(DomainError, match="calls for it"):
@@ -331,7 +327,7 @@ def test_an_uncalled_return_is_not_dispatched_and_a_called_one_is(customer, sett
 
 
 def test_a_return_not_called_in_time_is_flagged_for_operations_once(customer):
-    _outbound, back = open_return(customer)
+    _outbound, back = make_open_return(customer=customer)
     later = back.on_call_until + timedelta(minutes=1)
     assert services.returns_not_called(now=later) == 1
     assert services.returns_not_called(now=later) == 0

@@ -107,16 +107,9 @@ def test_a_round_trip_is_confirmed_once_with_its_return_listed(customer, pet, co
 
 
 def test_a_called_return_tells_the_customer_when_it_comes(customer, committed):
-    from tests.factories import make_trip
+    from tests.factories import make_open_return
 
-    _outbound, back = make_trip(
-        customer=customer,
-        on_call=True,
-        scheduled_at=timezone.now() - timedelta(hours=1),
-        status=RideStatus.COMPLETED,
-        driver=DriverFactory(),
-        back_status=RideStatus.CONFIRMED,
-    )
+    _outbound, back = make_open_return(customer=customer)
     with committed():
         services.ride_call_return(ride=back, by=AdminFactory())  # the vet phoned operations
     assert sent() == both("ride_rescheduled", customer)
