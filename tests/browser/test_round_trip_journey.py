@@ -68,7 +68,8 @@ def test_two_pets_on_a_round_trip_between_saved_places(page, live_server, login,
     type_card(page, GOOD_CARD)
     pay.click()
 
-    expect(page).to_have_url(f"{live_server.url}/app/rides/{outbound.pk}/")
+    # Two holds at localstripe (the ride out, then the return) while the customer waits.
+    expect(page).to_have_url(f"{live_server.url}/app/rides/{outbound.pk}/", timeout=20_000)
     expect(page.get_by_text("Biscuit and Rex's round trip is booked.")).to_be_visible()
     expect(page.get_by_test_id("other-leg")).to_contain_text(f"Return #{back.pk}")
     shot(page, "round-trip-booked")
