@@ -1,4 +1,4 @@
-"""API for payments: secure a booking's fare, read a payment, refund (admins).
+"""API for payments: secure a booking's fare, read a payment, saved cards, refund (admins).
 
 `POST /payments` walks the same checkout as the web page (billing.services):
 call it, confirm the returned client secret with Stripe.js or a mobile SDK
@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Header, Router, Schema, Status
+from ninja import Header, Path, Router, Schema, Status
 from pydantic import Field
 
 from billing import selectors, services
@@ -82,6 +82,37 @@ class RefundIn(Schema):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class CardOut(Schema):
+    id: str = Field(description="Stripe's payment method id")
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    booking_ids: list[int] = Field(description="Open bookings relying on this card: it can't be removed")
+
+    @staticmethod
+    def resolve_brand(card) -> str:
+        return card.card.brand
+
+    @staticmethod
+    def resolve_last4(card) -> str:
+        return card.card.last4
+
+    @staticmethod
+    def resolve_exp_month(card) -> int:
+        return card.card.exp_month
+
+    @staticmethod
+    def resolve_exp_year(card) -> int:
+        return card.card.exp_year
+
+    @staticmethod
+    def resolve_booking_ids(card) -> list[int]:
+        return [ride.pk for ride in card.rides]
+
+
+CardId = Path(..., min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_]+$")
+
 CONFIRM_WITH = {"card": "confirmCardSetup", "action": "confirmCardPayment"}
 
 
@@ -113,6 +144,24 @@ def payment_checkout(request, payload: PaymentIn):
 def payment_detail(request, payment_id: Id):
     """One payment with its ledger rows: yours, or any for operations."""
     return selectors.payment_for(request.auth, payment_id)
+
+
+@router.get("/cards", auth=customer_auth, response={200: list[CardOut], 503: ErrorOut, **AUTH_ERRORS})
+def card_list(request):
+    """The cards saved on your account (at checkout), with the bookings relying on each."""
+    return services.customer_cards(request.auth)
+
+
+@router.delete(
+    "/cards/{card_id}",
+    auth=customer_auth,
+    response={204: None, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut, **AUTH_ERRORS},
+)
+def card_remove(request, card_id: str = CardId):
+    """Remove a saved card (detached at Stripe). 404 for a card that is not yours; 409 while a
+    booking relies on it (its fare is held on it, or will be before pickup)."""
+    services.card_remove(user=request.auth, payment_method_id=card_id)
+    return Status(204, None)
 
 
 @admin_router.post(

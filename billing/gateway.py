@@ -110,6 +110,18 @@ class SetupIntent:
 class Card:
     brand: str
     last4: str
+    customer: str = ""  # the Stripe customer it is attached to, if any
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """A card payment method attached to a Stripe customer."""
+
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
 
 
 @dataclass(frozen=True)
@@ -215,7 +227,50 @@ class Gateway:
     def card_of(self, payment_method_id: str) -> Card:
         data = _as_dict(self._call(self._v1.payment_methods.retrieve, payment_method_id))
         card = data.get("card") or {}
-        return Card(brand=card.get("brand") or "card", last4=card.get("last4") or "")
+        return Card(
+            brand=card.get("brand") or "card",
+            last4=card.get("last4") or "",
+            customer=_id_of(data.get("customer")),
+        )
+
+    def attach_card(self, payment_method_id: str, *, customer: str, key: str) -> None:
+        """Attach a card to a customer, so it is listed (and removable) there. Real Stripe does
+        this itself when a customer's SetupIntent succeeds; localstripe does not."""
+        self._call(
+            self._v1.payment_methods.attach,
+            payment_method_id,
+            params={"customer": customer},
+            options={"idempotency_key": key},
+        )
+
+    def customer_cards(self, customer_id: str, *, max_pages: int = 5) -> list[SavedCard]:
+        """The card payment methods saved on a Stripe customer (at most `max_pages` pages of 100)."""
+        cards, after = [], None
+        for _page in range(max_pages):
+            params = {"customer": customer_id, "type": "card", "limit": 100}
+            if after:
+                params["starting_after"] = after
+            page = self._call(self._v1.payment_methods.list, params=params)
+            for obj in page.data:
+                data = _as_dict(obj)
+                card = data.get("card") or {}
+                cards.append(
+                    SavedCard(
+                        id=data["id"],
+                        brand=card.get("brand") or "card",
+                        last4=card.get("last4") or "",
+                        exp_month=int(card.get("exp_month") or 0),
+                        exp_year=int(card.get("exp_year") or 0),
+                    )
+                )
+            if not page.has_more or not page.data:
+                break
+            after = page.data[-1]["id"]
+        return cards
+
+    def detach_card(self, payment_method_id: str, *, key: str) -> None:
+        """Take a saved card off its customer: it can no longer be charged."""
+        self._call(self._v1.payment_methods.detach, payment_method_id, options={"idempotency_key": key})
 
     # --- holds, captures, voids --------------------------------------------------
 

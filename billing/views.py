@@ -1,4 +1,4 @@
-"""The customer's side of payments (/app/): checkout and the receipt."""
+"""The customer's side of payments (/app/): checkout, the receipt, saved cards."""
 
 from functools import wraps
 from http import HTTPStatus
@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
 from billing.services.checkout import hold_later
@@ -106,3 +107,54 @@ def checkout(request, pk):
 def receipt(request, pk):
     ride = customer_ride(request.user, pk)
     return render(request, "billing/receipt.html", {"ride": ride, "money": selectors.ride_money(ride)})
+
+
+# --- Saved cards -------------------------------------------------------------------
+
+
+def _unavailable(request, exc: DomainError):
+    context = {"error": exc.message}
+    return render(request, "billing/cards.html", context, status=HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+def _cards_page(request, *, cards=None, errors: dict | None = None, status=HTTPStatus.OK):
+    """The saved cards, with `errors` (card id -> message) beside their remove forms."""
+    if cards is None:
+        try:
+            cards = services.customer_cards(request.user)
+        except DomainError as exc:
+            return _unavailable(request, exc)
+    errors = errors or {}
+    rows = [(card, errors.get(card.id, "")) for card in cards]
+    return render(request, "billing/cards.html", {"rows": rows}, status=status)
+
+
+@customer_required
+@require_GET
+def card_list(request):
+    return _cards_page(request)
+
+
+@customer_required
+@require_POST
+def card_remove(request, payment_method_id):
+    """Remove a saved card once the customer ticks the confirmation (checked here, not only
+    in the browser). A card not on the customer's Stripe customer (another's) is a 404."""
+    try:
+        cards = services.customer_cards(request.user)
+    except DomainError as exc:
+        return _unavailable(request, exc)
+    card = next((card for card in cards if card.id == payment_method_id), None)
+    if card is None:
+        raise Http404("No such card.")
+    if request.POST.get("confirm") != "yes":
+        errors = {card.id: f"Tick the box to confirm removing {card.label}."}
+        return _cards_page(request, cards=cards, errors=errors, status=HTTPStatus.BAD_REQUEST)
+    try:
+        removed = services.card_remove(user=request.user, payment_method_id=card.id)
+    except DomainError as exc:
+        if exc.code == "unavailable":
+            return _unavailable(request, exc)
+        return _cards_page(request, errors={card.id: exc.message}, status=HTTPStatus.CONFLICT)
+    messages.success(request, f"{removed.label} is removed. It can no longer be charged.")
+    return redirect("billing:card_list")

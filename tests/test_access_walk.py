@@ -213,7 +213,8 @@ def test_the_walk_covers_the_site_and_the_api(world):
     for expected in ("/app/rides/4242/", "/drive/rides/4242/start/", "/ops/payments/rides/4242/refund/",
                      "/api/v1/bookings/4242", "/photos/4242/", "/webhooks/stripe/",
                      "/app/places/4242/edit/", "/api/v1/places/4242",
-                     "/api/v1/bookings/4242/rebook"):  # fmt: skip
+                     "/api/v1/bookings/4242/rebook", "/app/cards/", "/app/cards/4242/remove/",
+                     "/api/v1/cards", "/api/v1/cards/4242"):  # fmt: skip
         assert expected in paths
 
 

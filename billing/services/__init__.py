@@ -4,8 +4,10 @@
 - `settlement`: a ride's moves settle its money (capture, fees, releases), refunds
 - `reconcile`: Stripe's webhooks, and a sweep of its recent intents, reconcile our records
 - `ledger`: the engine every money operation runs through
+- `cards`: the customer's saved cards (listed from Stripe) and removing one
 """
 
+from billing.services.cards import CustomerCard, card_remove, customer_cards
 from billing.services.checkout import (
     CheckoutStep,
     checkout_open,
@@ -23,6 +25,9 @@ from billing.services.settlement import capture_retry, payment_refund, refundabl
 
 __all__ = [
     "CheckoutStep",
+    "CustomerCard",
+    "card_remove",
+    "customer_cards",
     "apply_intent",
     "capture_retry",
     "checkout_open",

@@ -164,9 +164,14 @@ def _use_saved_card(ride: Ride, payment: Payment, by) -> Transaction | None:
     setup = gateway.retrieve_setup_intent(payment.setup_intent_id) if payment.setup_intent_id else None
     if setup is None or setup.status != "succeeded" or not setup.payment_method:
         return None
-    if setup.customer and setup.customer != stripe_customer_for(ride.customer):
+    customer = stripe_customer_for(ride.customer)
+    if setup.customer and setup.customer != customer:
         raise DomainError("This card was saved for another customer.", code="not_allowed")
     card = gateway.card_of(setup.payment_method)
+    if card.customer and card.customer != customer:
+        raise DomainError("This card was saved for another customer.", code="not_allowed")
+    if not card.customer:  # so the customer sees it among their saved cards (and can remove it)
+        gateway.attach_card(setup.payment_method, customer=customer, key=f"attach-{setup.payment_method}")
     with transaction.atomic():
         locked = Payment.objects.select_for_update().select_related("ride").get(pk=payment.pk)
         if locked.status != PS.REQUIRES_CARD:

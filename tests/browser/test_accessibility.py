@@ -84,6 +84,7 @@ NOT_PAGES = {
     "fleet_ops:driver_invite": "POST only",
     "fleet_ops:driver_time_off_add": "POST only",
     "fleet_ops:driver_time_off_delete": "POST only",
+    "billing:card_remove": "POST only (its confirmation is on the cards page)",
     "billing_ops:payments_csv": "a CSV file",
     "billing_ops:ride_money": "an HTMX fragment of the ops ride page (walked there)",
     "billing_ops:refund": "POST only",
@@ -276,6 +277,7 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             ("place-errors", "/app/places/new/", submitted("Save place")),
             ("place-edit", f"/app/places/{w['place'].pk}/edit/"),
             ("place-delete", f"/app/places/{w['place'].pk}/delete/"),
+            ("cards", "/app/cards/"),  # after checkout: the card it saved, and its remove form
             ("notifications", "/app/notifications/"),
             ("profile", "/accounts/profile/"),
             ("email", "/accounts/email/"),
