@@ -16,9 +16,11 @@ class NotificationsConfig(AppConfig):
         from notifications import channels, checks, panels, receivers
         from notifications.schedules import SCHEDULES
         from project.accounts import sms
+        from project.accounts.signals import account_deleted
 
         ride_moved.connect(receivers.on_ride_moved, dispatch_uid="notifications.ride_moved")
         payment_changed.connect(receivers.on_payment_changed, dispatch_uid="notifications.payment_changed")
+        account_deleted.connect(receivers.on_account_deleted, dispatch_uid="notifications.account_deleted")
         register_ride_panel("ops", panels.ops_ride_panel)
         register_attention_source(panels.attention)
         schedules.register(*SCHEDULES)

@@ -29,6 +29,7 @@ from project.accounts.models import User
 from project.accounts.tokens import token_pair_for
 from tests.factories import (
     PNG_BYTES,
+    TEST_PASSWORD,
     CustomerFactory,
     DriverFactory,
     DriverProfileFactory,
@@ -242,3 +243,26 @@ def test_no_outsider_sees_or_changes_another_partys_data(world, party):
                 problems.append(f"{method.upper()} {path} changed the database")
                 before = after
     assert problems == [], f"{party}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("party", ["anonymous", "other customer", "other driver"])
+def test_deleting_an_account_touches_only_the_callers_own(world, party):
+    """The walk skips /accounts/ (allauth guards itself), so the account-deletion page is tried
+    here, with the right password even: it deletes the caller's account or none, never A's."""
+    _ride, outsiders = world
+    user = outsiders[party]
+    before = snapshot()
+    page, _headers = client_for(user, api=False)
+    for method in ("get", "post"):
+        response = getattr(page, method)(
+            "/accounts/profile/delete/", {"password": TEST_PASSWORD, "confirm": "on"}
+        )
+        assert response.status_code < 500
+        assert not [marker for marker in MARKERS if marker in shown(response)]
+    api, headers = client_for(user, api=True)
+    body = json.dumps({"password": TEST_PASSWORD, "confirm": True})
+    response = api.delete("/api/v1/profile", data=body, content_type="application/json", **headers)
+    assert not [marker for marker in MARKERS if marker in shown(response)]
+    assert snapshot() == before
+    if party == "other customer":  # their own account, and only theirs
+        assert User.objects.get(pk=user.pk).name == "Deleted customer"

@@ -9,7 +9,7 @@ from pydantic import Field
 from core.api import AUTH_ERRORS, ErrorOut, invalid, throttle
 from core.http import client_ip
 from project.accounts import services, tokens
-from project.accounts.api_auth import any_user
+from project.accounts.api_auth import any_user, customer_auth
 from project.accounts.forms import ApiEmailChangeForm, ApiPhoneForm, ApiRegisterForm, ProfileForm
 
 router = Router(tags=["accounts"])
@@ -72,6 +72,11 @@ class EmailChangeIn(Schema):
 
 class AcceptedOut(Schema):
     detail: str
+
+
+class AccountDeleteIn(Schema):
+    password: str = Field(max_length=128, description="Your current password.")
+    confirm: bool = Field(description="true: you mean it (your account is deleted for good).")
 
 
 def _tokens(user) -> TokensOut:
@@ -247,3 +252,20 @@ def profile_email_change(request, payload: EmailChangeIn):
     email = form.cleaned_data["email"]
     services.email_change_start(request=request, user=request.auth, email=email)
     return Status(202, {"detail": f"We sent a link to {email}. Your email changes once it is confirmed."})
+
+
+@router.delete(
+    "/profile",
+    auth=customer_auth,
+    response={204: None, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut, **AUTH_ERRORS},
+)
+def profile_delete(request, payload: AccountDeleteIn):
+    """Delete your account (customers only), with your current password and `"confirm": true`.
+    Your name, email, phone, saved places, notes and the text of our messages to you are
+    erased; your past rides and their payments are kept, under "Deleted customer". Every
+    token and session of yours stops working, and signing up again with the same email makes
+    a new account. 409 while you have open rides: cancel them first. 400 for a wrong password."""
+    if not payload.confirm:
+        raise invalid({"confirm": ['Send "confirm": true to delete your account.']})
+    services.account_delete(user=request.auth, password=payload.password)
+    return Status(204, None)

@@ -134,3 +134,18 @@ class ChangeEmailForm(AddEmailForm):
 
     def save(self, request):
         return services.email_change_start(request=request, user=self.user, email=self.cleaned_data["email"])
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting one's account: the current password (checked by the service, against the
+    login back-off) and a tick that says they mean it."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand: my account is deleted for good and cannot be restored.",
+        error_messages={"required": "Tick the box to confirm you want your account deleted."},
+    )

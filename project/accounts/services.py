@@ -20,7 +20,8 @@ from core import outbox
 from core.errors import DomainError
 from core.ratelimit import rate_limit
 from project.accounts import login_backoff, sms
-from project.accounts.models import PhoneCode, User
+from project.accounts.models import PhoneCode, RefreshToken, User
+from project.accounts.signals import account_deleted, account_deletion_check
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,65 @@ def user_deactivate(*, user: User) -> None:
     """The account can no longer sign in, and its API logins end (User.save)."""
     user.is_active = False
     user.save(update_fields=["is_active", "updated_at"])
+
+
+# --- Deleting an account -----------------------------------------------------------------
+#
+# A customer may delete their own account. Its rides and money records stay (they reference
+# the User row, and the books must add up), so the row is kept but anonymised, and every app
+# erases the personal data it holds for it (accounts.signals.account_deleted).
+
+DELETED_NAME = "Deleted customer"
+NOT_DELETABLE = "Only customer accounts can be deleted here. Ask operations to close this account."
+
+
+def deleted_email(user_id: int) -> str:
+    """A unique address that can never receive mail (.invalid is reserved, RFC 2606)."""
+    return f"deleted-{user_id}@invalid"
+
+
+def account_deletion_blockers(*, user: User) -> list[str]:
+    """Why `user` cannot delete their account now (empty: they can)."""
+    if not user.is_customer:
+        return [NOT_DELETABLE]
+    return [reason for _receiver, reason in account_deletion_check.send(sender=User, user=user) if reason]
+
+
+def account_delete(*, user: User, password: str) -> None:
+    """Delete a customer's account: their personal data is erased, their rides and money
+    records are kept (with "Deleted customer" as the name), and every session and API login
+    of theirs ends. Refused (nothing changed) for other roles, with open rides, or with a
+    wrong password (counted against the login back-off).
+
+    One transaction: the User row is anonymised (name, email, phone, password, active flag),
+    its allauth addresses and phone codes go, its refresh tokens are revoked, and
+    `account_deleted` lets bookings and notifications erase theirs. Its web sessions end too:
+    Django drops a session whose user is inactive or whose password hash changed."""
+    if not user.is_customer:
+        raise DomainError(NOT_DELETABLE, code="not_allowed")
+    if blockers := account_deletion_blockers(user=user):
+        raise DomainError(" ".join(blockers), code="conflict")
+    user_check_password(user=user, password=password)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        # Checked again under the lock: a ride booked meanwhile keeps the account.
+        if blockers := account_deletion_blockers(user=locked):
+            raise DomainError(" ".join(blockers), code="conflict")
+        old_email = locked.email
+        locked.name = DELETED_NAME
+        locked.email = deleted_email(locked.pk)
+        locked.phone = ""
+        locked.phone_verified_at = None
+        locked.set_unusable_password()
+        locked.is_active = False
+        locked.save()  # revokes the refresh tokens too (User.save); done below again all the same
+        RefreshToken.objects.filter(user=locked).revoke()
+        EmailAddress.objects.filter(user=locked).delete()
+        PhoneCode.objects.filter(user=locked).delete()
+        account_deleted.send(sender=User, user_id=locked.pk)
+    login_backoff.clear(email=old_email)
+    logger.info("Account %s deleted by its owner: personal data erased, rides and payments kept.", user.pk)
+    user.refresh_from_db()
 
 
 # --- Phone numbers: one-time codes -------------------------------------------------------

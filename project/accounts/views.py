@@ -2,7 +2,8 @@ from http import HTTPStatus
 
 from allauth.account import views as allauth_views
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.contrib.auth import logout
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,9 +12,9 @@ from core.errors import DomainError, add_errors_to_form
 from core.htmx import render_partial
 from core.http import client_ip
 from project.accounts import selectors, services, sms
-from project.accounts.forms import PhoneCodeForm, ProfileForm
+from project.accounts.forms import AccountDeleteForm, PhoneCodeForm, ProfileForm
 from project.accounts.models import User
-from project.accounts.policies import login_required
+from project.accounts.policies import customer_required, login_required, public
 
 
 def _profile_page(
@@ -103,3 +104,40 @@ def email(request):
         messages.error(request, "Open the link we mailed to the new address: confirming it makes the change.")
         return redirect("account_email")
     return allauth_views.email(request)
+
+
+@customer_required
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    """Delete my account: what goes and what stays, then the password and a tick. Drivers and
+    operations are not offered it (operations deactivate a driver)."""
+    blockers = services.account_deletion_blockers(user=request.user)
+    form = AccountDeleteForm(request.POST) if request.method == "POST" else AccountDeleteForm()
+    status = HTTPStatus.OK
+    if request.method == "POST":
+        status = HTTPStatus.BAD_REQUEST
+        if not blockers and form.is_valid():
+            try:
+                services.account_delete(user=request.user, password=form.cleaned_data["password"])
+            except DomainError as exc:
+                if exc.code == "conflict":
+                    blockers = [exc.message]
+                    status = HTTPStatus.CONFLICT
+                else:
+                    add_errors_to_form(form, exc)
+                    status = _refused(exc)
+            else:
+                logout(request)
+                return redirect("accounts:deleted")
+        elif blockers:
+            status = HTTPStatus.CONFLICT
+    context = {"form": form, "blockers": blockers, "deleted_name": services.DELETED_NAME}
+    return render(request, "accounts/account_delete.html", context, status=status)
+
+
+@public
+@require_http_methods(["GET"])
+def account_deleted(request):
+    """Where a deleted account's owner lands, signed out."""
+    return render(request, "accounts/account_deleted.html")

@@ -178,6 +178,7 @@ def world() -> dict:
     return {
         "customer": customer, "driver": dana, "admin": AdminFactory(name="Olivia Ops"), "rides": rides,
         "pet": biscuit, "place": place, "email": email, "dana": dana, "eli": eli,
+        "newcomer": CustomerFactory(name="Nina New"),  # no rides: may delete her account
         "reset_key": f"{user_pk_to_url_str(customer)}-{default_token_generator.make_token(customer)}",
         "confirm_key": EmailConfirmationHMAC(address).key,
     }  # fmt: skip
@@ -248,6 +249,7 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             ("confirm-email-sent", "/accounts/confirm-email/"),
             ("confirm-email", f"/accounts/confirm-email/{w['confirm_key']}/"),
             ("inactive", "/accounts/inactive/"),
+            ("account-deleted", "/accounts/deleted/"),
             ("not-found", "/no-such-page/"),
         ]
     if role == "customer":
@@ -280,10 +282,16 @@ def pages_for(role: str, w: dict) -> list[tuple]:
             ("cards", "/app/cards/"),  # after checkout: the card it saved, and its remove form
             ("notifications", "/app/notifications/"),
             ("profile", "/accounts/profile/"),
+            ("account-delete-blocked", "/accounts/profile/delete/"),  # Alice has open rides
             ("email", "/accounts/email/"),
             ("password-change", "/accounts/password/change/"),
             ("reauthenticate", "/accounts/reauthenticate/"),
             ("logout", "/accounts/logout/"),
+        ]
+    if role == "customer-without-rides":  # Nina: the account-deletion form, and its errors
+        return [
+            ("account-delete", "/accounts/profile/delete/"),
+            ("account-delete-errors", "/accounts/profile/delete/", submitted("Delete my account")),
         ]
     if role == "driver-on-the-way":  # Eli, on his way to a pickup: the board and card before it
         return [("board", "/drive/"), ("ride-en-route", f"/drive/rides/{r['en-route'].pk}/")]
@@ -394,14 +402,14 @@ def report(role: str, found: list[dict], folder: Path) -> None:
     assert not lines, f"{len(lines)} serious/critical axe violations ({role}):\n" + "\n".join(lines)
 
 
-ROLES = ["public", "customer", "driver", "driver-on-the-way", "ops"]
+ROLES = ["public", "customer", "customer-without-rides", "driver", "driver-on-the-way", "ops"]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_passes_axe_at_both_sizes(role, browser, live_server, stripe_server, tmp_path_factory):
     w = world()
-    user = {"public": None, "customer": w["customer"], "driver": w["driver"], "driver-on-the-way": w["eli"],
-            "ops": w["admin"]}[role]  # fmt: skip
+    user = {"public": None, "customer": w["customer"], "customer-without-rides": w["newcomer"],
+            "driver": w["driver"], "driver-on-the-way": w["eli"], "ops": w["admin"]}[role]  # fmt: skip
     folder = screenshot_dir(tmp_path_factory)
     report(role, walk(browser, live_server, role, user, pages_for(role, w), folder), folder)
 
