@@ -104,6 +104,10 @@ class BookingIn(RideRequestIn):
 
 class BookingUpdateIn(Schema):
     scheduled_at: datetime | None = Field(None, description="Reschedule to this time (re-quoted)")
+    pickup_address: str | None = Field(
+        None, max_length=255, description="A one-way ride's new pickup address (re-quoted, same rules)"
+    )
+    dropoff_address: str | None = Field(None, max_length=255, description="A one-way ride's new drop-off")
     notes: str | None = Field(None, max_length=2000)
 
 
@@ -524,14 +528,19 @@ def booking_rebook(request, ride_id: Id):
     response={200: BookingDetailOut, 409: ErrorOut, **BAD_INPUT, **NOT_FOUND, **AUTH_ERRORS},
 )
 def booking_update(request, ride_id: Id, payload: BookingUpdateIn):
-    """Reschedule (same rules as booking, before the cut-off, re-quoted) and/or edit the notes."""
+    """Reschedule (same rules as booking, before the cut-off, re-quoted): a new time, and/or a
+    one-way ride's new addresses; and/or edit the notes."""
     ride = _my_ride(request, ride_id)
-    if payload.scheduled_at is None and payload.notes is None:
-        raise invalid({"non_field": ["Send scheduled_at, notes, or both."]})
-    if payload.scheduled_at is not None:
-        ride = services.ride_reschedule(
-            ride=ride, by=request.auth, scheduled_at=_aware(payload.scheduled_at, request.auth)
-        )
+    stops = {
+        name: value
+        for name in ("pickup_address", "dropoff_address")
+        if (value := getattr(payload, name)) is not None
+    }
+    if payload.scheduled_at is None and payload.notes is None and not stops:
+        raise invalid({"non_field": ["Send scheduled_at, an address, notes, or several."]})
+    if payload.scheduled_at is not None or stops:
+        when = _aware(payload.scheduled_at, request.auth) if payload.scheduled_at else ride.scheduled_at
+        ride = services.ride_reschedule(ride=ride, by=request.auth, scheduled_at=when, **stops)
     if payload.notes is not None:
         ride = services.ride_update_notes(ride=ride, by=request.auth, notes=payload.notes)
     return _detail(request, _my_ride(request, ride.pk))

@@ -265,6 +265,9 @@ class BookingForm(LiveErrorsForm):
 
 
 class RescheduleForm(LiveErrorsForm):
+    """A new time, and for a one-way ride optionally new addresses (left as they are, they
+    stay). A round trip's legs share their addresses: the form leaves them out."""
+
     scheduled_at = PickupTimeField(
         label="New pickup date and time",
         error_messages={
@@ -272,6 +275,33 @@ class RescheduleForm(LiveErrorsForm):
             "invalid": "Enter a date and time.",
         },
     )
+    pickup_address = forms.CharField(
+        max_length=255, required=False, label="Pickup address",
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )  # fmt: skip
+    dropoff_address = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Drop-off address",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, ride, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("scheduled_at", ride.scheduled_at)
+        if ride.is_trip_leg:
+            del self.fields["pickup_address"], self.fields["dropoff_address"]
+        else:
+            self.initial.setdefault("pickup_address", ride.pickup_address)
+            self.initial.setdefault("dropoff_address", ride.dropoff_address)
+
+    def stops(self) -> dict:
+        """The addresses to move to: a field left empty keeps the ride's."""
+        return {
+            name: self.cleaned_data.get(name) or None
+            for name in ("pickup_address", "dropoff_address")
+            if name in self.fields
+        }
 
 
 class OptionalReasonForm(forms.Form):

@@ -719,8 +719,18 @@ def _end_the_wait(outbound_id: int, *, by) -> None:
     )
 
 
-def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | None = None) -> Ride:
-    """Move a ride to a new time: same rules as booking, before the cut-off, re-quoted.
+def ride_reschedule(
+    *,
+    ride: Ride,
+    by,
+    scheduled_at: datetime,
+    now: datetime | None = None,
+    pickup_address: str | None = None,
+    dropoff_address: str | None = None,
+) -> Ride:
+    """Move a ride to a new time, and/or new addresses (a one-way ride's): same rules as
+    booking, before the cut-off, re-quoted. A stop whose address changes loses the saved
+    place's notes it was booked with.
 
     An assigned ride keeps its driver when they are still eligible for the new window (fleet
     answers: `availability.driver_keeps`); otherwise it goes back to dispatch (the move's
@@ -729,7 +739,13 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
     (bookings.trips); both keep the driver, or both go back to dispatch.
     """
     now = now or timezone.now()
-    moves = plan_reschedule(ride=ride, scheduled_at=scheduled_at, now=now)
+    moves = plan_reschedule(
+        ride=ride,
+        scheduled_at=scheduled_at,
+        now=now,
+        pickup_address=pickup_address,
+        dropoff_address=dropoff_address,
+    )
     if len(moves) == 1:
         with transaction.atomic():
             moved = _reschedule(ride=ride, by=by, plan=moves[0][1], now=now)
@@ -751,14 +767,30 @@ def ride_reschedule(*, ride: Ride, by, scheduled_at: datetime, now: datetime | N
     return moved
 
 
-def plan_reschedule(*, ride: Ride, scheduled_at: datetime, now=None) -> list[tuple[Ride, RidePlan]]:
-    """Each ride a move of `ride` to `scheduled_at` moves, with its new plan (re-quoted): the
-    ride; or a wait-and-return's ride out and its return, which starts when the wait ends."""
+def plan_reschedule(
+    *, ride: Ride, scheduled_at: datetime, now=None, pickup_address=None, dropoff_address=None
+) -> list[tuple[Ride, RidePlan]]:
+    """Each ride a move of `ride` to `scheduled_at` (and new addresses, if given) moves, with
+    its new plan (re-quoted): the ride; or a wait-and-return's ride out and its return, which
+    starts when the wait ends. A round trip's legs keep their addresses: each one's stops are
+    the other's, so changing them is a new booking."""
+    pickup_address = ride.pickup_address if pickup_address is None else pickup_address
+    dropoff_address = ride.dropoff_address if dropoff_address is None else dropoff_address
+    moved_stops = {
+        field: ["A round trip's two rides share their addresses: cancel and book again to change them."]
+        for field, new, old in (
+            ("pickup_address", pickup_address, ride.pickup_address),
+            ("dropoff_address", dropoff_address, ride.dropoff_address),
+        )
+        if not same_address(new, old)
+    }
+    if moved_stops and ride.is_trip_leg:
+        raise DomainError("Please correct the highlighted fields.", code="invalid", errors=moved_stops)
     plan = ride_plan(
         customer=ride.customer,
         pets=ride.party_pets,
-        pickup_address=ride.pickup_address,
-        dropoff_address=ride.dropoff_address,
+        pickup_address=pickup_address,
+        dropoff_address=dropoff_address,
         scheduled_at=scheduled_at,
         now=now,
     )
@@ -811,7 +843,7 @@ def _reschedule(
                 f"Rides can be moved up to {hours} hours before pickup. Please cancel instead, or call us.",
                 code="illegal_move",
             )
-        if locked.scheduled_at == scheduled_at:
+        if locked.scheduled_at == scheduled_at and not stops_move(locked):
             raise DomainError(
                 "That is the time the ride already has.",
                 code="invalid",
@@ -828,12 +860,25 @@ def _reschedule(
                 ends_at=servable_until,
             )
 
+    def stops_move(locked) -> dict:
+        """The new addresses (and the place notes that no longer apply), if any stop moves."""
+        fields = {}
+        for side, point in (("pickup", plan.pickup), ("dropoff", plan.dropoff)):
+            address = getattr(plan, f"{side}_address")
+            if not same_address(address, getattr(locked, f"{side}_address")):
+                fields.update({f"{side}_address": address, f"{side}_lat": point.lat, f"{side}_lng": point.lng,
+                               f"{side}_notes": ""})  # fmt: skip
+        if fields:
+            fields["distance_miles"] = plan.distance_miles
+        return fields
+
     def changes(locked):
         fields = {
             "scheduled_at": plan.scheduled_at,
             "ends_at": plan.ends_at,
             "price_cents": plan.quote.total_cents,
             "quote": plan.quote.as_json(),
+            **stops_move(locked),
         }
         if locked.status == RideStatus.ASSIGNED:
             keeps = keep_driver
@@ -855,11 +900,16 @@ def _reschedule(
 
     tz = ride.customer.tzinfo
     old, new = format_pickup(ride.scheduled_at, tz), format_pickup(scheduled_at, tz)
+    note = f"Pickup moved from {old} to {new}." if old != new else f"Pickup still {new}."
+    for side in ("pickup", "dropoff"):
+        address = getattr(plan, f"{side}_address")
+        if not same_address(address, getattr(ride, f"{side}_address")):
+            note += f" {'Pickup' if side == 'pickup' else 'Drop-off'} now {address}."
     return _apply_move(
         ride=ride,
         move="reschedule",
         by=by,
-        note=f"Pickup moved from {old} to {new}.",
+        note=note,
         check=check,
         changes=changes,
         data={

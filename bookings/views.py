@@ -286,11 +286,11 @@ def _reschedule_quote_context(request, ride, form, moves=(), answer=None) -> dic
 @require_http_methods(["GET", "POST"])
 def ride_reschedule(request, pk):
     ride = selectors.customer_ride(request.user, pk)
-    form = RescheduleForm(request.POST if request.method == "POST" else None)
+    form = RescheduleForm(request.POST if request.method == "POST" else None, ride=ride)
     if request.method == "POST" and form.is_valid():
         try:
             ride = services.ride_reschedule(
-                ride=ride, by=request.user, scheduled_at=form.cleaned_data["scheduled_at"]
+                ride=ride, by=request.user, scheduled_at=form.cleaned_data["scheduled_at"], **form.stops()
             )
         except DomainError as exc:
             add_errors_to_form(form, exc)
@@ -311,11 +311,13 @@ def ride_reschedule_quote(request, pk):
     """Live price for the new time, before the customer commits to it, and whether a driver
     can take the ride then (the ride's own window does not count against itself)."""
     ride = selectors.customer_ride(request.user, pk)
-    form = RescheduleForm(request.POST)
+    form = RescheduleForm(request.POST, ride=ride)
     moves, answer = [], None
     if form.is_valid():
         try:
-            moves = services.plan_reschedule(ride=ride, scheduled_at=form.cleaned_data["scheduled_at"])
+            moves = services.plan_reschedule(
+                ride=ride, scheduled_at=form.cleaned_data["scheduled_at"], **form.stops()
+            )
         except DomainError as exc:
             add_errors_to_form(form, exc)
         else:

@@ -339,3 +339,12 @@ def test_booking_list_reads_like_the_portal(customer_api, customer):
     assert listed(status="upcoming") == [sooner.pk, later.pk]  # soonest first
     assert listed() == listed(status="all") == [later.pk, sooner.pk, done.pk]  # newest first
     assert listed(status="confirmed") == [later.pk, sooner.pk]
+
+
+def test_the_api_moves_only_the_address(customer_api, customer):
+    ride = make_ride(customer=customer)
+    body = customer_api.put(
+        f"/bookings/{ride.pk}", {"dropoff_address": "1 Main St, Brooklyn, NY 11201"}
+    ).json()
+    assert body["dropoff_address"] == "1 Main St, Brooklyn, NY 11201"
+    assert body["scheduled_at"].startswith(ride.scheduled_at.isoformat()[:16])
