@@ -288,7 +288,6 @@ class RescheduleForm(LiveErrorsForm):
 
     def __init__(self, *args, ride, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("scheduled_at", ride.scheduled_at)
         if ride.is_trip_leg:
             del self.fields["pickup_address"], self.fields["dropoff_address"]
         else:
