@@ -84,27 +84,11 @@ class RefundIn(Schema):
 
 class CardOut(Schema):
     id: str = Field(description="Stripe's payment method id")
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
+    brand: str = Field(alias="card.brand")
+    last4: str = Field(alias="card.last4")
+    exp_month: int = Field(alias="card.exp_month")
+    exp_year: int = Field(alias="card.exp_year")
     booking_ids: list[int] = Field(description="Open bookings relying on this card: it can't be removed")
-
-    @staticmethod
-    def resolve_brand(card) -> str:
-        return card.card.brand
-
-    @staticmethod
-    def resolve_last4(card) -> str:
-        return card.card.last4
-
-    @staticmethod
-    def resolve_exp_month(card) -> int:
-        return card.card.exp_month
-
-    @staticmethod
-    def resolve_exp_year(card) -> int:
-        return card.card.exp_year
 
     @staticmethod
     def resolve_booking_ids(card) -> list[int]:
