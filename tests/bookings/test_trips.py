@@ -142,19 +142,19 @@ def test_booking_a_round_trip_writes_two_linked_rides(customer, pet):
     assert RideEvent.objects.filter(ride__in=[outbound, back], action="book").count() == 2
 
 
-def form_data(pet, at, **trip) -> dict:
-    """The booking form as a customer fills it: `pet` from PICKUP to DROPOFF at `at`, plus
-    the trip's fields (datetimes as the form's field takes them)."""
-    fields = {"pickup_address": PICKUP, "dropoff_address": DROPOFF, "scheduled_at": at, **trip}
-    as_typed = {k: v.strftime("%Y-%m-%dT%H:%M") if hasattr(v, "strftime") else v for k, v in fields.items()}
-    return {"pets": [pet.pk], **as_typed}
-
-
 def test_the_booking_form_books_a_round_trip_and_pays_once(customer_client, customer, pet):
     at = weekday_morning()
     response = customer_client.post(
         reverse("bookings:ride_new"),
-        form_data(pet, at, trip="round_trip", return_mode="at", return_at=at + timedelta(hours=3)),
+        {
+            "pets": [pet.pk],
+            "pickup_address": PICKUP,
+            "dropoff_address": DROPOFF,
+            "scheduled_at": at.strftime("%Y-%m-%dT%H:%M"),
+            "trip": "round_trip",
+            "return_mode": "at",
+            "return_at": (at + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        },
     )
     outbound = Ride.objects.get(outbound__isnull=True, customer=customer)
     back = outbound.return_leg
@@ -169,7 +169,14 @@ def test_the_live_quote_shows_both_legs_and_their_total(customer_client, custome
     at = weekday_morning()
     response = customer_client.post(
         reverse("bookings:ride_quote"),
-        form_data(pet, at, trip="wait_return", wait_minutes="60"),
+        {
+            "pets": [pet.pk],
+            "pickup_address": PICKUP,
+            "dropoff_address": DROPOFF,
+            "scheduled_at": at.strftime("%Y-%m-%dT%H:%M"),
+            "trip": "wait_return",
+            "wait_minutes": "60",
+        },
     )
     html = response.content.decode()
     one_way = plan(customer, [pet]).outbound.quote.total_cents
@@ -183,7 +190,15 @@ def test_the_booking_form_words_a_return_before_arrival_beside_its_field(custome
     at = weekday_morning()
     response = customer_client.post(
         reverse("bookings:ride_new"),
-        form_data(pet, at, trip="round_trip", return_mode="at", return_at=at),
+        {
+            "pets": [pet.pk],
+            "pickup_address": PICKUP,
+            "dropoff_address": DROPOFF,
+            "scheduled_at": at.strftime("%Y-%m-%dT%H:%M"),
+            "trip": "round_trip",
+            "return_mode": "at",
+            "return_at": at.strftime("%Y-%m-%dT%H:%M"),
+        },
     )
     assert response.status_code == HTTPStatus.OK
     assert "after the ride out arrives" in response.context["form"].errors["return_at"][0]
